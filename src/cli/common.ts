@@ -1,0 +1,47 @@
+/** Helpers shared by the CLI commands. */
+import { InvalidArgumentError } from 'commander';
+
+let exitCode = 0;
+/** Sets the exit code of the running command without throwing (e.g. "checked, but some records disagree"). */
+export function setExitCode(code: number): void {
+  exitCode = code;
+}
+/** Returns and resets the exit code set by the last command. */
+export function takeExitCode(): number {
+  const c = exitCode;
+  exitCode = 0;
+  return c;
+}
+
+/** Parses an integer option, naming the option in the error. */
+export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  return (text: string): number => {
+    const v = Number(text);
+    if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(text)}`);
+    }
+    return v;
+  };
+}
+
+/** Parses "3-7", "3,5,7" or "4" into a list of islander counts. */
+export function parsePeople(text: string): number[] {
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text);
+  let out: number[];
+  if (range) {
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    if (a > b) throw new InvalidArgumentError(`--people range ${text} is empty (write low-high, e.g. 3-7)`);
+    out = Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  } else if (/^\s*\d+(\s*,\s*\d+)*\s*$/.test(text)) {
+    out = text.split(',').map((s) => Number(s.trim()));
+  } else {
+    throw new InvalidArgumentError(`--people must be N, LOW-HIGH or a list N,M,…; got ${JSON.stringify(text)}`);
+  }
+  if (new Set(out).size !== out.length) throw new InvalidArgumentError(`--people lists a size twice: ${text}`);
+  return out;
+}
+
+/** Writes one JSON value to stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

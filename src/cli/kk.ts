@@ -1,0 +1,181 @@
+/** `warmup kk …`: generate and re-check Knights & Knaves datasets. */
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatOf, readRows, writeRows } from '../data/dataset.js';
+import { puzzleToRecord } from '../data/puzzles.js';
+import { PUZZLES, withRunMetadata } from '../data/schemas.js';
+import { checkRecord, type CheckResult } from '../kk/check.js';
+import { generatePuzzles, makeKKConfig, splitCount, type KKConfig } from '../kk/generator.js';
+import { parseRolePair } from '../kk/names.js';
+import type { RolePair } from '../kk/names.js';
+import { checkSeed } from '../util/rng.js';
+import { intOption, parsePeople, printJson, setExitCode } from './common.js';
+import { Progress } from './progress.js';
+
+interface GenerateFlags {
+  people: number[];
+  count: number;
+  seed: number;
+  out: string;
+  depth: number;
+  width: number;
+  roles: RolePair;
+  names?: string;
+  templates?: string;
+  quiet?: boolean;
+}
+
+async function listFromFlag(value: string, what: string): Promise<string[]> {
+  if (value.startsWith('@')) {
+    const text = await readFile(value.slice(1), 'utf8').catch((e: unknown) => {
+      throw new Error(`cannot read the ${what} file ${value.slice(1)}: ${(e as Error).message}`);
+    });
+    return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
+  }
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+async function generate(flags: GenerateFlags): Promise<void> {
+  formatOf(flags.out); // fail on a bad extension before any work
+  const partial: Partial<KKConfig> = { depth: flags.depth, width: flags.width, roles: flags.roles };
+  const config = makeKKConfig({
+    ...partial,
+    ...(flags.names ? { names: await listFromFlag(flags.names, 'names') } : {}),
+    ...(flags.templates
+      ? { templates: flags.templates.startsWith('@') ? await listFromFlag(flags.templates, 'templates') : [flags.templates] }
+      : {}),
+  });
+  const runConfig = {
+    command: 'kk generate',
+    people: flags.people,
+    count: flags.count,
+    seed: flags.seed,
+    depth: config.depth,
+    width: config.width,
+    roles: config.roles,
+    names: flags.names ? config.names : 'default',
+    templates: flags.templates ? config.templates : 'default',
+  };
+  const progress = new Progress({ label: 'generating', total: flags.count, unit: 'puzzles', quiet: flags.quiet === true });
+  const perSize = splitCount(flags.count, flags.people);
+  async function* records() {
+    let n = 0;
+    for (const p of generatePuzzles({ people: flags.people, count: flags.count, seed: flags.seed, config })) {
+      yield puzzleToRecord(p);
+      if (++n % 512 === 0) {
+        progress.update(n, `N=${p.names.length}`);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    progress.update(n);
+  }
+  const rows = await writeRows(flags.out, withRunMetadata(PUZZLES, runConfig), records());
+  progress.finish(`wrote ${flags.out}`);
+  if (!flags.quiet) {
+    const sizes = flags.people.map((n, i) => `N=${n}: ${perSize[i]}`).join(', ');
+    process.stderr.write(`${rows} puzzles (${sizes}) -> ${flags.out}\n`);
+  }
+}
+
+function rowToCheck(row: Record<string, unknown>, index: number) {
+  const { quiz, names, solution } = row;
+  if (typeof quiz !== 'string') {
+    throw new Error(`row ${index}: no 'quiz' text column (found: ${Object.keys(row).join(', ')})`);
+  }
+  const roles = Array.isArray(row.roles) && row.roles.length === 2 ? { truthful: String(row.roles[0]), liar: String(row.roles[1]) } : undefined;
+  return {
+    id: typeof row.id === 'string' ? row.id : typeof row.index === 'number' ? String(row.index) : String(index),
+    quiz,
+    ...(Array.isArray(names) ? { names: names.map(String) } : {}),
+    ...(Array.isArray(solution) ? { solution: solution.map((v) => v === true) } : {}),
+    ...(roles ? { roles } : {}),
+  };
+}
+
+/** The summary `kk solve` prints. */
+export interface SolveSummary {
+  file: string;
+  records: number;
+  parsed: number;
+  unique: number;
+  agree: number;
+  failures: { row: number; id: string; reason: string }[];
+}
+
+async function solveFile(file: string, flags: { json?: boolean; failures: number; quiet?: boolean }): Promise<void> {
+  const summary: SolveSummary = { file, records: 0, parsed: 0, unique: 0, agree: 0, failures: [] };
+  const progress = new Progress({ label: 'checking', unit: 'records', quiet: flags.quiet === true || flags.json === true });
+  const tally = (r: CheckResult, row: number): void => {
+    summary.records++;
+    if (r.parsed) summary.parsed++;
+    if (r.unique) summary.unique++;
+    if (r.agree) summary.agree++;
+    else if (summary.failures.length < flags.failures) summary.failures.push({ row, id: r.id, reason: r.reason ?? '' });
+  };
+  let row = 0;
+  let error: unknown = null;
+  try {
+    for await (const record of readRows(file)) {
+      tally(checkRecord(rowToCheck(record, row)), row);
+      row++;
+      progress.update(row);
+    }
+  } catch (e) {
+    error = e; // report what was checked, then the error
+  }
+  progress.finish();
+  if (flags.json) printJson(error ? { ...summary, error: (error as Error).message } : summary);
+  else {
+    const pct = (k: number): string => (summary.records ? `${((100 * k) / summary.records).toFixed(2)}%` : '-');
+    process.stdout.write(
+      [
+        `${file}: ${summary.records} records`,
+        `  parsed  ${summary.parsed} (${pct(summary.parsed)})`,
+        `  unique  ${summary.unique} (${pct(summary.unique)})`,
+        `  agree   ${summary.agree} (${pct(summary.agree)})`,
+        ...summary.failures.map((f) => `  row ${f.row} (${f.id}): ${f.reason}`),
+        '',
+      ].join('\n'),
+    );
+  }
+  if (error) throw error instanceof Error ? error : new Error('checking failed');
+  if (summary.records === 0) throw new Error(`${file} has no records`);
+  if (summary.agree !== summary.records) setExitCode(1);
+}
+
+export function kkCommands(): Command {
+  const kk = new Command('kk').description('Knights & Knaves puzzles: generate and re-check datasets');
+  kk.command('generate')
+    .description('generate seeded puzzles with exactly one solution and write them as a puzzles dataset')
+    .requiredOption('--out <file>', 'output file: .arrow, .arrows, .jsonl or .parquet')
+    .option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or a list N,M (count is split evenly)', parsePeople, [3, 4, 5, 6, 7])
+    .option('--count <n>', 'total number of puzzles', intOption('--count', 0), 4500)
+    .option('--seed <n>', 'run seed; the same seed gives the same puzzles', (s) => checkSeed(intOption('--seed', 0, 0xffffffff)(s), '--seed'), 42)
+    .option('--depth <n>', 'maximum statement nesting (K&K uses 2)', intOption('--depth', 1, 6), 2)
+    .option('--width <n>', 'maximum operands of and/or (K&K uses 2)', intOption('--width', 2, 6), 2)
+    .addOption(
+      new Option('--roles <pair>', 'role words: a preset (knights, saints, angels, heroes, sages, truth-tellers) or truthful/liar')
+        .default(parseRolePair('knights'), 'knights')
+        .argParser((s) => {
+          try {
+            return parseRolePair(s);
+          } catch (e) {
+            throw new InvalidArgumentError((e as Error).message);
+          }
+        }),
+    )
+    .option('--names <list>', 'name pool: comma-separated, or @FILE with one name per line')
+    .option('--templates <list>', 'statement frames with {name} and {statement}: one frame, or @FILE with one per line')
+    .option('--quiet', 'no progress output')
+    .action((flags: GenerateFlags) => generate(flags));
+  kk.command('solve')
+    .description(
+      're-parse every quiz in FILE, solve it, and compare with the recorded solution; exits 1 unless every record agrees',
+    )
+    .argument('<file>', 'dataset: .arrow, .arrows, .jsonl(.gz) or .parquet (warmup puzzles or the K&K / Logic-RL format)')
+    .option('--json', 'print one JSON object: {records, parsed, unique, agree, failures}')
+    .option('--failures <n>', 'how many failures to list', intOption('--failures', 0), 5)
+    .option('--quiet', 'no progress output')
+    .action((file: string, flags: { json?: boolean; failures: number; quiet?: boolean }) => solveFile(file, flags));
+  return kk;
+}

@@ -1,0 +1,48 @@
+/**
+ * The `warmup` command line.
+ *
+ * @example
+ * warmup kk generate --people 3-7 --count 4500 --seed 42 --out puzzles.arrow
+ * warmup kk solve puzzles.arrow --json
+ * warmup data show puzzles.arrow --head 2
+ */
+import { Command, CommanderError } from 'commander';
+import { takeExitCode } from './common.js';
+import { kkCommands } from './kk.js';
+import { dataCommands } from './data.js';
+import { demoCommand } from './demo.js';
+
+export function makeProgram(): Command {
+  const program = new Command('warmup')
+    .description(
+      'Train reasoning models when good data is scarce: Knights & Knaves warmup data, verified and streamed as Arrow datasets.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(kkCommands());
+  program.addCommand(dataCommands());
+  program.addCommand(demoCommand());
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const s of c.commands) s.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = makeProgram();
+  try {
+    takeExitCode();
+    await program.parseAsync([...argv], { from: 'user' });
+    return takeExitCode();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; commander already printed usage errors.
+      return e.exitCode;
+    }
+    process.stderr.write(`warmup: error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.WARMUP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
