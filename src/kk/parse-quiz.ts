@@ -226,6 +226,7 @@ class SentenceParser {
       args.push(this.operand());
       if (conj) break;
     }
+    if (op && this.match(/\s+(and|or)\s+/y)) throw new ClaimError(`mixes "and" and "or" without parentheses`);
     if (args.length === 1) return first;
     if (!op) throw new ClaimError('a list of claims needs "and" or "or" before its last item');
     return { op, args };

@@ -71,15 +71,15 @@ function popcount32(x: number): number {
 }
 
 /**
- * Counts consistent assignments, stopping once `stopAt` are found (uniqueness checks
- * pass 2, so they never scan past the second solution).
+ * Counts consistent assignments, up to `stopAt` (uniqueness checks pass 2, so they
+ * stop scanning once a second solution turns up).
  */
 export function countSolutions(n: number, statements: readonly Statement[], stopAt = Infinity): number {
   checkSize(n, statements);
   const words = n <= 5 ? 1 : 1 << (n - 5);
   let count = 0;
   for (let w = 0; w < words && count < stopAt; w++) count += popcount32(consistentWord(n, statements, w));
-  return count;
+  return Math.min(count, stopAt);
 }
 
 /** Every consistent assignment, in increasing assignment order; `knights[i]` per person. */

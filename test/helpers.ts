@@ -1,0 +1,27 @@
+/** Shared test helpers: temp folders and the optional ../shared datasets. */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const SHARED = resolve(ROOT, '..', 'shared');
+
+/** The path of a file under ../shared/datasets, or null (with a printed reason) when absent. */
+export function sharedDataset(relative: string): string | null {
+  const path = join(SHARED, 'datasets', relative);
+  if (existsSync(path)) return path;
+  console.warn(`skipping: ${path} is absent (../shared is only on developer and CI machines)`);
+  return null;
+}
+
+/** A fresh temporary folder, removed after the test. */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'warmup-test-'));
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}

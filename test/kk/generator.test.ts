@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countStatements,
+  enumerateStatements,
+  enumerateUniquePuzzles,
+  generatePuzzles,
+  KKExhaustedError,
+  makeKKConfig,
+  sampleStatements,
+  splitCount,
+} from '../../src/kk/generator.js';
+import { parseRolePair } from '../../src/kk/names.js';
+import { countSolutions } from '../../src/kk/solver.js';
+import { statementDepth, statementKey, type Statement } from '../../src/kk/statement.js';
+
+const take = (n: number, people: number[], seed: number, config = makeKKConfig()) => [
+  ...generatePuzzles({ people, count: n, seed, config }),
+];
+
+/** Whether person `self` ever says "self is a knave" anywhere in the tree. */
+function saysIAmLying(s: Statement, self: number): boolean {
+  if (s.op === 'knave') return s.who === self;
+  if (s.op === 'knight') return false;
+  if (s.op === 'not') return saysIAmLying(s.arg, self);
+  return s.args.some((a) => saysIAmLying(a, self));
+}
+
+describe('generator', () => {
+  it('is deterministic: the same seed gives the same puzzles, another seed others', () => {
+    const a = take(60, [3, 5, 7], 11);
+    const b = take(60, [3, 5, 7], 11);
+    const c = take(60, [3, 5, 7], 12);
+    expect(a).toEqual(b);
+    expect(a.map((p) => p.id)).not.toEqual(c.map((p) => p.id));
+  });
+
+  it('keeps only unique-solution, distinct puzzles, with their solution', () => {
+    const puzzles = take(1000, [2, 3, 4, 5, 6, 7, 8], 5);
+    expect(puzzles).toHaveLength(1000);
+    const keys = new Set<string>();
+    for (const p of puzzles) {
+      const n = p.names.length;
+      expect(countSolutions(n, p.statements)).toBe(1);
+      const key = `${n}|${p.statements.map(statementKey).join(';')}`;
+      expect(keys.has(key)).toBe(false);
+      keys.add(key);
+      expect(new Set(p.names).size).toBe(n);
+      p.statements.forEach((s, i) => expect(saysIAmLying(s, i)).toBe(false));
+    }
+    expect(new Set(puzzles.map((p) => p.id)).size).toBe(1000);
+  });
+
+  it('splits the count evenly across sizes, in order', () => {
+    expect(splitCount(10, [3, 4, 5])).toEqual([4, 3, 3]);
+    const sizes = take(10, [3, 4, 5], 1).map((p) => p.names.length);
+    expect(sizes).toEqual([3, 3, 3, 3, 4, 4, 4, 5, 5, 5]);
+  });
+
+  it('respects depth and width', () => {
+    for (const [depth, width] of [[1, 2], [2, 2], [3, 3], [4, 2]] as const) {
+      const config = makeKKConfig({ depth, width });
+      for (let seed = 0; seed < 300; seed++) {
+        for (const s of sampleStatements(seed, 4, config)) {
+          expect(statementDepth(s)).toBeLessThanOrEqual(depth);
+          const visit = (x: Statement): void => {
+            if (x.op === 'and' || x.op === 'or') expect(x.args.length).toBeLessThanOrEqual(width);
+            if (x.op === 'not') visit(x.arg);
+            else if ('args' in x) x.args.forEach(visit);
+          };
+          visit(s);
+        }
+      }
+    }
+  });
+
+  it('counts the finite N=2 space exactly: 399 unique-solution puzzles, as the K&K authors found', () => {
+    expect(countStatements(2, 2, 2)).toBe(30);
+    expect(enumerateStatements(0, 2, 2, 2)).toHaveLength(30);
+    expect(enumerateStatements(1, 3, 2, 3)).toHaveLength(countStatements(3, 2, 3));
+    expect(enumerateStatements(2, 3, 3, 2)).toHaveLength(countStatements(3, 3, 2));
+    expect(enumerateUniquePuzzles(2, makeKKConfig())).toHaveLength(399);
+    // All 399 can be had, and they are distinct.
+    const all = take(399, [2], 3);
+    expect(new Set(all.map((p) => p.statements.map(statementKey).join(';'))).size).toBe(399);
+  });
+
+  it('fails fast, with the true number, when more puzzles are asked for than exist', () => {
+    const t0 = performance.now();
+    let error: unknown;
+    try {
+      take(400, [2], 3);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(KKExhaustedError);
+    expect((error as KKExhaustedError).available).toBe(399);
+    expect(String(error)).toMatch(/only 399 distinct puzzles .* N=2 .* asked for 400/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // One islander: only "I am a knight" exists, with two solutions, so nothing at all.
+    expect(() => take(1, [1], 0)).toThrow(/only 0 distinct puzzles/);
+  });
+
+  it('uses the configured names, roles and frames', () => {
+    const config = makeKKConfig({
+      names: ['Ana', 'Bo', 'Cy'],
+      roles: parseRolePair('saint/sinner'),
+      templates: ['{name} whispers, "{statement}."'],
+    });
+    const [p] = take(1, [3], 9, config);
+    expect(p?.quiz).toMatch(/^A very special island is inhabited only by saints and sinners\. Saints always tell the truth, and sinners always lie\./);
+    expect(p?.quiz).toMatch(/whispers, "/);
+    expect(p?.quiz).toMatch(/So who is a saint and who is a sinner\?$/);
+    expect([...(p?.names ?? [])].sort()).toEqual(['Ana', 'Bo', 'Cy']);
+    expect(p?.solutionTextFormat).toMatch(/^\(1\) \w+ is a s(aint|inner)\n\(2\)/);
+  });
+
+  it('rejects bad configs and sizes with clear messages', () => {
+    expect(() => makeKKConfig({ depth: 0 })).toThrow(/depth must be 1\.\.6/);
+    expect(() => makeKKConfig({ names: ['Ann', 'Ann'] })).toThrow(/duplicates/);
+    expect(() => makeKKConfig({ names: ['ann'] })).toThrow(/capitalised/);
+    expect(() => makeKKConfig({ templates: ['{name} says nothing'] })).toThrow(/exactly one \{name\} and one \{statement\}/);
+    expect(() => take(1, [17], 0)).toThrow(/people must be 1\.\.16/);
+    expect(() => take(1, [4], 0, makeKKConfig({ names: ['Ann', 'Bo', 'Cy'] }))).toThrow(/4 islanders need 4 distinct names/);
+    expect(() => parseRolePair('knight')).toThrow(/truthful\/liar/);
+  });
+});
