@@ -287,7 +287,7 @@ export interface ReadOptions {
 interface ReadStep {
   readonly schema: Schema;
   readonly batches: RecordBatch[];
-  /** File offset just past the consumed bytes. */
+  /** File offset just past the last whole message (before any end-of-stream marker): where an appender continues. */
   readonly end: number;
   readonly size: number;
 }
@@ -350,7 +350,7 @@ async function* readSteps(path: string, options: ReadOptions): AsyncGenerator<Re
       if (bodyStart >= 0 && schemaBytes) out.push(...decodeBatches(schemaBytes, buf.subarray(bodyStart, start)));
       const consumed = scan.state === 'eos' ? scan.end : start;
       if (schema && (out.length > 0 || scan.state === 'eos' || consumed > 0)) {
-        yield { schema, batches: out, end: base + consumed, size };
+        yield { schema, batches: out, end: base + start, size };
       }
       buf = buf.subarray(consumed);
       base += consumed;
@@ -422,12 +422,12 @@ export async function writeArrowFile(path: string, schema: Schema, batches: Asyn
   const tmp = `${path}.tmp-${process.pid}`;
   const fh = await open(tmp, 'w');
   let rows = 0;
+  const writer = new SelfDescribingFileWriter();
+  writer.reset(undefined, schema);
+  const sink = (async () => {
+    for await (const bytes of writer) await fh.write(bytes);
+  })();
   try {
-    const writer = new SelfDescribingFileWriter();
-    writer.reset(undefined, schema);
-    const sink = (async () => {
-      for await (const bytes of writer) await fh.write(bytes);
-    })();
     for await (const b of batches) {
       writer.write(b);
       rows += b.numRows;
@@ -438,6 +438,8 @@ export async function writeArrowFile(path: string, schema: Schema, batches: Asyn
     await rename(tmp, path);
     return rows;
   } catch (e) {
+    writer.abort();
+    await sink.catch(() => undefined);
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw e;
