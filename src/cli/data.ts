@@ -14,7 +14,7 @@ function columnsOf(schema: Schema | null): { name: string; type: string; nullabl
 }
 
 function shorten(value: unknown, max = 400): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = typeof value === 'string' && !value.includes('\n') ? value : JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 }
 
@@ -99,7 +99,7 @@ async function convert(input: string, output: string, flags: { quiet?: boolean }
     }
   }
   const count = await writeRows(output, schema, rows());
-  progress.finish(`${count} ${artifact.name} rows -> ${output}`);
+  progress.finish(`${count} rows of ${artifact.name} -> ${output}`);
 }
 
 export function dataCommands(): Command {

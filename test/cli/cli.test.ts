@@ -1,0 +1,174 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { readRows } from '../../src/data/dataset.js';
+import { tempDir } from '../helpers.js';
+
+let out = '';
+let err = '';
+beforeEach(() => {
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+async function rows(path: string): Promise<Record<string, unknown>[]> {
+  const all = [];
+  for await (const r of readRows(path)) all.push(r);
+  return all;
+}
+
+describe('warmup kk generate', () => {
+  it('writes the same puzzles in every format, with progress on stderr', async () => {
+    const dir = await tempDir();
+    for (const ext of ['arrow', 'arrows', 'jsonl', 'parquet']) {
+      const file = join(dir, `p.${ext}`);
+      expect(await main(['kk', 'generate', '--people', '3-5', '--count', '30', '--seed', '9', '--out', file])).toBe(0);
+    }
+    expect(err).toMatch(/generating .*30\/30/);
+    expect(err).toMatch(/30 puzzles \(N=3: 10, N=4: 10, N=5: 10\)/);
+    const [a, b, c, d] = await Promise.all(['arrow', 'arrows', 'jsonl', 'parquet'].map((e) => rows(join(dir, `p.${e}`))));
+    expect(a).toHaveLength(30);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(d).toEqual(a);
+  });
+
+  it('fails clearly on bad options and impossible requests', async () => {
+    const dir = await tempDir();
+    expect(await main(['kk', 'generate', '--people', '2', '--count', '500', '--out', join(dir, 'x.arrow')])).toBe(1);
+    expect(err).toMatch(/warmup: error: only 399 distinct puzzles with exactly one solution exist for N=2/);
+    expect(await main(['kk', 'generate', '--people', '7-3', '--out', join(dir, 'x.arrow')])).toBe(1);
+    expect(err).toMatch(/--people range 7-3 is empty/);
+    expect(await main(['kk', 'generate', '--count', 'lots', '--out', join(dir, 'x.arrow')])).toBe(1);
+    expect(err).toMatch(/--count must be an integer/);
+    expect(await main(['kk', 'generate', '--out', join(dir, 'x.csv')])).toBe(1);
+    expect(err).toMatch(/unknown file type/);
+    expect(await main(['kk', 'generate', '--roles', 'wizard', '--out', join(dir, 'x.arrow')])).toBe(1);
+    expect(err).toMatch(/bad role pair "wizard"/);
+  });
+
+  it('takes names, roles and templates', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'frames.txt'), '# one per line\n{name} whispers, "{statement}."\n"{statement}," {name} shouts.\n');
+    const file = join(dir, 'p.jsonl');
+    const code = await main(['kk', 'generate', '--people', '3', '--count', '5', '--names', 'Ana,Bo,Cy,Di', '--roles', 'saint/sinner', '--templates', `@${join(dir, 'frames.txt')}`, '--out', file]);
+    expect(code).toBe(0);
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(/saints and sinners/);
+    expect(text).toMatch(/whispers|shouts/);
+    expect(await main(['kk', 'solve', file, '--json'])).toBe(0);
+  });
+});
+
+describe('warmup kk solve', () => {
+  it('re-checks a generated file and prints the JSON summary', async () => {
+    const file = join(await tempDir(), 'p.arrows');
+    await main(['kk', 'generate', '--count', '50', '--out', file, '--quiet']);
+    out = '';
+    expect(await main(['kk', 'solve', file, '--json'])).toBe(0);
+    expect(JSON.parse(out)).toEqual({ file, records: 50, parsed: 50, unique: 50, agree: 50, failures: [] });
+  });
+
+  it('exits 1 and lists the first failures with reasons', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'p.jsonl');
+    await main(['kk', 'generate', '--people', '3', '--count', '4', '--out', file, '--quiet']);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    (lines[1] as { solution: boolean[] }).solution = (lines[1] as { solution: boolean[] }).solution.map((v) => !v);
+    (lines[2] as { quiz: string }).quiz = (lines[2] as { quiz: string }).quiz.replace(/You meet 3 inhabitants/, 'You meet some people');
+    await writeFile(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    out = '';
+    expect(await main(['kk', 'solve', file, '--json'])).toBe(1);
+    const summary = JSON.parse(out) as { records: number; parsed: number; agree: number; failures: { row: number; reason: string }[] };
+    expect(summary).toMatchObject({ records: 4, parsed: 3, agree: 2 });
+    expect(summary.failures.map((f) => f.row)).toEqual([1, 2]);
+    expect(summary.failures[0]?.reason).toMatch(/solver finds .* but the record says/);
+    expect(summary.failures[1]?.reason).toMatch(/does not list the islanders/);
+  });
+
+  it('reports a truncated file after checking its complete rows', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'p.arrows');
+    await main(['kk', 'generate', '--count', '3000', '--out', file, '--quiet']); // three batches of 1,024
+    const bytes = await readFile(file);
+    await writeFile(file, bytes.subarray(0, bytes.length - 500));
+    out = '';
+    expect(await main(['kk', 'solve', file, '--json'])).toBe(1);
+    const summary = JSON.parse(out) as { records: number; agree: number; error: string };
+    expect(summary.records).toBeGreaterThan(0);
+    expect(summary.agree).toBe(summary.records);
+    expect(summary.error).toMatch(/is truncated/);
+    expect(err).toMatch(/warmup: error: .*is truncated/);
+  });
+});
+
+describe('warmup data', () => {
+  it('shows a dataset as text and as JSON', async () => {
+    const file = join(await tempDir(), 'p.arrow');
+    await main(['kk', 'generate', '--count', '10', '--seed', '3', '--out', file, '--quiet']);
+    out = '';
+    expect(await main(['data', 'show', file, '--head', '1'])).toBe(0);
+    expect(out).toMatch(/Arrow IPC file/);
+    expect(out).toMatch(/artifact: puzzles v1/);
+    expect(out).toMatch(/rows: +10/);
+    expect(out).toMatch(/solution: List<Bool>/);
+    expect(out).toMatch(/--- row 0 ---/);
+    out = '';
+    expect(await main(['data', 'show', file, '--json', '--head', '2'])).toBe(0);
+    const j = JSON.parse(out) as { rows: number; head: unknown[]; artifact: string; config: { seed: number } };
+    expect(j).toMatchObject({ rows: 10, artifact: 'puzzles', config: { seed: 3 } });
+    expect(j.head).toHaveLength(2);
+  });
+
+  it('converts between formats and imports K&K JSONL', async () => {
+    const dir = await tempDir();
+    const kk = join(dir, 'kk.jsonl');
+    // The Hugging Face K&K layout: statements as a Python tuple literal.
+    await writeFile(
+      kk,
+      `${JSON.stringify({
+        quiz: 'A very special island is inhabited only by knights and knaves. Knights always tell the truth, and knaves always lie. You meet 2 inhabitants: Zoey and Oliver. Zoey remarked, "Oliver is not a knight". Oliver stated, "Oliver is a knight if and only if Zoey is a knight". So who is a knight and who is a knave?',
+        names: ['Zoey', 'Oliver'],
+        knight_knave: { knight: 'knight', knave: 'knave', a_knight: 'a knight', a_knave: 'a knave', Knight: 'Knight', Knave: 'Knave' },
+        solution: [true, false],
+        solution_text: 'Zoey is a knight, and Oliver is a knave.',
+        solution_text_format: '(1) Zoey is a knight\n(2) Oliver is a knave',
+        statements: "(('not', ('telling-truth', 1)), ('<=>', ('telling-truth', 1), ('telling-truth', 0)))",
+        index: 0,
+      })}\n`,
+    );
+    expect(await main(['data', 'convert', kk, join(dir, 'kk.parquet'), '--quiet']), err).toBe(0);
+    expect(await main(['data', 'convert', join(dir, 'kk.parquet'), join(dir, 'kk.arrows'), '--quiet'])).toBe(0);
+    const [row] = await rows(join(dir, 'kk.arrows'));
+    expect(row).toMatchObject({ n_people: 2, names: ['Zoey', 'Oliver'], solution: [true, false], roles: ['knight', 'knave'] });
+    expect(JSON.parse(String(row?.statements))).toEqual([['not', ['telling-truth', 1]], ['<=>', ['telling-truth', 1], ['telling-truth', 0]]]);
+    out = '';
+    expect(await main(['kk', 'solve', join(dir, 'kk.arrows'), '--json'])).toBe(0);
+  });
+
+  it('refuses a file it cannot identify', async () => {
+    const file = join(await tempDir(), 'other.jsonl');
+    await writeFile(file, '{"question": "2+2?", "answer": 4}\n');
+    expect(await main(['data', 'convert', file, `${file}.arrow`])).toBe(1);
+    expect(err).toMatch(/cannot tell which dataset .* holds \(columns: question, answer\)/);
+  });
+});
+
+describe('--help', () => {
+  it('documents every command', async () => {
+    for (const args of [['--help'], ['kk', '--help'], ['kk', 'generate', '--help'], ['kk', 'solve', '--help'], ['data', 'show', '--help'], ['data', 'convert', '--help'], ['demo', '--help']]) {
+      out = '';
+      expect(await main(args)).toBe(0);
+      expect(out).toMatch(/Usage: warmup/);
+    }
+  });
+
+  it('rejects an unknown command with exit code 1', async () => {
+    expect(await main(['frobnicate'])).toBe(1);
+    expect(err).toMatch(/unknown command 'frobnicate'/);
+  });
+});
