@@ -33,11 +33,15 @@ async function demo(flags: DemoFlags): Promise<void> {
       map(puzzleToRecord),
       tapArrowStream<PuzzleRecord>(path, withRunMetadata(PUZZLES, config), { batchSize: 256 }),
       tap((r) => (first ??= r)),
-      reduce((n) => n + 1, 0),
+      reduce((n) => {
+        gen.update(n + 1);
+        return n + 1;
+      }, 0),
     ),
     { defaultValue: 0 },
   );
   gen.finish(`-> ${path}`);
+  const genSeconds = gen.seconds;
   const check = new Progress({ label: 're-check', total: made, unit: 'puzzles' });
   const tally = await lastValueFrom(
     readDataset<PuzzleRecord>(path).pipe(
@@ -49,7 +53,7 @@ async function demo(flags: DemoFlags): Promise<void> {
     ),
   );
   check.finish();
-  const rate = (made / gen.seconds).toFixed(0);
+  const rate = Math.round(made / genSeconds).toLocaleString('en-US');
   const lines = [
     '',
     'Sample puzzle:',

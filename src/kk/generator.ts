@@ -146,12 +146,12 @@ function sampleStatement(rng: Rng, self: number, n: number, depth: number, width
     const k = op === 'and' || op === 'or' ? Math.min(2 + rng.int(width - 1), pool) : 2;
     if (pool >= 2) {
       const args: Statement[] = [];
-      const seen = new Set<string>();
+      const keys: string[] = [];
       while (args.length < k) {
         const s = sampleStatement(rng, self, n, depth - 1, width);
         const key = statementKey(s);
-        if (!seen.has(key)) {
-          seen.add(key);
+        if (!keys.includes(key)) {
+          keys.push(key);
           args.push(s);
         }
       }
@@ -278,13 +278,12 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig):
   for (let attempt = 0; made < want; attempt++) {
     const attemptSeed = deriveSeed(seed, attempt);
     const statements = sampleStatements(attemptSeed, n, config);
-    const solution = uniqueSolution(n, statements);
-    const key = solution && statements.map(statementKey).join(';');
-    if (key && !seen.has(key)) {
+    const key = countSolutions(n, statements, 2) === 1 ? statements.map(statementKey).join(';') : null;
+    if (key !== null && !seen.has(key)) {
       seen.add(key);
       made++;
       sinceLast = 0;
-      yield makePuzzle(attemptSeed, statements, solution, config);
+      yield makePuzzle(attemptSeed, statements, uniqueSolution(n, statements) as boolean[], config);
     } else if (++sinceLast >= STALL_LIMIT) {
       throw new KKExhaustedError(
         `sampling stalled for ${shape}: ${STALL_LIMIT} attempts in a row found no new puzzle after ${made} of ${want}. ` +

@@ -79,9 +79,15 @@ export function renderStatement(s: Statement, names: readonly string[], roles: R
   return claim(s);
 }
 
+const quotedTemplates = new Map<string, boolean>();
+
 /** One statement sentence, framed by `template`. */
 export function renderSentence(template: string, speaker: string, claim: string): string {
-  const quoted = /"\{statement\}|\{statement\}[^"]*"/.test(template);
+  let quoted = quotedTemplates.get(template);
+  if (quoted === undefined) {
+    quoted = /"\{statement\}|\{statement\}[^"]*"/.test(template);
+    quotedTemplates.set(template, quoted);
+  }
   return template.replace('{name}', speaker).replace('{statement}', quoted ? capitalise(claim) : claim);
 }
 

@@ -36,6 +36,15 @@ export class Rng {
   /** `k` distinct elements, in random order (partial Fisher-Yates). */
   sample<T>(items: readonly T[], k: number): T[] {
     if (k > items.length) throw new RangeError(`cannot draw ${k} distinct items from ${items.length}`);
+    if (4 * k <= items.length) {
+      // Few from many: rejection on indices avoids copying the pool.
+      const picked: number[] = [];
+      while (picked.length < k) {
+        const i = this.int(items.length);
+        if (!picked.includes(i)) picked.push(i);
+      }
+      return picked.map((i) => items[i] as T);
+    }
     const pool = items.slice();
     for (let i = 0; i < k; i++) {
       const j = i + this.int(pool.length - i);

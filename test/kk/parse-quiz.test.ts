@@ -70,6 +70,11 @@ describe('parseQuiz', () => {
       `${INTRO} You meet 2 inhabitants: Ann and Bo. Ann said, "Bo is a knave". Ann said, "Bo is a knight". So who is a knight and who is a knave?`,
       /sentence 2 .*Ann already spoke in sentence 1/,
     ],
+    [
+      'a claim about a stranger',
+      `${INTRO} You meet 2 inhabitants: Ann and Bo. Ann said, "Zed is a knave". Bo said, "Ann is a knave". So who is a knight and who is a knave?`,
+      /sentence 1 .*"Zed" is not one of the islanders \(Ann, Bo\)/,
+    ],
     ['no intro', 'Ann said, "Bo is a knave".', /does not name the roles/],
     [
       'a wrong count',
