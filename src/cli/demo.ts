@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { lastValueFrom, map, reduce, tap } from 'rxjs';
 import { puzzleToRecord } from '../data/puzzles.js';
 import { PUZZLES, withRunMetadata, type PuzzleRecord } from '../data/schemas.js';
@@ -76,7 +76,7 @@ export function demoCommand(): Command {
     .description('generate K&K puzzles through the streaming flow, re-check them, and show a sample (npm start)')
     .option('--out <dir>', 'output folder', 'runs/demo')
     .option('--count <n>', 'puzzles to generate', intOption('--count', 1), 4500)
-    .option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or N,M,…', parsePeople, [3, 4, 5, 6, 7])
+    .addOption(new Option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or N,M,…').default([3, 4, 5, 6, 7], '3-7').argParser(parsePeople))
     .option('--seed <n>', 'run seed', intOption('--seed', 0, 0xffffffff), 42)
     .action((flags: DemoFlags) => demo(flags));
 }

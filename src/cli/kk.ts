@@ -1,7 +1,7 @@
 /** `warmup kk …`: generate and re-check Knights & Knaves datasets. */
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatOf, readRows, writeRows } from '../data/dataset.js';
+import { checkReadable, formatOf, readRows, writeRows } from '../data/dataset.js';
 import { puzzleToRecord } from '../data/puzzles.js';
 import { PUZZLES, withRunMetadata } from '../data/schemas.js';
 import { checkRecord, type CheckResult } from '../kk/check.js';
@@ -103,6 +103,7 @@ export interface SolveSummary {
 }
 
 async function solveFile(file: string, flags: { json?: boolean; failures: number; quiet?: boolean }): Promise<void> {
+  await checkReadable(file);
   const summary: SolveSummary = { file, records: 0, parsed: 0, unique: 0, agree: 0, failures: [] };
   const progress = new Progress({ label: 'checking', unit: 'records', quiet: flags.quiet === true || flags.json === true });
   const tally = (r: CheckResult, row: number): void => {
@@ -148,8 +149,12 @@ export function kkCommands(): Command {
   kk.command('generate')
     .description('generate seeded puzzles with exactly one solution and write them as a puzzles dataset')
     .requiredOption('--out <file>', 'output file: .arrow, .arrows, .jsonl or .parquet')
-    .option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or a list N,M (count is split evenly)', parsePeople, [3, 4, 5, 6, 7])
-    .option('--count <n>', 'total number of puzzles', intOption('--count', 0), 4500)
+    .addOption(
+      new Option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or a list N,M (count is split evenly)')
+        .default([3, 4, 5, 6, 7], '3-7, as in the paper')
+        .argParser(parsePeople),
+    )
+    .addOption(new Option('--count <n>', 'total number of puzzles').default(4500, '4500, as in the paper').argParser(intOption('--count', 0)))
     .option('--seed <n>', 'run seed; the same seed gives the same puzzles', (s) => checkSeed(intOption('--seed', 0, 0xffffffff)(s), '--seed'), 42)
     .option('--depth <n>', 'maximum statement nesting (K&K uses 2)', intOption('--depth', 1, 6), 2)
     .option('--width <n>', 'maximum operands of and/or (K&K uses 2)', intOption('--width', 2, 6), 2)

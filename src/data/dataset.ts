@@ -8,7 +8,7 @@
  * batch (see `ipc.ts`).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -74,9 +74,18 @@ async function parquetBatches(path: string): Promise<RecordBatch[]> {
   return [...RecordBatchReader.from(ipc)];
 }
 
+/** Checks that `path` is a readable file, with a message that names it. */
+export async function checkReadable(path: string): Promise<void> {
+  const s = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new DataFormatError(e.code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${e.message})`);
+  });
+  if (!s.isFile()) throw new DataFormatError(`${path}: not a file`);
+}
+
 /** Reads the schema and metadata of a dataset without reading its rows (Parquet is read whole). */
 export async function readInfo(path: string): Promise<DatasetInfo> {
   const format = formatOf(path);
+  await checkReadable(path);
   let schema: Schema | null = null;
   if (format === 'arrow' || format === 'arrows') schema = await readArrowSchema(path);
   if (format === 'parquet') {
@@ -125,6 +134,7 @@ async function* jsonlRows(path: string): AsyncGenerator<Record<string, unknown>>
  */
 export async function* readRowBatches(path: string, options: ReadOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
   const format = formatOf(path);
+  await checkReadable(path);
   if (format === 'jsonl') {
     yield* batched(jsonlRows(path), 1024);
     return;

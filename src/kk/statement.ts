@@ -24,6 +24,7 @@ export type StatementTuple =
   | readonly ['and' | 'or', ...StatementTuple[]]
   | readonly ['->' | '<=>', StatementTuple, StatementTuple];
 
+/** Builders for statement trees, for tests and hand-written puzzles: `iff(knight(0), knave(1))`. */
 export const knight = (who: number): Statement => ({ op: 'knight', who });
 export const knave = (who: number): Statement => ({ op: 'knave', who });
 export const not = (arg: Statement): Statement => ({ op: 'not', arg });

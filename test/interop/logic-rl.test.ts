@@ -9,16 +9,16 @@ import { parseQuiz } from '../../src/kk/parse-quiz.js';
 import { statementKey } from '../../src/kk/statement.js';
 import { sharedDataset } from '../helpers.js';
 
-const files = [3, 4, 5, 6, 7].flatMap((n) => ['train', 'test'].map((s) => `logic-rl-kk/${n}ppl/${s}.parquet`));
-const present = files.map((f) => sharedDataset(f));
+const root = sharedDataset('logic-rl-kk');
+const files = [3, 4, 5, 6, 7].flatMap((n) => ['train', 'test'].map((s) => `${root}/${n}ppl/${s}.parquet`));
 
-describe.skipIf(present.some((p) => p === null))('Logic-RL K&K parquet (../shared)', () => {
+describe.skipIf(root === null)('Logic-RL K&K parquet (../shared)', () => {
   it('solves all 5,000 records and agrees with every recorded solution', async () => {
     let records = 0;
     let agree = 0;
     let sameTrees = 0;
     const failures: string[] = [];
-    for (const path of present as string[]) {
+    for (const path of files) {
       let row = 0;
       for await (const r of readRows(path)) {
         const puzzle = puzzleFromRecord(r, row++);
