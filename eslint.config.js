@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'runs/', 'scratch/', 'coverage/'] },
+  // Fixture reward modules are deliberately hostile plain JS: not linted.
+  { ignores: ['dist/', 'node_modules/', 'runs/', 'scratch/', 'coverage/', 'test/fixtures/rewards/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,0 +1,97 @@
+/**
+ * Code rewards: the program is taken from the completion's last fenced code block (or
+ * the whole completion), completed with the row's prompt when the completion is only
+ * a function body (HumanEval style), and run against the row's tests in the sandbox.
+ *
+ * Row fields: `test` (defines `check(candidate)`), `entry_point`, `prompt` (the
+ * function header for body-only completions) and optionally `language`
+ * (python | javascript; default python, or the fence's language tag).
+ */
+import { DEFAULT_LIMITS, type CheckResult, type CodeTask, type SandboxLimits } from '../sandbox/limits.js';
+import { checkOptionNames, choiceOption, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
+
+export type CodeLanguage = 'python' | 'javascript';
+
+/** Runs one code task in the sandbox of its language; supplied by the worker that hosts the reward. */
+export type CodeRunner = (language: CodeLanguage, task: CodeTask, limits: SandboxLimits) => Promise<CheckResult>;
+
+let runner: CodeRunner | null = null;
+/** Installs the sandbox runner (the pool worker does this; tests may pass a fake). */
+export function setCodeRunner(r: CodeRunner | null): void {
+  runner = r;
+}
+
+const FENCE = /```([A-Za-z0-9_+-]*)[^\n]*\n([\s\S]*?)```/g;
+
+/** The last fenced code block of a completion and its language tag; else the whole text. */
+export function extractCode(completion: string): { code: string; tag: string | null } {
+  const blocks = [...completion.matchAll(FENCE)];
+  const last = blocks[blocks.length - 1];
+  if (last) return { code: last[2] as string, tag: (last[1] as string).toLowerCase() || null };
+  return { code: completion, tag: null };
+}
+
+function languageOf(tag: string | null, row: Readonly<Record<string, unknown>>, fallback: CodeLanguage): CodeLanguage {
+  const named = typeof row.language === 'string' ? row.language.toLowerCase() : tag;
+  if (named && /^(js|javascript|node|mjs)$/.test(named)) return 'javascript';
+  if (named && /^(py|python|python3)$/.test(named)) return 'python';
+  return fallback;
+}
+
+/** The program to run: the extracted code, prefixed with the row prompt when the code does not define the entry point. */
+export function buildProgram(code: string, row: Readonly<Record<string, unknown>>, language: CodeLanguage): string {
+  const entry = typeof row.entry_point === 'string' ? row.entry_point : null;
+  const prompt = typeof row.prompt === 'string' ? row.prompt : '';
+  const defines =
+    entry === null ||
+    (language === 'python'
+      ? new RegExp(`^\\s*(?:async\\s+)?def\\s+${entry}\\s*\\(`, 'm').test(code)
+      : new RegExp(`(?:function\\s+${entry}\\s*\\(|(?:const|let|var)\\s+${entry}\\s*=)`).test(code));
+  if (defines) {
+    // Keep the prompt's imports: a full rewrite of the function often relies on them.
+    const imports = language === 'python' ? prompt.split('\n').filter((l) => /^(?:from\s+\S+\s+)?import\s/.test(l)).join('\n') : '';
+    return imports ? `${imports}\n${code}` : code;
+  }
+  return `${prompt}${code}`;
+}
+
+export async function scoreCode(sample: RewardSample, options: RewardOptions = {}): Promise<RewardResult> {
+  checkOptionNames('code', options, ['pass', 'fail', 'language', 'timeoutMs', 'memoryMb', 'outputBytes']);
+  const pass = numberOption('code', options, 'pass', 1);
+  const fail = numberOption('code', options, 'fail', 0);
+  const fallback = choiceOption('code', options, 'language', ['python', 'javascript'] as const, 'python');
+  const limits: SandboxLimits = {
+    timeoutMs: numberOption('code', options, 'timeoutMs', DEFAULT_LIMITS.timeoutMs),
+    memoryMb: numberOption('code', options, 'memoryMb', DEFAULT_LIMITS.memoryMb),
+    outputBytes: numberOption('code', options, 'outputBytes', DEFAULT_LIMITS.outputBytes),
+  };
+  const { row } = sample;
+  if (typeof row.test !== 'string') return makeResult('unscorable', null, "the row has no 'test' code");
+  if (!runner) return makeResult('unscorable', null, 'no code sandbox in this process: run code rewards through the reward pool');
+  const { code, tag } = extractCode(sample.completion);
+  if (code.trim() === '') return makeResult('format_error', fail, 'the completion has no code', { tests: fail });
+  const language = languageOf(tag, row, fallback);
+  const task: CodeTask = {
+    program: buildProgram(code, row, language),
+    test: row.test,
+    entryPoint: typeof row.entry_point === 'string' ? row.entry_point : null,
+  };
+  const r = await runner(language, task, limits);
+  const parts = { tests: r.status === 'passed' ? pass : fail };
+  switch (r.status) {
+    case 'passed':
+      return makeResult('ok', pass, null, parts);
+    case 'timeout':
+      return makeResult('timeout', fail, `${language}: ${r.detail || 'time limit'}`, parts);
+    case 'crashed':
+      return makeResult('crashed', null, `${language}: ${r.detail}`, { tests: null });
+    default:
+      return makeResult('wrong', fail, `${language} ${r.status}: ${r.detail}`, parts);
+  }
+}
+
+export const codeReward: RewardModule = {
+  id: 'code',
+  description: 'runs the completion\'s code against the row\'s tests in the sandbox; options {pass, fail, language, timeoutMs, memoryMb, outputBytes}',
+  score: scoreCode,
+};

@@ -1,0 +1,50 @@
+/**
+ * Multiple choice (MMLU-Pro style, options A–J). The chosen letter is read, in order of
+ * trust, from the last `\boxed{X}`, then the last `<answer>X</answer>`, then the last
+ * standalone capital A–J ("the answer is (C)").
+ */
+import { extractAnswerBlock } from '../kk/parse-answer.js';
+import { lastBoxed } from './math.js';
+import { checkOptionNames, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
+
+const LETTER = /^\s*(?:\\text\{)?\(?([A-J])\)?(?:\})?\s*(?:[.:)]|$)/;
+
+/** The letter a completion chooses, and where it was found; null if none. */
+export function extractChoice(completion: string): { letter: string; from: 'boxed' | 'answer' | 'text' } | null {
+  const boxed = lastBoxed(completion);
+  const b = boxed === null ? null : LETTER.exec(boxed);
+  if (b) return { letter: b[1] as string, from: 'boxed' };
+  const block = extractAnswerBlock(completion);
+  const a = block.ok ? LETTER.exec(block.answer) : null;
+  if (a) return { letter: a[1] as string, from: 'answer' };
+  const all = [...completion.matchAll(/(?<![A-Za-z])\(?([A-J])\)?(?![A-Za-z])/g)];
+  const last = all[all.length - 1];
+  return last ? { letter: last[1] as string, from: 'text' } : null;
+}
+
+/** The reference letter of a row: `answer` as a letter, or `answer_index` (0 = A). */
+export function choiceReference(row: Readonly<Record<string, unknown>>): string | null {
+  if (typeof row.answer === 'string' && /^[A-J]$/.test(row.answer.trim())) return row.answer.trim();
+  if (typeof row.answer_index === 'number' && row.answer_index >= 0 && row.answer_index < 10) return 'ABCDEFGHIJ'[row.answer_index] as string;
+  return null;
+}
+
+export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): RewardResult {
+  checkOptionNames('mc', options, ['correct', 'wrong']);
+  const correct = numberOption('mc', options, 'correct', 1);
+  const wrong = numberOption('mc', options, 'wrong', 0);
+  const reference = choiceReference(sample.row);
+  if (reference === null) return makeResult('unscorable', null, 'the row has no answer letter (answer or answer_index)');
+  const choice = extractChoice(sample.completion);
+  if (choice === null) return makeResult('format_error', wrong, 'no answer letter A–J found', { answer: wrong });
+  const ok = choice.letter === reference;
+  return makeResult(ok ? 'ok' : 'wrong', ok ? correct : wrong, ok ? null : `chose ${choice.letter} (from ${choice.from}), answer is ${reference}`, {
+    answer: ok ? correct : wrong,
+  });
+}
+
+export const mcReward: RewardModule = {
+  id: 'mc',
+  description: 'multiple choice A–J from \\boxed{}, <answer> or the last standalone letter; options {correct, wrong}',
+  score: scoreChoice,
+};

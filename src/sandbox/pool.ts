@@ -1,0 +1,178 @@
+/**
+ * The reward pool: Piscina worker threads, one per core by default, each with warm
+ * reward modules and sandboxes.
+ *
+ * Admission is bounded: at most `size` tasks run (so deadlines are measured from when
+ * a task really starts), at most `maxQueue` wait, and a caller beyond that gets an
+ * error rather than unbounded memory growth. Every task has a deadline: Python code is
+ * interrupted `limits.timeoutMs` after it starts running (KeyboardInterrupt inside the
+ * interpreter, which stays usable); if it is still running `graceMs` later, or the
+ * whole task exceeds `taskTimeoutMs`, the worker is terminated and replaced, and the
+ * result is a `timeout`. The caller's own AbortSignal cancels too.
+ */
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { composeResults } from '../reward/compose.js';
+import { resolveRewardSpecs, type RewardSpec } from '../reward/registry.js';
+import type { RewardResult, RewardSample } from '../reward/types.js';
+import { DEFAULT_LIMITS, type SandboxLimits } from './limits.js';
+import { CTRL, type RewardTask } from './protocol.js';
+
+export interface RewardPoolConfig {
+  /** Worker threads; default: one per core. */
+  readonly size?: number;
+  /** Tasks allowed to wait for a worker before `score` throws `PoolFullError`; default 1024. */
+  readonly maxQueue?: number;
+  readonly limits?: Partial<SandboxLimits>;
+  /** Deadline of a whole task, including a first-use interpreter load (~3 s). */
+  readonly taskTimeoutMs?: number;
+  /** How long interrupted code may take to stop before its worker is terminated. */
+  readonly graceMs?: number;
+  /** JS heap limit of each worker, MiB (custom rewards written in JS). */
+  readonly workerHeapMb?: number;
+}
+
+/** Thrown when more tasks are submitted than the pool admits. */
+export class PoolFullError extends Error {}
+
+function workerFile(): { filename: string; execArgv: string[] } {
+  const js = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { filename: js.href, execArgv: [] };
+  // Running from TypeScript sources (tests, tsx): the worker needs the same loader.
+  return { filename: new URL('./worker.ts', import.meta.url).href, execArgv: ['--import', 'tsx'] };
+}
+
+/**
+ * @example
+ * const pool = new RewardPool();
+ * const r = await pool.score({ prompt, completion, row }, [{ ref: 'math' }]);
+ * await pool.close();
+ */
+export class RewardPool {
+  readonly size: number;
+  readonly maxQueue: number;
+  readonly limits: SandboxLimits;
+  private readonly piscina: Piscina;
+  private readonly epoch = Date.now();
+  private readonly taskTimeoutMs: number;
+  private readonly graceMs: number;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+  /** Counters for progress displays and benchmarks. */
+  readonly stats = { done: 0, timeouts: 0, crashes: 0, busyMs: 0 };
+
+  constructor(config: RewardPoolConfig = {}) {
+    this.size = config.size ?? Math.max(1, availableParallelism());
+    this.maxQueue = config.maxQueue ?? 1024;
+    this.limits = { ...DEFAULT_LIMITS, ...config.limits };
+    this.taskTimeoutMs = config.taskTimeoutMs ?? 30_000;
+    this.graceMs = config.graceMs ?? 1000;
+    const { filename, execArgv } = workerFile();
+    this.piscina = new Piscina({
+      filename,
+      execArgv,
+      minThreads: this.size,
+      maxThreads: this.size,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      resourceLimits: { maxOldGenerationSizeMb: config.workerHeapMb ?? 512 },
+    });
+  }
+
+  private async admit(): Promise<void> {
+    if (this.closed) throw new Error('the reward pool is closed');
+    if (this.running < this.size) {
+      this.running++;
+      return;
+    }
+    if (this.waiting.length >= this.maxQueue) {
+      throw new PoolFullError(`reward pool queue is full (${this.maxQueue} waiting); bound the caller's concurrency`);
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  /** Scores one sample with `rewards` (validated here, before any work). */
+  async score(sample: RewardSample, rewards: readonly RewardSpec[], options: { signal?: AbortSignal } = {}): Promise<RewardResult> {
+    const specs = resolveRewardSpecs(rewards);
+    await this.admit();
+    const started = Date.now();
+    const ctrl = new SharedArrayBuffer(16);
+    const view = new Int32Array(ctrl);
+    const abort = new AbortController();
+    let why: string | null = null;
+    const onCallerAbort = (): void => {
+      why = 'cancelled by the caller';
+      abort.abort();
+    };
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    let interruptedAt = 0;
+    const watchdog = setInterval(() => {
+      const now = Date.now() - this.epoch;
+      const taskStarted = Atomics.load(view, CTRL.taskStarted);
+      const runStarted = Atomics.load(view, CTRL.runStarted);
+      if (runStarted > 0 && interruptedAt === 0 && now > runStarted + this.limits.timeoutMs) {
+        Atomics.store(view, CTRL.interrupt, 2);
+        interruptedAt = now;
+      }
+      if (interruptedAt > 0 && runStarted > 0 && now > interruptedAt + this.graceMs) {
+        why = `code ignored the interrupt for ${this.graceMs} ms after the ${this.limits.timeoutMs} ms limit`;
+        abort.abort();
+      } else if (taskStarted > 0 && now > taskStarted + this.taskTimeoutMs) {
+        why = `the reward took longer than ${this.taskTimeoutMs} ms`;
+        abort.abort();
+      }
+    }, 20);
+    const task: RewardTask = { sample, rewards: specs, limits: this.limits, ctrl, epoch: this.epoch };
+    try {
+      const result = (await this.piscina.run(task, { signal: abort.signal })) as RewardResult;
+      return result;
+    } catch (e) {
+      if (abort.signal.aborted) {
+        this.stats.timeouts++;
+        const status = why === 'cancelled by the caller' ? 'unscorable' : 'timeout';
+        return timeoutResult(specs, status, why ?? 'aborted');
+      }
+      this.stats.crashes++;
+      return timeoutResult(specs, 'crashed', `the worker died: ${e instanceof Error ? e.message : String(e)}`.slice(0, 500));
+    } finally {
+      clearInterval(watchdog);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+      this.stats.done++;
+      this.stats.busyMs += Date.now() - started;
+      this.release();
+    }
+  }
+
+  /** Starts every worker's interpreters now rather than on first use. */
+  async warmup(languages: readonly ('python' | 'javascript')[] = ['python', 'javascript']): Promise<void> {
+    const row = (language: string) => ({ test: 'def check(c):\n  assert c() == 1\n', entry_point: 'f', language, prompt: '' });
+    const code = { python: 'def f():\n  return 1\n', javascript: 'function f() { return 1; }' };
+    const jsTest = 'function check(c) { if (c() !== 1) throw new Error("bad"); }';
+    await Promise.all(
+      Array.from({ length: this.size }, () =>
+        Promise.all(
+          languages.map((l) =>
+            this.score({ prompt: '', completion: code[l], row: l === 'python' ? row(l) : { ...row(l), test: jsTest } }, [{ ref: 'code' }]),
+          ),
+        ),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.piscina.destroy();
+  }
+}
+
+function timeoutResult(specs: readonly RewardSpec[], status: 'timeout' | 'crashed' | 'unscorable', reason: string): RewardResult {
+  return composeResults(specs.map((s) => ({ id: s.ref, weight: s.weight ?? 1, result: { score: null, status, parts: {}, reason } })));
+}
