@@ -55,16 +55,28 @@ def __warmup_install():
             return None
     _sys.meta_path.insert(0, Blocker())
 
+    # Deep Python recursion overflows the worker's JS stack (a fatal error) somewhere
+    # past 20,000 frames here, so the limit is clamped well below that.
+    set_limit = _sys.setrecursionlimit
+    def setrecursionlimit(limit):
+        set_limit(min(int(limit), 10000))
+    _sys.setrecursionlimit = setrecursionlimit
+
     for attr in ('settrace', 'setprofile', 'monitoring', '_current_frames', 'call_tracing', 'remote_exec'):
         if hasattr(_sys, attr):
             delattr(_sys, attr)
     def no_exit(*args, **kwargs):
         raise SystemExit('process exit is not allowed in the sandbox')
+    def no_process(*args, **kwargs):
+        raise PermissionError('starting or signalling processes is not allowed in the sandbox')
     for mod in (_os, _sys.modules.get('posix')):
         if mod is not None:
-            for attr in ('_exit', 'abort', 'kill', 'killpg', 'fork', 'forkpty', 'system', 'execv', 'execve', 'spawnv', 'spawnve', 'popen'):
+            for attr in ('_exit', 'abort'):
                 if hasattr(mod, attr):
                     setattr(mod, attr, no_exit)
+            for attr in ('kill', 'killpg', 'fork', 'forkpty', 'system', 'execv', 'execve', 'spawnv', 'spawnve', 'popen', 'posix_spawn', 'posix_spawnp'):
+                if hasattr(mod, attr):
+                    setattr(mod, attr, no_process)
 
     snapshot = {name: dict(mod.__dict__) for name, mod in _sys.modules.items() if isinstance(getattr(mod, '__dict__', None), dict)}
     # Keys and values in order, for identity comparison at C speed.
@@ -182,43 +194,52 @@ def __warmup_install():
 
     builtin_names = frozenset(pristine_builtins)
 
+    def user_phase(program, test, entry_point):
+        try:
+            g = fresh_globals('__main__')
+            exec(compile(program, '<program>', 'exec'), g)
+            candidate = g.get(entry_point) if entry_point else None
+            if entry_point and not callable(candidate):
+                return ('error', f'the program defines no function {entry_point!r}')
+            test_code = compile(test, '<test>', 'exec')
+            restore_for(test_code)
+            # The tests see the program's own definitions (HumanEval tests call helpers
+            # from the prompt), but never a name that would shadow a built-in.
+            tg = {k: v for k, v in g.items() if k not in builtin_names}
+            tg.update(fresh_globals('__test__'))
+            exec(test_code, tg)
+            if entry_point:
+                check = tg.get('check')
+                if not callable(check):
+                    return ('error', 'the test defines no check(candidate) function')
+                check(guard(candidate))
+            return ('passed', '')
+        except AssertionError as e:
+            return ('failed', f'AssertionError: {e}'[:500])
+        except KeyboardInterrupt:
+            return ('timeout', 'interrupted at the time limit')
+        except MemoryError:
+            return ('memory', 'MemoryError: the memory limit was reached')
+        except SystemExit as e:
+            return ('exited', f'SystemExit: {e}'[:500])
+        except BaseException as e:
+            return ('failed', f'{type(e).__name__}: {e}'[:500])
+
     def run(program, test, entry_point):
         """Returns (status, detail): passed | failed | error | exited | timeout | memory."""
-        status, detail = 'passed', ''
         try:
+            result = user_phase(program, test, entry_point)
+        except KeyboardInterrupt:
+            # The deadline can land between the user's code and our handlers.
+            result = ('timeout', 'interrupted at the time limit')
+        # The deadline interrupt fires once; if it lands here, reset again.
+        for _ in range(3):
             try:
-                g = fresh_globals('__main__')
-                exec(compile(program, '<program>', 'exec'), g)
-                candidate = g.get(entry_point) if entry_point else None
-                if entry_point and not callable(candidate):
-                    return ('error', f'the program defines no function {entry_point!r}')
-                test_code = compile(test, '<test>', 'exec')
-                restore_for(test_code)
-                # The tests see the program's own definitions (HumanEval tests call helpers
-                # from the prompt), but never a name that would shadow a built-in.
-                tg = {k: v for k, v in g.items() if k not in builtin_names}
-                tg.update(fresh_globals('__test__'))
-                exec(test_code, tg)
-                if entry_point:
-                    check = tg.get('check')
-                    if not callable(check):
-                        return ('error', 'the test defines no check(candidate) function')
-                    check(guard(candidate))
-            except AssertionError as e:
-                status, detail = 'failed', f'AssertionError: {e}'[:500]
+                reset()
+                break
             except KeyboardInterrupt:
-                status, detail = 'timeout', 'interrupted at the time limit'
-            except MemoryError:
-                status, detail = 'memory', 'MemoryError: the memory limit was reached'
-            except RecursionError as e:
-                status, detail = 'failed', f'RecursionError: {e}'[:500]
-            except SystemExit as e:
-                status, detail = 'exited', f'SystemExit: {e}'[:500]
-            except BaseException as e:
-                status, detail = 'failed', f'{type(e).__name__}: {e}'[:500]
-        finally:
-            reset()
-        return (status, detail)
+                result = ('timeout', 'interrupted at the time limit') if result[0] == 'passed' else result
+        return result
 
     return run
 

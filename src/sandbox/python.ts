@@ -56,8 +56,10 @@ export class PythonSandbox {
       [status, detail] = r.toJs();
       r.destroy();
     } catch (e) {
-      // A JS-level error out of runPython means the interpreter state is not trustworthy.
+      // A JS-level error out of the interpreter means its state is not trustworthy:
+      // drop it, so the next task of this worker loads a fresh one.
       this.dead = true;
+      loading = null;
       throw new SandboxFatalError(`Python interpreter failed: ${String(e).slice(0, 300)}`);
     } finally {
       if (interrupt) Atomics.store(interrupt, 0, 0);

@@ -15,7 +15,6 @@ import { CTRL, type RewardTask } from './protocol.js';
 import { pythonSandbox, SandboxFatalError } from './python.js';
 
 const registry = new RewardRegistry();
-let fatal = false;
 
 async function runCode(ctrl: Int32Array, epoch: number, language: CodeLanguage, task: CodeTask, limits: SandboxLimits): Promise<CheckResult> {
   if (language === 'javascript') return runJavaScript(task, limits);
@@ -26,7 +25,6 @@ async function runCode(ctrl: Int32Array, epoch: number, language: CodeLanguage, 
     return box.run(task, limits, ctrl.subarray(CTRL.interrupt, CTRL.interrupt + 1));
   } catch (e) {
     if (e instanceof SandboxFatalError) {
-      fatal = true;
       return { status: 'crashed', detail: e.message, output: '', outputTruncated: false, ms: 0 };
     }
     throw e;
@@ -51,10 +49,6 @@ export default async function scoreTask(task: RewardTask): Promise<RewardResult>
       result = { score: null, status: 'crashed', parts: {}, reason: `reward '${id}' threw: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000) };
     }
     entries.push({ id, weight: spec.weight ?? 1, result });
-  }
-  if (fatal) {
-    // The interpreter is gone: answer this task, then let the pool start a fresh worker.
-    setTimeout(() => process.exit(1), 10);
   }
   return composeResults(entries);
 }
