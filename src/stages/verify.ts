@@ -21,14 +21,21 @@ export type Verified<T extends RewardSample> = T & { readonly reward: RewardResu
 function scoreOne<T extends RewardSample>(deps: VerifyDeps, sample: T): Observable<Verified<T>> {
   return new Observable<Verified<T>>((subscriber) => {
     const abort = new AbortController();
+    let settled = false;
     deps.score(sample, abort.signal).then(
       (reward) => {
+        settled = true;
         subscriber.next({ ...sample, reward });
         subscriber.complete();
       },
-      (e: unknown) => subscriber.error(e),
+      (e: unknown) => {
+        settled = true;
+        subscriber.error(e);
+      },
     );
-    return () => abort.abort();
+    return () => {
+      if (!settled) abort.abort();
+    };
   });
 }
 

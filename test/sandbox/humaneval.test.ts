@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RewardPool } from '../../src/sandbox/pool.js';
+import { sharedDataset } from '../helpers.js';
+
+interface Problem {
+  task_id: string;
+  prompt: string;
+  canonical_solution: string;
+  test: string;
+  entry_point: string;
+}
+
+const path = sharedDataset('humaneval/HumanEval.jsonl.gz');
+
+describe.skipIf(path === null)('HumanEval in the Python sandbox (../shared)', () => {
+  const problems = path
+    ? gunzipSync(readFileSync(path))
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Problem)
+    : [];
+  let pool: RewardPool;
+  beforeAll(() => {
+    pool = new RewardPool({ size: 2 });
+  });
+  afterAll(() => pool.close());
+
+  const run = (completion: (p: Problem) => string) =>
+    Promise.all(problems.map((p) => pool.score({ prompt: p.prompt, completion: completion(p), row: p }, [{ ref: 'code' }])));
+
+  it('passes all 164 canonical solutions', async () => {
+    const results = await run((p) => p.canonical_solution);
+    const failed = results.map((r, i) => [problems[i]?.task_id, r.reason]).filter((_, i) => results[i]?.status !== 'ok');
+    expect(failed).toEqual([]);
+    expect(results).toHaveLength(164);
+  });
+
+  it('fails all 164 when the bodies are replaced by pass', async () => {
+    const results = await run(() => '    pass\n');
+    const passed = results.map((r, i) => problems[i]?.task_id).filter((_, i) => results[i]?.status === 'ok');
+    expect(passed).toEqual([]);
+  });
+
+  it('takes a fenced full function as well as a bare body', async () => {
+    const p = problems[0] as Problem;
+    const fenced = `Here you go:\n\`\`\`python\n${p.prompt}${p.canonical_solution}\`\`\`\n`;
+    expect((await pool.score({ prompt: p.prompt, completion: fenced, row: p }, [{ ref: 'code' }])).status).toBe('ok');
+  });
+});
