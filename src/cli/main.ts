@@ -11,6 +11,7 @@ import { takeExitCode } from './common.js';
 import { kkCommands } from './kk.js';
 import { dataCommands } from './data.js';
 import { demoCommand } from './demo.js';
+import { rewardCommands } from './reward.js';
 
 export function makeProgram(): Command {
   const program = new Command('warmup')
@@ -22,6 +23,7 @@ export function makeProgram(): Command {
   program.addCommand(kkCommands());
   program.addCommand(dataCommands());
   program.addCommand(demoCommand());
+  for (const c of rewardCommands()) program.addCommand(c);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
