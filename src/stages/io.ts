@@ -3,7 +3,7 @@
  * batch, tap a live flow into a log without changing it, and read any dataset back as
  * an Observable.
  */
-import { concat, defer, filter, bufferTime, concatMap, finalize, map, Observable, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
 import type { Schema } from 'apache-arrow';
 import { readRowBatches } from '../data/dataset.js';
 import { ArrowStreamWriter, type ReadOptions } from '../data/ipc.js';
@@ -34,8 +34,13 @@ export interface WriteProgress {
 
 /**
  * Writes every record to an Arrow IPC stream at `path`, one flushed batch per
- * `batchSize` records (or per `flushMs`), and emits progress. The file is closed with
- * its end-of-stream marker when the source completes, errors, or is unsubscribed.
+ * `batchSize` records (or per `flushMs`), and emits progress after each batch. When the
+ * source completes, errors or is unsubscribed, the records still buffered are written
+ * and the file is closed with its end-of-stream marker before the completion or error
+ * is passed on: nothing the source emitted is dropped.
+ *
+ * Built with `new Observable` because a flush must finish before an error is
+ * forwarded, which the buffering operators do not allow.
  *
  * @example
  * puzzles$.pipe(map(puzzleToRecord), writeArrowStream('puzzles.arrows', schema)).subscribe(p => …)
@@ -48,14 +53,17 @@ export function writeArrowStream<R extends object>(
   const batchSize = config.batchSize ?? 256;
   const flushMs = config.flushMs ?? 1000;
   return (source) =>
-    defer(() => {
-      let opening: Promise<ArrowStreamWriter> | null = null;
+    new Observable<WriteProgress>((subscriber) => {
+      let buffer: R[] = [];
       let batches = 0;
-      const writer = (): Promise<ArrowStreamWriter> =>
-        (opening ??= ArrowStreamWriter.open(path, schema, {
-          ...(config.append !== undefined ? { append: config.append } : {}),
-          ...(config.fsync !== undefined ? { fsync: config.fsync } : {}),
-        }));
+      let timer: NodeJS.Timeout | undefined;
+      let failed: unknown = null;
+      const opening = ArrowStreamWriter.open(path, schema, {
+        ...(config.append !== undefined ? { append: config.append } : {}),
+        ...(config.fsync !== undefined ? { fsync: config.fsync } : {}),
+      });
+      // Writes run one after another on this chain.
+      let chain: Promise<ArrowStreamWriter> = opening;
       const progress = (w: ArrowStreamWriter, done: boolean): WriteProgress => ({
         path,
         rows: w.rowsWritten,
@@ -63,27 +71,57 @@ export function writeArrowStream<R extends object>(
         batches,
         done,
       });
-      const writes = source.pipe(
-        bufferTime(flushMs, null, batchSize),
-        filter((rows) => rows.length > 0),
-        concatMap(async (rows) => {
-          const w = await writer();
+      const flush = (): void => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        if (buffer.length === 0) return;
+        const rows = buffer;
+        buffer = [];
+        chain = chain.then(async (w) => {
           await w.write(recordsToBatch(schema, rows));
           batches++;
-          return progress(w, false);
-        }),
-      );
-      const close = defer(async () => {
-        const w = await writer();
+          if (!subscriber.closed) subscriber.next(progress(w, false));
+          return w;
+        });
+        chain.catch((e: unknown) => {
+          failed ??= e;
+          subscriber.error(e);
+        });
+      };
+      const finish = async (): Promise<ArrowStreamWriter> => {
+        flush();
+        const w = await chain;
         await w.close();
-        return progress(w, true);
+        return w;
+      };
+      const sub = source.subscribe({
+        next: (r) => {
+          buffer.push(r);
+          if (buffer.length >= batchSize) flush();
+          else timer ??= setTimeout(flush, flushMs);
+        },
+        error: (e: unknown) => {
+          finish().then(
+            () => subscriber.error(e),
+            () => subscriber.error(e),
+          );
+        },
+        complete: () => {
+          finish().then(
+            (w) => {
+              subscriber.next(progress(w, true));
+              subscriber.complete();
+            },
+            (e: unknown) => subscriber.error(failed ?? e),
+          );
+        },
       });
-      return concat(writes, close).pipe(
-        finalize(() => {
-          // On error or unsubscribe, still end the stream properly; close is idempotent.
-          void opening?.then((w) => w.close()).catch(() => undefined);
-        }),
-      );
+      return () => {
+        sub.unsubscribe();
+        // Unsubscribed early: still write what was received and end the stream.
+        if (!subscriber.closed || buffer.length > 0) void finish().catch(() => undefined);
+        else void chain.then((w) => w.close()).catch(() => undefined);
+      };
     });
 }
 

@@ -6,7 +6,8 @@ import type { RewardResult } from '../../src/reward/types.js';
 
 let pool: RewardPool;
 beforeAll(async () => {
-  pool = new RewardPool({ size: 2, limits: { timeoutMs: 1000, memoryMb: 256, outputBytes: 4096 }, graceMs: 500, taskTimeoutMs: 20_000 });
+  // 3 s: a memory bomb must reach its ceiling well inside the limit even on a loaded machine.
+  pool = new RewardPool({ size: 2, limits: { timeoutMs: 3000, memoryMb: 256, outputBytes: 4096 }, graceMs: 500, taskTimeoutMs: 20_000 });
   await pool.warmup();
 }, 60_000);
 afterAll(() => pool.close());

@@ -52,15 +52,14 @@ describe('writeArrowStream', () => {
     await done;
   });
 
-  it('keeps what was written when the source errors, and passes the error on', async () => {
+  it('writes everything received, buffered rows included, before passing an error on', async () => {
     const path = join(await tempDir(), 'err.arrows');
     const source = new Observable<MetricRecord>((s) => {
-      for (let i = 0; i < 5; i++) s.next(metric(i));
+      for (let i = 0; i < 7; i++) s.next(metric(i)); // one full batch of 5, two rows still buffered
       setTimeout(() => s.error(new Error('upstream failed')), 10);
     });
-    await expect(lastValueFrom(source.pipe(writeArrowStream(path, schema, { batchSize: 5 })))).rejects.toThrow('upstream failed');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(await fileRows(path)).toEqual([0, 1, 2, 3, 4].map(metric));
+    await expect(lastValueFrom(source.pipe(writeArrowStream(path, schema, { batchSize: 5, flushMs: 60_000 })))).rejects.toThrow('upstream failed');
+    expect(await fileRows(path)).toEqual([0, 1, 2, 3, 4, 5, 6].map(metric));
   });
 
   it('appends to an existing log when resuming', async () => {
