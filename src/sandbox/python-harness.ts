@@ -25,11 +25,12 @@ def __warmup_install():
     blocked = ('js', 'pyodide', '_pyodide', 'pyodide_js', '_pyodide_core', 'micropip', 'socket', '_socket',
                'ssl', '_ssl', 'select', 'selectors', 'subprocess', '_posixsubprocess', 'multiprocessing',
                'ctypes', '_ctypes', 'gc', 'asyncio', '_asyncio', 'pyodide_http', 'pty', 'tty', 'termios', 'resource')
-    # Warm the modules programs commonly use, so they are part of the snapshot.
+    # Warm the modules programs commonly use, so they are part of the snapshot (others
+    # load per task and are dropped after it). Every module here adds to the per-task
+    # restore check, so heavy rarely-used ones (inspect, dataclasses) are left out.
     for name in ('re', 'math', 'cmath', 'collections', 'collections.abc', 'itertools', 'functools', 'heapq', 'bisect',
                  'string', 'typing', 'statistics', 'fractions', 'decimal', 'hashlib', 'datetime', 'json', 'copy',
-                 'operator', 'array', 'numbers', 'textwrap', 'unicodedata', 'dataclasses', 'enum', 'struct', 'io',
-                 'traceback', 'inspect', 'keyword', 'calendar', 'pprint'):
+                 'operator', 'array', 'numbers', 'enum', 'struct', 'io'):
         try:
             __import__(name)
         except Exception:

@@ -5,6 +5,7 @@
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
   kk: async () => (await import('./kk.js')).run(),
+  rewards: async () => (await import('./rewards.js')).run(),
 };
 
 
