@@ -19,7 +19,7 @@
  * next task.
  */
 export const PYTHON_HARNESS = String.raw`
-import builtins as _b, sys as _sys, os as _os, types as _types, random as _random, operator as _operator
+import builtins as _b, sys as _sys, os as _os, types as _types, random as _random, operator as _operator, opcode as _opcode
 
 def __warmup_install():
     blocked = ('js', 'pyodide', '_pyodide', 'pyodide_js', '_pyodide_core', 'micropip', 'socket', '_socket',
@@ -155,8 +155,46 @@ def __warmup_install():
             if _sys.modules.get(name) is not modules.get(name, _sys.modules.get(name)):
                 _sys.modules[name] = modules[name]
 
-    def reset():
-        restore_modules()
+    # Which code can change module state. Checking every module's globals costs ~1 ms a
+    # task, most of the time of a small check, so it runs only for code that could
+    # have changed them: code that stores or deletes an attribute, or names a way to
+    # reach a namespace (sys, builtins, __dict__, setattr, exec, …).
+    store_attr = bytes([_opcode.opmap['STORE_ATTR']])
+    delete_attr = bytes([_opcode.opmap['DELETE_ATTR']])
+    # Ways to obtain a namespace dict or to set an attribute without STORE_ATTR.
+    dangerous = frozenset((
+        'sys', 'builtins', '__builtins__', 'importlib', '__import__', 'modules', '__dict__', '__globals__',
+        '__closure__', '__code__', '__setattr__', '__delattr__', '__getattribute__', 'setattr', 'delattr',
+        'getattr', 'attrgetter', 'methodcaller', 'setitem', 'vars', 'globals', 'locals', 'exec', 'eval', 'compile',
+        '__loader__', '__spec__', '__reduce__', '__reduce_ex__', 'pickle', '_pickle', 'copyreg', 'marshal', 'shelve',
+        'environ', 'putenv', 'unsetenv', 'register', 'setcontext', 'setlocale', 'filterwarnings', 'simplefilter',
+        'reload', 'settrace', 'setprofile', '__subclasses__',
+    ))
+
+    def may_change_modules(*codes):
+        stack = list(codes)
+        while stack:
+            c = stack.pop()
+            ops = c.co_code[::2]
+            if store_attr in ops or delete_attr in ops or not dangerous.isdisjoint(c.co_names):
+                return True
+            stack.extend(k for k in c.co_consts if isinstance(k, _types.CodeType))
+        return False
+
+    environ_saved = dict(_os.environ)
+    cwd_saved = '/home/pyodide'
+
+    def reset(full=True):
+        if full:
+            restore_modules()
+        elif len(_sys.modules) != len(module_objs):
+            # Modules the task imported for the first time: dropped, to load fresh next time.
+            for name in list(_sys.modules):
+                if name not in module_names:
+                    del _sys.modules[name]
+        if dict(_os.environ) != environ_saved:
+            _os.environ.clear()
+            _os.environ.update(environ_saved)
         _sys.setrecursionlimit(recursion_limit)
         for path in sorted(list_files() - files_before, key=len, reverse=True):
             try:
@@ -166,7 +204,7 @@ def __warmup_install():
                     _os.remove(path)
             except OSError:
                 pass
-        _os.chdir('/home/pyodide')
+        _os.chdir(cwd_saved)
         _random.seed(0)
 
     def check_plain(value, depth=0):
@@ -195,15 +233,15 @@ def __warmup_install():
 
     builtin_names = frozenset(pristine_builtins)
 
-    def user_phase(program, test, entry_point):
+    def user_phase(program_code, test_code, entry_point, dirty):
         try:
             g = fresh_globals('__main__')
-            exec(compile(program, '<program>', 'exec'), g)
+            exec(program_code, g)
             candidate = g.get(entry_point) if entry_point else None
             if entry_point and not callable(candidate):
                 return ('error', f'the program defines no function {entry_point!r}')
-            test_code = compile(test, '<test>', 'exec')
-            restore_for(test_code)
+            if dirty:
+                restore_for(test_code)
             # The tests see the program's own definitions (HumanEval tests call helpers
             # from the prompt), but never a name that would shadow a built-in.
             tg = {k: v for k, v in g.items() if k not in builtin_names}
@@ -228,15 +266,26 @@ def __warmup_install():
 
     def run(program, test, entry_point):
         """Returns (status, detail): passed | failed | error | exited | timeout | memory."""
+        dirty = True
         try:
-            result = user_phase(program, test, entry_point)
+            try:
+                program_code = compile(program, '<program>', 'exec')
+                test_code = compile(test, '<test>', 'exec')
+            except SyntaxError as e:
+                return ('error', f'SyntaxError: {e}'[:500])
+            except (MemoryError, RecursionError) as e:
+                return ('error', f'{type(e).__name__} while compiling'[:500])
+            dirty = may_change_modules(program_code, test_code)
+            result = user_phase(program_code, test_code, entry_point, dirty)
         except KeyboardInterrupt:
             # The deadline can land between the user's code and our handlers.
             result = ('timeout', 'interrupted at the time limit')
+        finally:
+            pass
         # The deadline interrupt fires once; if it lands here, reset again.
         for _ in range(3):
             try:
-                reset()
+                reset(dirty)
                 break
             except KeyboardInterrupt:
                 result = ('timeout', 'interrupted at the time limit') if result[0] == 'passed' else result

@@ -61,6 +61,19 @@ describe('hostile Python', () => {
     await expectBenign();
   });
 
+  it.each([
+    ['getattr(math, "__dict__")', 'import math\ngetattr(math, "__dict__")["pi"] = 3\n'],
+    ['os.environ via from-import', 'from os import environ\nenviron["LEAK"] = "1"\n'],
+    ['an alias of a module', 'import math\nm = math\nm.pi = 3\n'],
+    ['chdir', 'import os\nos.chdir("/tmp")\n'],
+    ['pickle calling setattr', 'import pickle\npickle.loads(b"cbuiltins\\nsetattr\\n(cmath\\npi\\nS\\"pi\\"\\nI3\\ntR.")\n'],
+  ])('leaks nothing through %s', async (_, attack) => {
+    await py(attack + PY_OK);
+    const check = 'import math, os\nassert math.pi > 3.14, "math.pi"\nassert "LEAK" not in os.environ, "environ"\nassert os.getcwd() == "/home/pyodide", "cwd"\n' + PY_OK;
+    const r = await py(check);
+    expect(r.status, r.reason ?? '').toBe('ok');
+  });
+
   it('leaks no state from one task to the next', async () => {
     const dirty =
       'import builtins, math, sys, os, random\n' +
