@@ -1,0 +1,272 @@
+/**
+ * A decoder-only transformer in the Qwen2 layout: token embedding → N × [RMSNorm →
+ * attention with rotary positions (grouped-query, q/k/v biases) → residual → RMSNorm
+ * → SwiGLU MLP → residual] → RMSNorm → LM head (tied to the embedding or not).
+ *
+ * Weights live in one map under Hugging Face's Qwen2 names
+ * (`model.layers.0.self_attn.q_proj.weight`, linear weights as [out, in]), so a
+ * Hugging Face checkpoint loads by name and ours save in the same layout.
+ *
+ * Shapes: B batch, T new tokens, S cached + new tokens, D hidden, H query heads,
+ * K key/value heads, E head size, V vocabulary, I MLP width.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Architecture hyperparameters (Hugging Face Qwen2 config names in `toHFConfig`). */
+export interface ModelConfig {
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly intermediateSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  /** Key/value heads; fewer than `numHeads` is grouped-query attention. */
+  readonly numKvHeads: number;
+  readonly maxPositions: number;
+  readonly ropeTheta: number;
+  readonly rmsNormEps: number;
+  readonly tieEmbeddings: boolean;
+  /** Qwen2 puts biases on q, k and v. */
+  readonly attentionBias: boolean;
+}
+
+type PresetShape = Omit<ModelConfig, 'vocabSize'>;
+const common = { ropeTheta: 10000, rmsNormEps: 1e-6, tieEmbeddings: true, attentionBias: true, maxPositions: 2048 } as const;
+
+/** Named sizes; the vocabulary comes from the tokenizer. */
+export const PRESETS: Readonly<Record<'tiny' | 'small' | 'base', PresetShape>> = {
+  /** ≈1M parameters: trains in minutes on a laptop CPU; tests and the embedded default. */
+  tiny: { ...common, hiddenSize: 128, intermediateSize: 384, numLayers: 4, numHeads: 4, numKvHeads: 2 },
+  /** ≈10M parameters: enough capacity to learn K&K CoT structure; a few hours on CPU, minutes on a GPU. */
+  small: { ...common, hiddenSize: 320, intermediateSize: 960, numLayers: 8, numHeads: 8, numKvHeads: 4 },
+  /** ≈50M parameters: the largest worth training without a GPU; where the warmup effect is clearest. */
+  base: { ...common, hiddenSize: 512, intermediateSize: 1536, numLayers: 16, numHeads: 8, numKvHeads: 4 },
+};
+
+/** Validates a config; the errors name the field. */
+export function checkConfig(c: ModelConfig): ModelConfig {
+  const positive = ['vocabSize', 'hiddenSize', 'intermediateSize', 'numLayers', 'numHeads', 'numKvHeads', 'maxPositions'] as const;
+  for (const k of positive) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`model config: ${k} must be a positive integer, got ${c[k]}`);
+  if (c.hiddenSize % c.numHeads !== 0) throw new Error(`model config: hiddenSize ${c.hiddenSize} is not divisible by numHeads ${c.numHeads}`);
+  if (c.numHeads % c.numKvHeads !== 0) throw new Error(`model config: numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}`);
+  if ((c.hiddenSize / c.numHeads) % 2 !== 0) throw new Error(`model config: head size ${c.hiddenSize / c.numHeads} must be even for rotary embeddings`);
+  return c;
+}
+
+/** The expected shape of every weight, by Hugging Face name. */
+export function weightShapes(c: ModelConfig): Map<string, number[]> {
+  const E = c.hiddenSize / c.numHeads;
+  const shapes = new Map<string, number[]>([['model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]]]);
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize]);
+    shapes.set(`${p}.self_attn.q_proj.weight`, [c.numHeads * E, c.hiddenSize]);
+    shapes.set(`${p}.self_attn.k_proj.weight`, [c.numKvHeads * E, c.hiddenSize]);
+    shapes.set(`${p}.self_attn.v_proj.weight`, [c.numKvHeads * E, c.hiddenSize]);
+    if (c.attentionBias) {
+      shapes.set(`${p}.self_attn.q_proj.bias`, [c.numHeads * E]);
+      shapes.set(`${p}.self_attn.k_proj.bias`, [c.numKvHeads * E]);
+      shapes.set(`${p}.self_attn.v_proj.bias`, [c.numKvHeads * E]);
+    }
+    shapes.set(`${p}.self_attn.o_proj.weight`, [c.hiddenSize, c.numHeads * E]);
+    shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize]);
+    shapes.set(`${p}.mlp.gate_proj.weight`, [c.intermediateSize, c.hiddenSize]);
+    shapes.set(`${p}.mlp.up_proj.weight`, [c.intermediateSize, c.hiddenSize]);
+    shapes.set(`${p}.mlp.down_proj.weight`, [c.hiddenSize, c.intermediateSize]);
+  }
+  shapes.set('model.norm.weight', [c.hiddenSize]);
+  if (!c.tieEmbeddings) shapes.set('lm_head.weight', [c.vocabSize, c.hiddenSize]);
+  return shapes;
+}
+
+/** Parameter count of a config. */
+export const parameterCount = (c: ModelConfig): number => [...weightShapes(c).values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+
+/** Per-layer key/value cache for incremental decoding. */
+export interface KVCache {
+  /** [B, K, S, E] per layer. */
+  readonly keys: tf.Tensor4D[];
+  readonly values: tf.Tensor4D[];
+  /** Tokens already cached (S). */
+  readonly length: number;
+}
+
+/** Inputs of one forward pass. */
+export interface ForwardInput {
+  /** [B, T] token ids. */
+  readonly ids: tf.Tensor2D;
+  /** [B, T] positions of the new tokens (default: cache length + 0…T-1). */
+  readonly positions?: tf.Tensor2D;
+  /** [B, S] 1 for real tokens, 0 for padding, over cached + new tokens (default: all real). */
+  readonly attentionMask?: tf.Tensor2D;
+  readonly cache?: KVCache;
+}
+
+/** A Qwen2-style decoder whose weights are tf.Variables. */
+export class Transformer {
+  readonly headSize: number;
+  private readonly invFreq: tf.Tensor1D;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly weights: Map<string, tf.Variable>,
+  ) {
+    checkConfig(config);
+    this.headSize = config.hiddenSize / config.numHeads;
+    const expected = weightShapes(config);
+    for (const [name, shape] of expected) {
+      const w = weights.get(name);
+      if (!w) throw new Error(`model weights: '${name}' is missing (expected shape [${shape.join(', ')}])`);
+      if (w.shape.join(',') !== shape.join(',')) {
+        throw new Error(`model weights: '${name}' has shape [${w.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      }
+    }
+    const half = this.headSize / 2;
+    this.invFreq = tf.keep(tf.tensor1d(Array.from({ length: half }, (_, i) => 1 / config.ropeTheta ** ((2 * i) / this.headSize)))); // [E/2]
+  }
+
+  /** A freshly initialised model: N(0, 0.02) linear and embedding weights, unit norms, zero biases. */
+  static init(config: ModelConfig, seed = 0): Transformer {
+    checkConfig(config);
+    const weights = new Map<string, tf.Variable>();
+    let k = 0;
+    for (const [name, shape] of weightShapes(config)) {
+      const value = name.endsWith('layernorm.weight') || name === 'model.norm.weight'
+        ? tf.ones(shape)
+        : name.endsWith('.bias')
+          ? tf.zeros(shape)
+          : tf.randomNormal(shape, 0, 0.02, 'float32', seed * 1000 + k++);
+      weights.set(name, tf.variable(value, true, name));
+      value.dispose();
+    }
+    return new Transformer(config, weights);
+  }
+
+  private w(name: string): tf.Variable {
+    return this.weights.get(name) as tf.Variable;
+  }
+
+  /** The trainable variables, in a fixed order. */
+  variables(): tf.Variable[] {
+    return [...this.weights.values()];
+  }
+
+  private rmsNorm(x: tf.Tensor3D, weight: tf.Tensor1D): tf.Tensor3D {
+    const variance = tf.mean(tf.square(x), -1, true); // [B, T, 1]
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, this.config.rmsNormEps))), weight); // [B, T, D]
+  }
+
+  private linear(x: tf.Tensor2D, name: string, bias = false): tf.Tensor2D {
+    const y = tf.matMul(x, this.w(`${name}.weight`) as tf.Tensor2D, false, true); // [N, out]
+    return bias ? (tf.add(y, this.w(`${name}.bias`)) as tf.Tensor2D) : y;
+  }
+
+  /** cos and sin of the rotary angles for `positions` [B, T] → each [B, 1, T, E]. */
+  private rotary(positions: tf.Tensor2D): [tf.Tensor4D, tf.Tensor4D] {
+    const [B, T] = positions.shape;
+    const angles = tf.mul(tf.expandDims(tf.cast(positions, 'float32'), -1), this.invFreq); // [B, T, E/2]
+    const full = tf.concat([angles, angles], -1).reshape([B, 1, T, this.headSize]); // [B, 1, T, E]
+    return [tf.cos(full) as tf.Tensor4D, tf.sin(full) as tf.Tensor4D];
+  }
+
+  private applyRotary(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+    const half = this.headSize / 2;
+    const [x1, x2] = tf.split(x, [half, half], -1); // [B, h, T, E/2] each
+    const rotated = tf.concat([tf.neg(x2 as tf.Tensor), x1 as tf.Tensor], -1); // [B, h, T, E]
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)); // [B, h, T, E]
+  }
+
+  /**
+   * Runs the model on new tokens and returns logits [B, T, V] and the extended cache
+   * (when a cache was given, or `withCache`). The caller owns both; dispose them.
+   */
+  forward(input: ForwardInput, withCache = false): { logits: tf.Tensor3D; cache: KVCache | null } {
+    const { config: c } = this;
+    const [B, T] = input.ids.shape;
+    const past = input.cache?.length ?? 0;
+    const S = past + T;
+    if (S > c.maxPositions) throw new Error(`sequence of ${S} tokens exceeds maxPositions ${c.maxPositions}`);
+    const keys: tf.Tensor4D[] = [];
+    const values: tf.Tensor4D[] = [];
+    const logits = tf.tidy(() => {
+      const positions = input.positions ?? (tf.add(tf.range(past, S, 1, 'int32').expandDims(0), tf.zeros([B, T], 'int32')) as tf.Tensor2D); // [B, T]
+      const [cos, sin] = this.rotary(positions); // [B, 1, T, E]
+      // Additive mask [B, 1, T, S]: causal over the sequence, and padding from attentionMask.
+      const causal = tf.linalg.bandPart(tf.ones([S, S]), -1, 0).slice([past, 0], [T, S]); // [T, S]
+      let allowed: tf.Tensor = causal.reshape([1, 1, T, S]);
+      if (input.attentionMask) allowed = tf.mul(allowed, tf.cast(input.attentionMask, 'float32').reshape([B, 1, 1, S])); // [B, 1, T, S]
+      const mask = tf.mul(tf.sub(1, allowed), -1e9); // [B|1, 1, T, S]
+      const groups = c.numHeads / c.numKvHeads;
+      const groupMask = groups === 1 ? mask : tf.tile(mask, [1, 1, groups, 1]); // [B|1, 1, G*T, S]
+      let h = tf.gather(this.w('model.embed_tokens.weight'), input.ids) as tf.Tensor3D; // [B, T, D]
+      const E = this.headSize;
+      for (let l = 0; l < c.numLayers; l++) {
+        const p = `model.layers.${l}`;
+        const x = this.rmsNorm(h, this.w(`${p}.input_layernorm.weight`) as tf.Tensor1D).reshape([B * T, c.hiddenSize]) as tf.Tensor2D; // [B*T, D]
+        const q = this.linear(x, `${p}.self_attn.q_proj`, c.attentionBias).reshape([B, T, c.numHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, E]
+        let k = this.linear(x, `${p}.self_attn.k_proj`, c.attentionBias).reshape([B, T, c.numKvHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, K, T, E]
+        let v = this.linear(x, `${p}.self_attn.v_proj`, c.attentionBias).reshape([B, T, c.numKvHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, K, T, E]
+        const qr = this.applyRotary(q, cos, sin); // [B, H, T, E]
+        k = this.applyRotary(k, cos, sin); // [B, K, T, E]
+        if (input.cache) {
+          k = tf.concat([input.cache.keys[l] as tf.Tensor4D, k], 2); // [B, K, S, E]
+          v = tf.concat([input.cache.values[l] as tf.Tensor4D, v], 2); // [B, K, S, E]
+        }
+        if (input.cache || withCache) {
+          keys.push(tf.keep(k));
+          values.push(tf.keep(v));
+        }
+        // Grouped-query attention: the `groups` query heads of each K/V head (head h =
+        // kv·groups + g, as Hugging Face's repeat_kv) are stacked along the time axis, so
+        // K and V are used without copies.
+        const qg = qr.reshape([B, c.numKvHeads, groups * T, E]); // [B, K, G*T, E]
+        const scores = tf.add(tf.div(tf.matMul(qg, k, false, true), Math.sqrt(E)), groupMask); // [B, K, G*T, S]
+        const attn = tf.matMul(tf.softmax(scores), v).reshape([B, c.numHeads, T, E]); // [B, H, T, E]
+        const merged = attn.transpose([0, 2, 1, 3]).reshape([B * T, c.numHeads * E]) as tf.Tensor2D; // [B*T, H*E]
+        h = tf.add(h, this.linear(merged, `${p}.self_attn.o_proj`).reshape([B, T, c.hiddenSize])); // [B, T, D]
+        const y = this.rmsNorm(h, this.w(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D).reshape([B * T, c.hiddenSize]) as tf.Tensor2D; // [B*T, D]
+        const gate = this.linear(y, `${p}.mlp.gate_proj`); // [B*T, I]
+        const up = this.linear(y, `${p}.mlp.up_proj`); // [B*T, I]
+        const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D; // SwiGLU: silu(gate) * up, [B*T, I]
+        h = tf.add(h, this.linear(act, `${p}.mlp.down_proj`).reshape([B, T, c.hiddenSize])); // [B, T, D]
+      }
+      const out = this.rmsNorm(h, this.w('model.norm.weight') as tf.Tensor1D).reshape([B * T, c.hiddenSize]) as tf.Tensor2D; // [B*T, D]
+      const head = c.tieEmbeddings ? 'model.embed_tokens' : 'lm_head';
+      return this.linear(out, head).reshape([B, T, c.vocabSize]) as tf.Tensor3D; // [B, T, V]
+    });
+    const cache = keys.length > 0 ? { keys, values, length: S } : null;
+    return { logits, cache };
+  }
+
+  /**
+   * Mean cross-entropy of `targets` [B, T] under `logits` from `ids`, counting only
+   * positions where `lossMask` [B, T] is 1 (completion-only SFT).
+   */
+  loss(ids: tf.Tensor2D, targets: tf.Tensor2D, lossMask: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Scalar {
+    return tf.tidy(() => {
+      const { logits } = this.forward({ ids, ...(attentionMask ? { attentionMask } : {}) }); // [B, T, V]
+      const logp = tf.logSoftmax(logits); // [B, T, V]
+      const picked = tf.sum(tf.mul(logp, tf.oneHot(targets, this.config.vocabSize)), -1); // [B, T]
+      const m = tf.cast(lossMask, 'float32'); // [B, T]
+      const count = tf.maximum(tf.sum(m), 1);
+      return tf.div(tf.neg(tf.sum(tf.mul(picked, m))), count) as tf.Scalar;
+    });
+  }
+
+  dispose(): void {
+    for (const w of this.weights.values()) w.dispose();
+    this.invFreq.dispose();
+  }
+}
+
+/** Frees a cache. */
+export function disposeCache(cache: KVCache | null): void {
+  if (!cache) return;
+  for (const t of [...cache.keys, ...cache.values]) t.dispose();
+}
+
+/** A config from a preset name and vocabulary size, with overrides. */
+export function presetConfig(name: keyof typeof PRESETS, vocabSize: number, overrides: Partial<ModelConfig> = {}): ModelConfig {
+  const preset = PRESETS[name];
+  if (!preset) throw new Error(`unknown model preset '${String(name)}': use one of ${Object.keys(PRESETS).join(', ')}`);
+  return checkConfig({ ...preset, vocabSize, ...overrides });
+}
