@@ -11,7 +11,7 @@
  * needs `UnsortedSegmentSum`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];

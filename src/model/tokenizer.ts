@@ -12,7 +12,14 @@
  * `<|im_start|>` / `<|im_end|>` of the Qwen/ChatML templates. `<think>`, `</think>`,
  * `<answer>` and `</answer>` are single tokens too, so K&K traces stay short.
  */
-import { Tokenizer as HFCore } from '@huggingface/tokenizers';
+import { Tokenizer as HFTokenizerClass } from '@huggingface/tokenizers';
+
+/** The part of @huggingface/tokenizers' Tokenizer used here. */
+interface HFCore {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  decode(ids: number[], options: { skip_special_tokens: boolean }): string;
+}
+const HFCoreCtor = HFTokenizerClass as unknown as new (json: object, config: object) => HFCore;
 
 /** The tokenizer contract used by the model, the trainer and the sampler. */
 export interface Tokenizer {
@@ -273,7 +280,7 @@ export class HFTokenizer implements Tokenizer {
     private readonly json: object,
     config: { eos_token?: string; pad_token?: string; bos_token?: string } = {},
   ) {
-    this.core = new HFCore(json, config);
+    this.core = new HFCoreCtor(json, config);
     const j = json as { model?: { vocab?: Record<string, number> | unknown[] }; added_tokens?: { id: number; content: string }[] };
     const added = j.added_tokens ?? [];
     this.special = Object.fromEntries(added.map((t) => [t.content, t.id]));

@@ -156,8 +156,8 @@ export class Transformer {
   }
 
   private linear(x: tf.Tensor2D, name: string, bias = false): tf.Tensor2D {
-    const y = tf.matMul(x, this.w(`${name}.weight`) as tf.Tensor2D, false, true); // [N, out]
-    return bias ? (tf.add(y, this.w(`${name}.bias`)) as tf.Tensor2D) : y;
+    const y = tf.matMul(x, this.w(`${name}.weight`) as tf.Tensor, false, true) as tf.Tensor2D; // [N, out]
+    return bias ? (tf.add(y, this.w(`${name}.bias`) as tf.Tensor) as tf.Tensor2D) : y;
   }
 
   /** cos and sin of the rotary angles for `positions` [B, T] → each [B, 1, T, E]. */
