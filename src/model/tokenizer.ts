@@ -141,9 +141,8 @@ export class ByteBpeTokenizer implements Tokenizer {
     const out: number[] = [];
     for (const part of text.split(this.addedRe)) {
       if (part === '') continue;
-      const id = this.special[part];
-      if (id !== undefined) {
-        out.push(id);
+      if (Object.hasOwn(this.special, part)) {
+        out.push(this.special[part] as number);
         continue;
       }
       for (const m of part.matchAll(PRETOKENIZE)) out.push(...this.bpe(m[0]));

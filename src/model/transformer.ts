@@ -98,6 +98,8 @@ export interface ForwardInput {
   readonly positions?: tf.Tensor2D;
   /** [B, S] 1 for real tokens, 0 for padding, over cached + new tokens (default: all real). */
   readonly attentionMask?: tf.Tensor2D;
+  /** [B, T] sequence ids of packed rows: tokens attend only within their own sequence (no cache). */
+  readonly segmentIds?: tf.Tensor2D;
   readonly cache?: KVCache;
 }
 
@@ -135,7 +137,7 @@ export class Transformer {
         : name.endsWith('.bias')
           ? tf.zeros(shape)
           : tf.randomNormal(shape, 0, 0.02, 'float32', seed * 1000 + k++);
-      weights.set(name, tf.variable(value, true, name));
+      weights.set(name, tf.variable(value, true));
       value.dispose();
     }
     return new Transformer(config, weights);
@@ -194,6 +196,11 @@ export class Transformer {
       const causal = tf.linalg.bandPart(tf.ones([S, S]), -1, 0).slice([past, 0], [T, S]); // [T, S]
       let allowed: tf.Tensor = causal.reshape([1, 1, T, S]);
       if (input.attentionMask) allowed = tf.mul(allowed, tf.cast(input.attentionMask, 'float32').reshape([B, 1, 1, S])); // [B, 1, T, S]
+      if (input.segmentIds) {
+        if (input.cache) throw new Error('segmentIds (packing) cannot be combined with a cache');
+        const same = tf.equal(input.segmentIds.reshape([B, 1, T, 1]), input.segmentIds.reshape([B, 1, 1, T])); // [B, 1, T, T]
+        allowed = tf.mul(allowed, tf.cast(same, 'float32')); // [B, 1, T, S]
+      }
       const mask = tf.mul(tf.sub(1, allowed), -1e9); // [B|1, 1, T, S]
       const groups = c.numHeads / c.numKvHeads;
       const groupMask = groups === 1 ? mask : tf.tile(mask, [1, 1, groups, 1]); // [B|1, 1, G*T, S]
@@ -241,9 +248,14 @@ export class Transformer {
    * Mean cross-entropy of `targets` [B, T] under `logits` from `ids`, counting only
    * positions where `lossMask` [B, T] is 1 (completion-only SFT).
    */
-  loss(ids: tf.Tensor2D, targets: tf.Tensor2D, lossMask: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Scalar {
+  loss(batch: { ids: tf.Tensor2D; targets: tf.Tensor2D; lossMask: tf.Tensor2D; positions?: tf.Tensor2D; segmentIds?: tf.Tensor2D }): tf.Scalar {
+    const { ids, targets, lossMask } = batch;
     return tf.tidy(() => {
-      const { logits } = this.forward({ ids, ...(attentionMask ? { attentionMask } : {}) }); // [B, T, V]
+      const { logits } = this.forward({
+        ids,
+        ...(batch.positions ? { positions: batch.positions } : {}),
+        ...(batch.segmentIds ? { segmentIds: batch.segmentIds } : {}),
+      }); // [B, T, V]
       const logp = tf.logSoftmax(logits); // [B, T, V]
       const picked = tf.sum(tf.mul(logp, tf.oneHot(targets, this.config.vocabSize)), -1); // [B, T]
       const m = tf.cast(lossMask, 'float32'); // [B, T]

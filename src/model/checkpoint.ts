@@ -1,0 +1,168 @@
+/**
+ * Checkpoints: a folder in the Hugging Face layout — `config.json` (Qwen2 names),
+ * `model.safetensors`, `tokenizer.json` — plus, for exact resume, `optimizer.safetensors`
+ * and `trainer_state.json`. Folders are written to a temporary sibling and renamed into
+ * place, so a crash never leaves a half-written checkpoint under the final name.
+ *
+ * The same loader reads a Hugging Face Qwen2 checkpoint (BF16/F16/F32 safetensors).
+ */
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
+import { checkConfig, Transformer, weightShapes, type ModelConfig } from './transformer.js';
+
+/** Thrown for a checkpoint that does not match what it claims; names the file and tensor. */
+export class CheckpointError extends Error {}
+
+/** The Hugging Face config.json of a model. */
+export function toHFConfig(c: ModelConfig, tokenizer?: Tokenizer): Record<string, unknown> {
+  return {
+    architectures: ['Qwen2ForCausalLM'],
+    model_type: 'qwen2',
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    max_position_embeddings: c.maxPositions,
+    rope_theta: c.ropeTheta,
+    rms_norm_eps: c.rmsNormEps,
+    tie_word_embeddings: c.tieEmbeddings,
+    hidden_act: 'silu',
+    torch_dtype: 'float32',
+    ...(tokenizer ? { bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos } : {}),
+    // Not a Qwen2 key: Qwen2 always has q/k/v biases; ours may not.
+    attention_bias: c.attentionBias,
+  };
+}
+
+/** Reads a Hugging Face Qwen2 config.json. */
+export function fromHFConfig(j: Record<string, unknown>, where = 'config.json'): ModelConfig {
+  const num = (k: string, fallback?: number): number => {
+    const v = j[k] ?? fallback;
+    if (typeof v !== 'number') throw new CheckpointError(`${where}: '${k}' is missing or not a number`);
+    return v;
+  };
+  if (j.model_type !== undefined && j.model_type !== 'qwen2') {
+    throw new CheckpointError(`${where}: model_type ${JSON.stringify(j.model_type)} is not supported (qwen2 only)`);
+  }
+  const heads = num('num_attention_heads');
+  return checkConfig({
+    vocabSize: num('vocab_size'),
+    hiddenSize: num('hidden_size'),
+    intermediateSize: num('intermediate_size'),
+    numLayers: num('num_hidden_layers'),
+    numHeads: heads,
+    numKvHeads: num('num_key_value_heads', heads),
+    maxPositions: num('max_position_embeddings', 32768),
+    ropeTheta: num('rope_theta', 10000),
+    rmsNormEps: num('rms_norm_eps', 1e-6),
+    tieEmbeddings: j.tie_word_embeddings !== false,
+    attentionBias: j.attention_bias !== false,
+  });
+}
+
+function variablesToNamed(vars: ReadonlyMap<string, tf.Variable | tf.Tensor>): Map<string, NamedTensor> {
+  return new Map([...vars].map(([name, v]) => [name, { shape: v.shape, data: v.dataSync() as Float32Array }]));
+}
+
+/** What a checkpoint holds besides the model. */
+export interface CheckpointExtras {
+  /** Optimizer slots by name (e.g. `m/model.norm.weight`). */
+  readonly optimizer?: ReadonlyMap<string, tf.Tensor>;
+  /** JSON state for exact resume (step, RNG state, data order…). */
+  readonly trainerState?: unknown;
+}
+
+/** Writes a checkpoint folder atomically. */
+export async function saveCheckpoint(dir: string, model: Transformer, tokenizer: Tokenizer, extras: CheckpointExtras = {}): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  await writeFile(join(tmp, 'config.json'), `${JSON.stringify(toHFConfig(model.config, tokenizer), null, 2)}\n`);
+  await writeFile(join(tmp, 'model.safetensors'), encodeSafetensors(variablesToNamed(model.weights), { format: 'pt', producer: 'warmup' }));
+  await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
+  if (extras.optimizer) await writeFile(join(tmp, 'optimizer.safetensors'), encodeSafetensors(variablesToNamed(extras.optimizer)));
+  if (extras.trainerState !== undefined) await writeFile(join(tmp, 'trainer_state.json'), `${JSON.stringify(extras.trainerState, null, 2)}\n`);
+  const exists = await stat(dir).then(() => true, () => false);
+  const old = `${dir}.old-${process.pid}`;
+  if (exists) await rename(dir, old);
+  await rename(tmp, dir);
+  if (exists) await rm(old, { recursive: true, force: true });
+}
+
+/** A loaded checkpoint. */
+export interface LoadedCheckpoint {
+  readonly model: Transformer;
+  readonly tokenizer: Tokenizer;
+  readonly optimizer: Map<string, NamedTensor> | null;
+  readonly trainerState: unknown;
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CheckpointError(`${path}: cannot read (${(e as Error).message})`, { cause: e });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new CheckpointError(`${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** Loads our checkpoints and Hugging Face Qwen2 folders; every mismatch names the tensor and shapes. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const config = fromHFConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
+  const weightsPath = join(dir, 'model.safetensors');
+  const bytes = await readFile(weightsPath).catch((e: unknown) => {
+    throw new CheckpointError(`${weightsPath}: cannot read (${(e as Error).message}); sharded checkpoints are not supported`, { cause: e });
+  });
+  let tensors: Map<string, NamedTensor>;
+  try {
+    tensors = decodeSafetensors(new Uint8Array(bytes), weightsPath).tensors;
+  } catch (e) {
+    throw new CheckpointError((e as Error).message, { cause: e });
+  }
+  const expected = weightShapes(config);
+  const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !(k === 'lm_head.weight' && config.tieEmbeddings));
+  if (extra.length > 0) throw new CheckpointError(`${weightsPath}: unexpected tensors for this config: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
+  const weights = new Map<string, tf.Variable>();
+  try {
+    for (const [name, shape] of expected) {
+      const t = tensors.get(name);
+      if (!t) throw new CheckpointError(`${weightsPath}: tensor '${name}' is missing (expected shape [${shape.join(', ')}])`);
+      if (t.shape.join(',') !== shape.join(',')) {
+        throw new CheckpointError(`${weightsPath}: tensor '${name}' has shape [${t.shape.join(', ')}], but config.json implies [${shape.join(', ')}]`);
+      }
+      weights.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), true)));
+    }
+  } catch (e) {
+    for (const w of weights.values()) w.dispose();
+    throw e;
+  }
+  const tokJson = await readJson(join(dir, 'tokenizer.json'));
+  const tokConfig = await readJson(join(dir, 'tokenizer_config.json')).catch(() => ({}));
+  const pick = (k: string): string | undefined => {
+    const v = (tokConfig as Record<string, unknown>)[k];
+    return typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
+  };
+  const tokenizer = tokenizerFromJSON(tokJson, {
+    ...(pick('eos_token') ? { eos_token: pick('eos_token') as string } : {}),
+    ...(pick('pad_token') ? { pad_token: pick('pad_token') as string } : {}),
+    ...(pick('bos_token') ? { bos_token: pick('bos_token') as string } : {}),
+  });
+  if (tokenizer.vocabSize > config.vocabSize) {
+    for (const w of weights.values()) w.dispose();
+    throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);
+  }
+  const optPath = join(dir, 'optimizer.safetensors');
+  const optimizer = await readFile(optPath).then((b) => decodeSafetensors(new Uint8Array(b), optPath).tensors, () => null);
+  const trainerState = await readJson(join(dir, 'trainer_state.json')).catch(() => null);
+  return { model: new Transformer(config, weights), tokenizer, optimizer, trainerState };
+}

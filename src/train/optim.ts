@@ -1,0 +1,106 @@
+/**
+ * AdamW with global-norm gradient clipping and a warmup + cosine/constant schedule.
+ * State (first and second moments, step) is plain named tensors, so a checkpoint can
+ * save it and a resumed run continues exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWConfig {
+  /** Peak learning rate. */
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** Decoupled weight decay; not applied to norms and biases. */
+  readonly weightDecay: number;
+  /** Clip gradients to this global L2 norm; 0 disables. */
+  readonly clipNorm: number;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 };
+
+/**
+ * The learning rate at `step` (0-based): linear warmup to `peak` over `warmup` steps,
+ * then constant or cosine decay to `peak * minRatio` at `total`.
+ */
+export function learningRate(step: number, peak: number, warmup: number, total: number, kind: 'cosine' | 'constant', minRatio = 0.1): number {
+  if (warmup > 0 && step < warmup) return (peak * (step + 1)) / warmup;
+  if (kind === 'constant') return peak;
+  const progress = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
+  const ratio = minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  if (!(ratio >= minRatio - 1e-12 && ratio <= 1 + 1e-12)) throw new Error(`internal: lr ratio ${ratio} out of [${minRatio}, 1]`);
+  return peak * ratio;
+}
+
+/** AdamW over a fixed set of named variables. */
+export class AdamW {
+  step = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(
+    readonly config: AdamWConfig,
+    private readonly params: ReadonlyMap<string, tf.Variable>,
+  ) {
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /**
+   * Applies one update with learning rate `lr`; returns the global gradient norm before
+   * clipping. `grads` (keyed by variable name, as tf.variableGrads returns them) are
+   * disposed by the caller.
+   */
+  apply(grads: Readonly<Record<string, tf.Tensor>>, lr: number): number {
+    const { beta1, beta2, eps, weightDecay, clipNorm } = this.config;
+    const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number);
+    if (!Number.isFinite(norm)) return norm;
+    const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
+    this.step++;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        // tf.variableGrads keys gradients by the variables' own (generated) names.
+        const g0 = grads[p.name] ?? grads[name];
+        if (!g0) continue;
+        const g = scale === 1 ? g0 : tf.mul(g0, scale);
+        const m = this.m.get(name) as tf.Variable;
+        const v = this.v.get(name) as tf.Variable;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
+        const decay = weightDecay > 0 && p.shape.length > 1 ? tf.mul(p, weightDecay) : null;
+        p.assign(tf.sub(p, tf.mul(decay ? tf.add(update, decay) : update, lr)));
+      }
+    });
+    return norm;
+  }
+
+  /** The moments, as `m/NAME` and `v/NAME`, plus `step`. */
+  state(): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, t] of this.m) out.set(`m/${name}`, t);
+    for (const [name, t] of this.v) out.set(`v/${name}`, t);
+    return out;
+  }
+
+  /** Restores moments saved by `state()`; names and shapes must match. */
+  load(state: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, step: number): void {
+    for (const [prefix, slots] of [['m', this.m], ['v', this.v]] as const) {
+      for (const [name, slot] of slots) {
+        const s = state.get(`${prefix}/${name}`);
+        if (!s) throw new Error(`optimizer state: '${prefix}/${name}' is missing`);
+        if (s.shape.join(',') !== slot.shape.join(',')) throw new Error(`optimizer state: '${prefix}/${name}' has shape [${s.shape.join(', ')}], expected [${slot.shape.join(', ')}]`);
+        tf.tidy(() => slot.assign(tf.tensor(s.data, [...s.shape], 'float32')));
+      }
+    }
+    this.step = step;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}
