@@ -12,6 +12,7 @@ import { kkCommands } from './kk.js';
 import { dataCommands } from './data.js';
 import { demoCommand } from './demo.js';
 import { rewardCommands } from './reward.js';
+import { modelCommands } from './model.js';
 
 export function makeProgram(): Command {
   const program = new Command('warmup')
@@ -24,6 +25,7 @@ export function makeProgram(): Command {
   program.addCommand(dataCommands());
   program.addCommand(demoCommand());
   for (const c of rewardCommands()) program.addCommand(c);
+  for (const c of modelCommands()) program.addCommand(c);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { installWasmMatMul } from './kernels.js';
 
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
@@ -71,6 +72,8 @@ async function tryBackend(name: BackendName): Promise<string> {
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
+      // WARMUP_STOCK_MATMUL=1 keeps the stock kernel (for benchmarks and comparisons).
+      if (process.env.WARMUP_STOCK_MATMUL !== '1') installWasmMatMul();
       break;
     case 'cpu':
       break;

@@ -84,7 +84,10 @@ export interface Batch {
   readonly lossMask: number[][];
   readonly positions: number[][];
   readonly segmentIds: number[][];
+  /** Tokens the loss counts. */
   readonly tokens: number;
+  /** Real (non-padding) input tokens. */
+  readonly inputTokens: number;
 }
 
 /**
@@ -143,6 +146,7 @@ export function makeBatches(examples: readonly TokenizedExample[], config: Pick<
       positions: group.map((r) => padTo(r.pos, 0)),
       segmentIds: group.map((r) => padTo(r.seg, -1)),
       tokens: group.reduce((n, r) => n + r.mask.reduce((a, x) => a + x, 0), 0),
+      inputTokens: group.reduce((n, r) => n + r.ids.length, 0),
     });
   }
   // Bucketed rows came out sorted by length; shuffle the batches, not the rows.
@@ -156,7 +160,7 @@ export interface SFTStep {
   readonly loss: number;
   readonly lr: number;
   readonly gradNorm: number;
-  /** Loss tokens per second over this step. */
+  /** Real input tokens (forward and backward) per second over this step. */
   readonly tokensPerSec: number;
   readonly totalSteps: number;
   /** Held-out loss, on evaluation steps. */
@@ -280,7 +284,7 @@ export class SFTTrainer {
         loss: lossSum,
         lr,
         gradNorm,
-        tokensPerSec: stepTokens / ((performance.now() - t0) / 1000),
+        tokensPerSec: micro.reduce((n, b) => n + b.inputTokens, 0) / ((performance.now() - t0) / 1000),
         totalSteps,
         ...(evalLoss !== undefined ? { evalLoss } : {}),
       };

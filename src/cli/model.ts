@@ -1,0 +1,256 @@
+/** `warmup sft`, `warmup generate` and `warmup tokenizer train`. */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { checkReadable, readRows } from '../data/dataset.js';
+import { ArrowStreamWriter } from '../data/ipc.js';
+import { recordsToBatch } from '../data/records.js';
+import { METRICS, withRunMetadata, type MetricRecord } from '../data/schemas.js';
+import { BACKENDS, describeBackend, selectBackend, type BackendName } from '../model/backend.js';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { defaultCorpus, DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/default-tokenizer.js';
+import { generate } from '../model/sample.js';
+import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
+import { parameterCount, PRESETS, presetConfig, Transformer } from '../model/transformer.js';
+import { NonFiniteLossError, SFTTrainer, tokenizeExample, type SFTConfig, type SFTExample } from '../train/sft.js';
+import { Rng } from '../util/rng.js';
+import { intOption, printJson } from './common.js';
+import { Progress } from './progress.js';
+
+function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY) {
+  return (text: string): number => {
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) throw new Error(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(text)}`);
+    return v;
+  };
+}
+
+const backendOption = (): Option =>
+  new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKENDS]).default('auto');
+
+/** Reads {prompt, completion} rows from any dataset file. */
+export async function readExamples(path: string): Promise<SFTExample[]> {
+  await checkReadable(path);
+  const out: SFTExample[] = [];
+  let row = 0;
+  for await (const r of readRows(path)) {
+    row++;
+    if (typeof r.prompt !== 'string' || typeof r.completion !== 'string') {
+      throw new Error(`${path} row ${row}: needs string 'prompt' and 'completion' columns (found: ${Object.keys(r).join(', ')})`);
+    }
+    out.push({ prompt: r.prompt, completion: r.completion });
+  }
+  if (out.length === 0) throw new Error(`${path} has no rows`);
+  return out;
+}
+
+interface SftFlags {
+  data: string;
+  eval?: string;
+  evalFraction: number;
+  preset: keyof typeof PRESETS;
+  model?: string;
+  out: string;
+  metrics?: string;
+  backend: BackendName | 'auto';
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  gradAccum?: number;
+  maxLength?: number;
+  warmupSteps?: number;
+  schedule?: 'cosine' | 'constant';
+  packing: boolean;
+  seed: number;
+  saveEvery?: number;
+  evalEvery?: number;
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+async function sft(flags: SftFlags): Promise<void> {
+  const choice = await selectBackend(flags.backend);
+  const log = (line: string): void => {
+    if (!flags.quiet) process.stderr.write(`${line}\n`);
+  };
+  log(describeBackend(choice));
+  let examples = await readExamples(flags.data);
+  let evalExamples: SFTExample[] = [];
+  if (flags.eval) evalExamples = await readExamples(flags.eval);
+  else if (flags.evalFraction > 0) {
+    const order = new Rng(flags.seed).shuffle([...examples.keys()]);
+    const k = Math.max(1, Math.round(examples.length * flags.evalFraction));
+    const held = new Set(order.slice(0, k));
+    evalExamples = examples.filter((_, i) => held.has(i));
+    examples = examples.filter((_, i) => !held.has(i));
+  }
+  const overrides: Partial<SFTConfig> = {
+    seed: flags.seed,
+    packing: flags.packing,
+    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+    ...(flags.gradAccum !== undefined ? { gradAccum: flags.gradAccum } : {}),
+    ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
+    ...(flags.warmupSteps !== undefined ? { warmupSteps: flags.warmupSteps } : {}),
+    ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
+    ...(flags.saveEvery !== undefined ? { saveEvery: flags.saveEvery } : {}),
+    ...(flags.evalEvery !== undefined ? { evalEvery: flags.evalEvery } : {}),
+  };
+  let model: Transformer;
+  let tokenizer: Tokenizer;
+  let resumeState: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
+  if (flags.resume) {
+    if (!existsSync(join(flags.out, 'trainer_state.json'))) throw new Error(`--resume: ${flags.out} has no trainer_state.json to resume from`);
+    resumeState = await loadCheckpoint(flags.out);
+    ({ model, tokenizer } = resumeState);
+    log(`resuming from ${flags.out} at step ${String((resumeState.trainerState as { step?: number }).step)}`);
+  } else if (flags.model) {
+    ({ model, tokenizer } = await loadCheckpoint(flags.model));
+    log(`starting from ${flags.model}`);
+  } else {
+    tokenizer = await loadDefaultTokenizer();
+    model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
+  }
+  log(`model: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters; ${examples.length} training and ${evalExamples.length} held-out examples`);
+  const trainer = new SFTTrainer(model, tokenizer, overrides);
+  if (resumeState) trainer.resume(resumeState.optimizer, resumeState.trainerState);
+  const train = examples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
+  const held = evalExamples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
+  const metricsPath = flags.metrics ?? `${flags.out.replace(/\/+$/, '')}-metrics.arrows`;
+  const schema = withRunMetadata(METRICS, { command: 'sft', ...trainer.config, data: flags.data, backend: choice.name });
+  const metrics = await ArrowStreamWriter.open(metricsPath, schema, { append: flags.resume === true });
+  const runId = `sft-${flags.seed}`;
+  let progress: Progress | null = null;
+  let lastLoss = Number.NaN;
+  try {
+    for await (const s of trainer.train(train, { evalSet: held, outDir: flags.out })) {
+      progress ??= new Progress({ label: 'sft', total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true });
+      lastLoss = s.loss;
+      const now = Date.now() / 1000;
+      const rows: MetricRecord[] = [
+        { run_id: runId, step: s.step, name: 'loss', value: s.loss, wall_time: now },
+        { run_id: runId, step: s.step, name: 'lr', value: s.lr, wall_time: now },
+        { run_id: runId, step: s.step, name: 'grad_norm', value: s.gradNorm, wall_time: now },
+        { run_id: runId, step: s.step, name: 'tokens_per_s', value: s.tokensPerSec, wall_time: now },
+        ...(s.evalLoss !== undefined ? [{ run_id: runId, step: s.step, name: 'eval_loss', value: s.evalLoss, wall_time: now }] : []),
+      ];
+      await metrics.write(recordsToBatch(schema, rows));
+      progress.update(s.step, `loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(1)}  ${Math.round(s.tokensPerSec)} tok/s${s.evalLoss !== undefined ? `  eval ${s.evalLoss.toFixed(4)}` : ''}`);
+    }
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) throw new Error(`${e.message} Metrics so far: ${metricsPath}`, { cause: e });
+    throw e;
+  } finally {
+    await metrics.close();
+    trainer.dispose();
+  }
+  progress?.finish(`final loss ${lastLoss.toFixed(4)} -> ${flags.out}`);
+  log(`checkpoint: ${flags.out}   metrics: ${metricsPath}`);
+}
+
+interface GenerateFlags {
+  model: string;
+  prompt: string[];
+  n: number;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed: number;
+  stop: string[];
+  json?: boolean;
+  backend: BackendName | 'auto';
+}
+
+async function generateCmd(flags: GenerateFlags): Promise<void> {
+  const choice = await selectBackend(flags.backend);
+  if (!flags.json) process.stderr.write(`${describeBackend(choice)}\n`);
+  const { model, tokenizer } = await loadCheckpoint(flags.model);
+  try {
+    const prompts = flags.prompt.flatMap((p) => Array.from({ length: flags.n }, () => tokenizer.encode(p)));
+    const t0 = performance.now();
+    const gens = generate(model, tokenizer, prompts, {
+      maxNewTokens: flags.maxNewTokens,
+      temperature: flags.temperature,
+      topP: flags.topP,
+      topK: flags.topK,
+      seed: flags.seed,
+      stop: flags.stop,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    if (flags.json) {
+      printJson(gens.map((g, i) => ({ prompt: flags.prompt[Math.floor(i / flags.n)], ...g })));
+    } else {
+      for (const [i, g] of gens.entries()) process.stdout.write(`${gens.length > 1 ? `--- ${i + 1} (${g.finishReason}) ---\n` : ''}${g.text}\n`);
+      const tokens = gens.reduce((n, g) => n + g.tokens.length, 0);
+      process.stderr.write(`${tokens} tokens in ${seconds.toFixed(2)} s (${Math.round(tokens / seconds)} tok/s)\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+export function modelCommands(): Command[] {
+  const sftCmd = new Command('sft')
+    .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
+    .requiredOption('--data <file>', 'training rows with prompt and completion (a traces dataset, .jsonl, .parquet)')
+    .requiredOption('--out <dir>', 'checkpoint folder (written atomically; metrics go to OUT-metrics.arrows)')
+    .addOption(new Option('--preset <name>', 'model size for a new student').choices(Object.keys(PRESETS)).default('tiny'))
+    .option('--model <dir>', 'start from this checkpoint instead of a new model')
+    .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
+    .option('--eval-fraction <f>', 'share of --data held out when --eval is not given', numberOption('--eval-fraction', 0, 0.5), 0.05)
+    .option('--metrics <file>', 'metrics Arrow stream')
+    .addOption(backendOption())
+    .option('--epochs <n>', 'passes over the data (default 3)', intOption('--epochs', 1))
+    .option('--lr <x>', 'peak learning rate (default 1e-3)', numberOption('--lr', 0))
+    .option('--batch-size <n>', 'rows per micro-batch (default 8)', intOption('--batch-size', 1))
+    .option('--grad-accum <n>', 'micro-batches per step (default 1)', intOption('--grad-accum', 1))
+    .option('--max-length <n>', 'tokens per row (default 512)', intOption('--max-length', 2))
+    .option('--warmup-steps <n>', 'linear warmup steps (default 20)', intOption('--warmup-steps', 0))
+    .addOption(new Option('--schedule <kind>', 'after warmup (default cosine)').choices(['cosine', 'constant']))
+    .option('--no-packing', 'one example per row, bucketed by length, instead of packing')
+    .option('--seed <n>', 'seed of the model init and data order', intOption('--seed', 0, 0xffffffff), 0)
+    .option('--save-every <n>', 'checkpoint every N steps (always at the end)', intOption('--save-every', 0))
+    .option('--eval-every <n>', 'held-out loss every N steps (always at the end)', intOption('--eval-every', 0))
+    .option('--resume', 'continue the run saved in --out (same data order, optimizer state and step)')
+    .option('--quiet', 'no progress output')
+    .action((flags: SftFlags) => sft(flags));
+  const generateCommand = new Command('generate')
+    .description('sample from a checkpoint')
+    .requiredOption('--model <dir>', 'checkpoint folder (ours or a Hugging Face Qwen2 folder)')
+    .requiredOption('--prompt <text>', 'prompt text; repeat for a batch', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--n <k>', 'samples per prompt', intOption('--n', 1), 1)
+    .option('--max-new-tokens <n>', 'tokens to generate at most', intOption('--max-new-tokens', 1), 128)
+    .option('--temperature <t>', 'sampling temperature; 0 is greedy', numberOption('--temperature', 0), 0)
+    .option('--top-p <p>', 'nucleus mass', numberOption('--top-p', 0, 1), 1)
+    .option('--top-k <k>', 'candidates kept; 0 is all', intOption('--top-k', 0), 0)
+    .option('--seed <n>', 'sampling seed', intOption('--seed', 0, 0xffffffff), 0)
+    .option('--stop <text>', 'stop string; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--json', 'print generations with token ids, log-probs and finish reasons')
+    .addOption(backendOption())
+    .action((flags: GenerateFlags) => generateCmd(flags));
+  const tokenizerCmd = new Command('tokenizer').description('the embedded byte-level BPE tokenizer');
+  tokenizerCmd
+    .command('train')
+    .description('train a byte-level BPE tokenizer (tokenizer.json) on the built-in K&K corpus or your text files')
+    .requiredOption('--out <file>', 'tokenizer.json to write')
+    .option('--vocab <n>', 'vocabulary size', intOption('--vocab', 263), DEFAULT_VOCAB)
+    .option('--corpus <file>', 'text or .jsonl file (prompt/completion/quiz/text fields); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action(async (flags: { out: string; vocab: number; corpus: string[] }) => {
+      const texts: string[] = [];
+      for (const f of flags.corpus) {
+        if (/\.(jsonl|arrow|arrows|parquet)(\.gz)?$/.test(f)) {
+          for await (const r of readRows(f)) for (const k of ['prompt', 'completion', 'quiz', 'text']) if (typeof r[k] === 'string') texts.push(r[k]);
+        } else {
+          const { readFile } = await import('node:fs/promises');
+          texts.push(await readFile(f, 'utf8'));
+        }
+      }
+      const tok = trainByteBpe(texts.length > 0 ? texts : defaultCorpus(), flags.vocab);
+      await writeFile(flags.out, JSON.stringify(tok.toJSON()));
+      process.stderr.write(`${tok.vocabSize} tokens -> ${flags.out}\n`);
+    });
+  return [sftCmd, generateCommand, tokenizerCmd];
+}
