@@ -55,7 +55,10 @@ export class AdamW {
    */
   apply(grads: Readonly<Record<string, tf.Tensor>>, lr: number): number {
     const { beta1, beta2, eps, weightDecay, clipNorm } = this.config;
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number);
+    // Read outside tf.tidy: on wasm a dataSync inside a tidy scope is much slower.
+    const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+    const norm = normT.dataSync()[0] as number;
+    normT.dispose();
     if (!Number.isFinite(norm)) return norm;
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     this.step++;
