@@ -23,7 +23,7 @@ export default tseslint.config(
   },
   {
     // TensorFlow.js ops return loosely typed tensors; shape casts there are documentation, not noise.
-    files: ['src/model/**/*.ts', 'src/train/**/*.ts', 'test/model/**/*.ts'],
+    files: ['src/model/**/*.ts', 'src/train/**/*.ts', 'test/model/**/*.ts', 'test/bench/model.ts'],
     rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
   },
   {
