@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { checkReadable, readRows } from '../data/dataset.js';
+import { readRows } from '../data/dataset.js';
 import { ArrowStreamWriter } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
 import { METRICS, withRunMetadata, type MetricRecord } from '../data/schemas.js';
@@ -13,7 +13,7 @@ import { defaultCorpus, DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/def
 import { generate } from '../model/sample.js';
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import { parameterCount, PRESETS, presetConfig, Transformer } from '../model/transformer.js';
-import { NonFiniteLossError, SFTTrainer, tokenizeExample, type SFTConfig, type SFTExample } from '../train/sft.js';
+import { collectExamples, NonFiniteLossError, SFTTrainer, tokenizeExample, type SFTConfig, type SFTExample } from '../train/sft.js';
 import { Rng } from '../util/rng.js';
 import { intOption, printJson } from './common.js';
 import { Progress } from './progress.js';
@@ -28,22 +28,6 @@ function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max = Number
 
 const backendOption = (): Option =>
   new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKENDS]).default('auto');
-
-/** Reads {prompt, completion} rows from any dataset file. */
-export async function readExamples(path: string): Promise<SFTExample[]> {
-  await checkReadable(path);
-  const out: SFTExample[] = [];
-  let row = 0;
-  for await (const r of readRows(path)) {
-    row++;
-    if (typeof r.prompt !== 'string' || typeof r.completion !== 'string') {
-      throw new Error(`${path} row ${row}: needs string 'prompt' and 'completion' columns (found: ${Object.keys(r).join(', ')})`);
-    }
-    out.push({ prompt: r.prompt, completion: r.completion });
-  }
-  if (out.length === 0) throw new Error(`${path} has no rows`);
-  return out;
-}
 
 interface SftFlags {
   data: string;
@@ -75,9 +59,9 @@ async function sft(flags: SftFlags): Promise<void> {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
   log(describeBackend(choice));
-  let examples = await readExamples(flags.data);
+  let examples = await collectExamples(flags.data);
   let evalExamples: SFTExample[] = [];
-  if (flags.eval) evalExamples = await readExamples(flags.eval);
+  if (flags.eval) evalExamples = await collectExamples(flags.eval);
   else if (flags.evalFraction > 0) {
     const order = new Rng(flags.seed).shuffle([...examples.keys()]);
     const k = Math.max(1, Math.round(examples.length * flags.evalFraction));

@@ -12,6 +12,8 @@
  *   5. emit metrics; evaluate and checkpoint on their cadence.
  */
 import * as tf from '@tensorflow/tfjs';
+import { lastValueFrom, toArray, type Observable } from 'rxjs';
+import { checkReadable, readRows } from '../data/dataset.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -307,4 +309,24 @@ export class SFTTrainer {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/**
+ * Collects training pairs from an Observable (a live traces stage) or a dataset file
+ * with prompt and completion columns (a traces .arrow/.arrows, .jsonl, .parquet).
+ */
+export async function collectExamples(source: Observable<SFTExample> | string): Promise<SFTExample[]> {
+  if (typeof source !== 'string') return lastValueFrom(source.pipe(toArray()));
+  await checkReadable(source);
+  const out: SFTExample[] = [];
+  let row = 0;
+  for await (const r of readRows(source)) {
+    row++;
+    if (typeof r.prompt !== 'string' || typeof r.completion !== 'string') {
+      throw new Error(`${source} row ${row}: needs string 'prompt' and 'completion' columns (found: ${Object.keys(r).join(', ')})`);
+    }
+    out.push({ prompt: r.prompt, completion: r.completion });
+  }
+  if (out.length === 0) throw new Error(`${source} has no rows`);
+  return out;
 }
