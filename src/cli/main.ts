@@ -13,6 +13,7 @@ import { dataCommands } from './data.js';
 import { demoCommand } from './demo.js';
 import { rewardCommands } from './reward.js';
 import { modelCommands } from './model.js';
+import { tracesCommand } from './traces.js';
 
 export function makeProgram(): Command {
   const program = new Command('warmup')
@@ -26,6 +27,7 @@ export function makeProgram(): Command {
   program.addCommand(demoCommand());
   for (const c of rewardCommands()) program.addCommand(c);
   for (const c of modelCommands()) program.addCommand(c);
+  program.addCommand(tracesCommand());
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -16,6 +16,7 @@ import { withArticle, type RolePair } from '../kk/names.js';
 import type { Puzzle } from '../kk/puzzle.js';
 import { renderStatement, renderSolutionTextFormat } from '../kk/render.js';
 import type { Statement } from '../kk/statement.js';
+import type { Teacher } from './types.js';
 
 export interface SymbolicTeacherConfig {
   /** How much is said: short skips the restatement and verification prose. */
@@ -206,3 +207,22 @@ function countMentions(s: Statement, counts: number[]): void {
 const capital = (w: string): string => w.charAt(0).toUpperCase() + w.slice(1);
 
 export type { RolePair };
+
+/** The symbolic teacher behind the Teacher interface (it needs the puzzle, not the prompt). */
+export function makeSymbolicTeacher(config: Partial<SymbolicTeacherConfig> = {}, countTokens: (s: string) => number = (s) => Math.ceil(s.length / 4)): Teacher {
+  return {
+    id: 'symbolic',
+    sample(prompt, options, puzzle) {
+      if (!puzzle) throw new Error('the symbolic teacher needs the puzzle itself, not only its prompt');
+      const openThink = !prompt.trimEnd().endsWith('<think>');
+      return Promise.resolve(
+        Array.from({ length: options.n }, (_, k) => {
+          const t0 = performance.now();
+          // Different samples of one puzzle differ: another search order and phrasing.
+          const text = symbolicTrace(puzzle, { ...config, openThink, ...(options.n > 1 && k > 0 ? { order: 'random' as const } : {}) }, (puzzle.seed ?? 0) + k);
+          return { text, nTokens: countTokens(text), latencyMs: performance.now() - t0, finishReason: 'stop', status: 'ok' };
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/** `warmup traces`: puzzles → teacher chains of thought → verified, filtered traces dataset. */
+import { existsSync } from 'node:fs';
+import { appendFile, readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { concatMap, from, lastValueFrom } from 'rxjs';
+import { readRows } from '../data/dataset.js';
+import { ArrowStreamWriter } from '../data/ipc.js';
+import { readPuzzles } from '../data/puzzles.js';
+import { recordsToBatch } from '../data/records.js';
+import { TRACES, withRunMetadata } from '../data/schemas.js';
+import type { Puzzle } from '../kk/puzzle.js';
+import { loadDefaultTokenizer } from '../model/default-tokenizer.js';
+import { traces, TraceStatsCollector } from '../stages/traces.js';
+import { makeSymbolicTeacher } from '../teacher/symbolic.js';
+import { loadTemplate, templateTag } from '../teacher/templates.js';
+import { intOption, printJson } from './common.js';
+import { Progress } from './progress.js';
+
+interface TracesFlags {
+  puzzles: string;
+  out: string;
+  teacher: 'symbolic' | 'openai';
+  template: string;
+  n: number;
+  filter: 'correct-only' | 'all';
+  maxTokens: number;
+  dedup: boolean;
+  temperature: number;
+  topP: number;
+  order: 'fixed' | 'most-constrained' | 'random';
+  slipRate: number;
+  verbosity: 'short' | 'normal' | 'long';
+  limit?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+async function* pending(path: string, done: ReadonlySet<string>, limit: number): AsyncGenerator<Puzzle> {
+  let n = 0;
+  for await (const p of readPuzzles(path)) {
+    if (done.has(p.id)) continue;
+    if (n++ >= limit) return;
+    yield p;
+  }
+}
+
+async function runTraces(flags: TracesFlags): Promise<void> {
+  if (flags.teacher !== 'symbolic') {
+    throw new Error('--teacher openai is not available yet: only the embedded symbolic teacher is built (see the issue tracker)');
+  }
+  if (!flags.out.endsWith('.arrows')) throw new Error(`--out must be an Arrow stream (.arrows), so an interrupted run can resume; got ${flags.out}`);
+  const template = await loadTemplate(flags.template);
+  const tokenizer = await loadDefaultTokenizer();
+  const teacher = makeSymbolicTeacher({ order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity }, (s) => tokenizer.encode(s).length);
+  // Resume: puzzles with traces in the output, and puzzles done with none kept (sidecar), are skipped.
+  const sidecar = `${flags.out}.empty`;
+  const done = new Set<string>();
+  if (existsSync(flags.out)) {
+    try {
+      for await (const r of readRows(flags.out)) done.add(String(r.puzzle_id));
+    } catch {
+      // A torn tail: the complete rows were read; the writer drops the rest on open.
+    }
+  }
+  if (existsSync(sidecar)) for (const id of (await readFile(sidecar, 'utf8')).split('\n')) if (id) done.add(id);
+  const config = { command: 'traces', puzzles: flags.puzzles, teacher: teacher.id, template: templateTag(template), n: flags.n, filter: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup, order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity };
+  const schema = withRunMetadata(TRACES, config);
+  const writer = await ArrowStreamWriter.open(flags.out, schema, { append: true });
+  if (!flags.quiet && done.size > 0) process.stderr.write(`resuming: ${done.size} puzzles already done in ${flags.out}\n`);
+  const stats = new TraceStatsCollector();
+  const progress = new Progress({ label: 'traces', unit: 'puzzles', quiet: flags.quiet === true || flags.json === true });
+  let tokens = 0;
+  try {
+    await lastValueFrom(
+      from(pending(flags.puzzles, done, flags.limit ?? Number.POSITIVE_INFINITY)).pipe(
+        traces({
+          teacher,
+          template,
+          sample: { n: flags.n, temperature: flags.temperature, topP: flags.topP, maxTokens: flags.maxTokens || 8192, stop: [] },
+          filter: { keep: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup },
+        }),
+        concatMap(async (group) => {
+          // One batch per puzzle: a crash loses at most the puzzle in flight.
+          if (group.kept.length > 0) await writer.write(recordsToBatch(schema, [...group.kept]));
+          else await appendFile(sidecar, `${group.puzzle.id}\n`);
+          stats.add(group);
+          tokens += group.sampled.reduce((n, t) => n + t.n_tokens, 0);
+          const s = stats.result();
+          progress.update(s.puzzles, `kept ${s.kept}/${s.sampled} (${((100 * s.kept) / Math.max(1, s.sampled)).toFixed(0)}%)  ${Math.round(tokens / progress.seconds)} tok/s`);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+  } finally {
+    await writer.close();
+  }
+  progress.finish(`-> ${flags.out}`);
+  const result = { out: flags.out, template: templateTag(template), teacher: teacher.id, resumed_from: done.size, ...stats.result(), rows_in_file: writer.existingRows + writer.rowsWritten };
+  if (flags.json) printJson(result);
+  else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+export function tracesCommand(): Command {
+  return new Command('traces')
+    .description('sample chain-of-thought traces for K&K puzzles, verify them, filter, and write a traces dataset (resumable)')
+    .requiredOption('--puzzles <file>', 'puzzles (warmup puzzles or a K&K / Logic-RL file)')
+    .requiredOption('--out <file>', 'traces Arrow stream (.arrows); re-running with the same file resumes')
+    .addOption(new Option('--teacher <kind>', 'symbolic (embedded, exact) or openai (an OpenAI-compatible server; not built yet)').choices(['symbolic', 'openai']).default('symbolic'))
+    .option('--template <id|file>', 'prompt template: r1, logic-rl, or a file with {quiz}', 'r1')
+    .option('--n <k>', 'samples per puzzle (the paper: 4)', intOption('--n', 1, 64), 4)
+    .addOption(new Option('--filter <policy>', 'correct-only (rejection sampling) or all (the paper kept wrong traces)').choices(['correct-only', 'all']).default('correct-only'))
+    .option('--max-tokens <n>', 'drop traces longer than this (0: keep all)', intOption('--max-tokens', 0), 0)
+    .option('--no-dedup', 'keep repeated completions of a puzzle')
+    .option('--temperature <t>', 'sampling temperature (remote teachers; the paper: 0.6)', (v) => Number(v), 0.6)
+    .option('--top-p <p>', 'nucleus mass (remote teachers; the paper: 0.95)', (v) => Number(v), 0.95)
+    .addOption(new Option('--order <order>', 'symbolic teacher: which islander to suppose about next').choices(['fixed', 'most-constrained', 'random']).default('most-constrained'))
+    .option('--slip-rate <x>', 'symbolic teacher: chance of a deliberate slip that the trace corrects', (v) => Number(v), 0.1)
+    .addOption(new Option('--verbosity <v>', 'symbolic teacher').choices(['short', 'normal', 'long']).default('normal'))
+    .option('--limit <n>', 'process at most this many new puzzles in this run', intOption('--limit', 0))
+    .option('--json', 'print the summary as JSON only')
+    .option('--quiet', 'no progress output')
+    .action((flags: TracesFlags) => runTraces(flags));
+}
