@@ -14,6 +14,7 @@ import { demoCommand } from './demo.js';
 import { rewardCommands } from './reward.js';
 import { modelCommands } from './model.js';
 import { tracesCommand } from './traces.js';
+import { serveCommand } from './serve.js';
 
 export function makeProgram(): Command {
   const program = new Command('warmup')
@@ -28,6 +29,7 @@ export function makeProgram(): Command {
   for (const c of rewardCommands()) program.addCommand(c);
   for (const c of modelCommands()) program.addCommand(c);
   program.addCommand(tracesCommand());
+  program.addCommand(serveCommand());
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

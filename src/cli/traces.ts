@@ -12,6 +12,8 @@ import type { Puzzle } from '../kk/puzzle.js';
 import { loadDefaultTokenizer } from '../model/default-tokenizer.js';
 import { traces, TraceStatsCollector } from '../stages/traces.js';
 import { makeSymbolicTeacher } from '../teacher/symbolic.js';
+import { OpenAITeacher } from '../teacher/openai.js';
+import type { Teacher } from '../teacher/types.js';
 import { loadTemplate, templateTag } from '../teacher/templates.js';
 import { intOption, printJson } from './common.js';
 import { Progress } from './progress.js';
@@ -30,6 +32,12 @@ interface TracesFlags {
   order: 'fixed' | 'most-constrained' | 'random';
   slipRate: number;
   verbosity: 'short' | 'normal' | 'long';
+  baseUrl: string[];
+  model?: string;
+  mode: 'completions' | 'chat';
+  concurrency: number;
+  maxRetries: number;
+  timeoutMs: number;
   limit?: number;
   json?: boolean;
   quiet?: boolean;
@@ -45,13 +53,15 @@ async function* pending(path: string, done: ReadonlySet<string>, limit: number):
 }
 
 async function runTraces(flags: TracesFlags): Promise<void> {
-  if (flags.teacher !== 'symbolic') {
-    throw new Error('--teacher openai is not available yet: only the embedded symbolic teacher is built (see the issue tracker)');
-  }
   if (!flags.out.endsWith('.arrows')) throw new Error(`--out must be an Arrow stream (.arrows), so an interrupted run can resume; got ${flags.out}`);
   const template = await loadTemplate(flags.template);
   const tokenizer = await loadDefaultTokenizer();
-  const teacher = makeSymbolicTeacher({ order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity }, (s) => tokenizer.encode(s).length);
+  let openai: OpenAITeacher | null = null;
+  if (flags.teacher === 'openai') {
+    if (flags.baseUrl.length === 0 || !flags.model) throw new Error('--teacher openai needs --base-url (repeatable) and --model');
+    openai = new OpenAITeacher({ baseUrls: flags.baseUrl, model: flags.model, mode: flags.mode, concurrency: flags.concurrency, maxRetries: flags.maxRetries, timeoutMs: flags.timeoutMs });
+  }
+  const teacher: Teacher = openai ?? makeSymbolicTeacher({ order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity }, (s) => tokenizer.encode(s).length);
   // Resume: puzzles with traces in the output, and puzzles done with none kept (sidecar), are skipped.
   const sidecar = `${flags.out}.empty`;
   const done = new Set<string>();
@@ -78,6 +88,7 @@ async function runTraces(flags: TracesFlags): Promise<void> {
           template,
           sample: { n: flags.n, temperature: flags.temperature, topP: flags.topP, maxTokens: flags.maxTokens || 8192, stop: [] },
           filter: { keep: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup },
+          concurrency: openai ? flags.concurrency : 4,
         }),
         concatMap(async (group) => {
           // One batch per puzzle: a crash loses at most the puzzle in flight.
@@ -95,7 +106,7 @@ async function runTraces(flags: TracesFlags): Promise<void> {
     await writer.close();
   }
   progress.finish(`-> ${flags.out}`);
-  const result = { out: flags.out, template: templateTag(template), teacher: teacher.id, resumed_from: done.size, ...stats.result(), rows_in_file: writer.existingRows + writer.rowsWritten };
+  const result = { out: flags.out, template: templateTag(template), teacher: teacher.id, resumed_from: done.size, ...stats.result(), rows_in_file: writer.existingRows + writer.rowsWritten, ...(openai ? { usage: openai.usage } : {}) };
   if (flags.json) printJson(result);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
@@ -105,7 +116,13 @@ export function tracesCommand(): Command {
     .description('sample chain-of-thought traces for K&K puzzles, verify them, filter, and write a traces dataset (resumable)')
     .requiredOption('--puzzles <file>', 'puzzles (warmup puzzles or a K&K / Logic-RL file)')
     .requiredOption('--out <file>', 'traces Arrow stream (.arrows); re-running with the same file resumes')
-    .addOption(new Option('--teacher <kind>', 'symbolic (embedded, exact) or openai (an OpenAI-compatible server; not built yet)').choices(['symbolic', 'openai']).default('symbolic'))
+    .addOption(new Option('--teacher <kind>', 'symbolic (embedded, exact) or openai (any OpenAI-compatible server)').choices(['symbolic', 'openai']).default('symbolic'))
+    .option('--base-url <url>', 'openai teacher: server base URL, e.g. http://localhost:8000/v1; repeat to balance over several', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--model <name>', 'openai teacher: model id')
+    .addOption(new Option('--mode <api>', 'openai teacher: /v1/completions (raw prompt) or /v1/chat/completions').choices(['completions', 'chat']).default('completions'))
+    .option('--concurrency <n>', 'openai teacher: requests in flight', intOption('--concurrency', 1, 1024), 8)
+    .option('--max-retries <n>', 'openai teacher: retries on 429/5xx/timeouts (exponential backoff with jitter)', intOption('--max-retries', 0, 20), 4)
+    .option('--timeout-ms <ms>', 'openai teacher: per-request timeout', intOption('--timeout-ms', 1), 600_000)
     .option('--template <id|file>', 'prompt template: r1, logic-rl, or a file with {quiz}', 'r1')
     .option('--n <k>', 'samples per puzzle (the paper: 4)', intOption('--n', 1, 64), 4)
     .addOption(new Option('--filter <policy>', 'correct-only (rejection sampling) or all (the paper kept wrong traces)').choices(['correct-only', 'all']).default('correct-only'))

@@ -1,0 +1,48 @@
+/** `warmup serve`: a checkpoint behind the OpenAI API on this machine. */
+import { Command, Option } from 'commander';
+import { BACKENDS, describeBackend, selectBackend, type BackendName } from '../model/backend.js';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { createOpenAIServer } from '../serve/server.js';
+import { intOption } from './common.js';
+
+interface ServeFlags {
+  model: string;
+  port: number;
+  host: string;
+  name?: string;
+  backend: BackendName | 'auto';
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const choice = await selectBackend(flags.backend);
+  process.stderr.write(`${describeBackend(choice)}\n`);
+  const { model, tokenizer } = await loadCheckpoint(flags.model);
+  const name = flags.name ?? flags.model.replace(/\/+$/, '').split('/').pop() ?? 'warmup';
+  const server = createOpenAIServer({ model, tokenizer, name });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(flags.port, flags.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : flags.port;
+  process.stderr.write(`serving '${name}' at http://${flags.host}:${port}/v1 (Ctrl-C to stop)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      server.close(() => resolve());
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  model.dispose();
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve a checkpoint over the OpenAI API: /v1/models, /v1/completions, /v1/chat/completions (streaming or not)')
+    .requiredOption('--model <dir>', 'checkpoint folder (ours or a Hugging Face Qwen2 folder)')
+    .option('--port <n>', 'TCP port (0: any free port)', intOption('--port', 0, 65535), 8000)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--name <id>', 'model id clients use (default: the folder name)')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .action((flags: ServeFlags) => serve(flags));
+}

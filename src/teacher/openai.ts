@@ -1,0 +1,153 @@
+/**
+ * A teacher behind any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama,
+ * hosted APIs, or `warmup serve`), through the `openai` package.
+ *
+ * - `/v1/completions` for raw prompts (the R1 template needs the prompt verbatim) or
+ *   `/v1/chat/completions` with the prompt as the user turn.
+ * - Bounded concurrency across all requests; several base URLs are balanced by fewest
+ *   requests in flight.
+ * - Retries with exponential backoff and jitter on 429, 5xx and timeouts, a per-request
+ *   timeout and cancellation: the `openai` client's own (`maxRetries`, `timeout`,
+ *   `signal`).
+ * - Nothing a server does crashes a run: an error, an empty reply, a malformed body or
+ *   a reply cut at max tokens becomes a completion with that status.
+ * - Token and cost accounting in `usage`.
+ */
+import OpenAI from 'openai';
+import type { Teacher, TeacherCompletion, TeacherSampleOptions } from './types.js';
+
+export interface OpenAITeacherConfig {
+  /** One or more base URLs, e.g. http://localhost:8000/v1. */
+  readonly baseUrls: readonly string[];
+  readonly model: string;
+  /** Default: the OPENAI_API_KEY environment variable, else a placeholder (local servers ignore it). */
+  readonly apiKey?: string;
+  readonly mode: 'completions' | 'chat';
+  /** Requests in flight at once, over all base URLs. */
+  readonly concurrency: number;
+  readonly maxRetries: number;
+  /** Per attempt. */
+  readonly timeoutMs: number;
+  /** USD per million prompt / completion tokens, for cost accounting (0: not counted). */
+  readonly pricePerMillionIn: number;
+  readonly pricePerMillionOut: number;
+}
+
+export const DEFAULT_OPENAI_TEACHER: Omit<OpenAITeacherConfig, 'baseUrls' | 'model'> = {
+  mode: 'completions',
+  concurrency: 8,
+  maxRetries: 4,
+  timeoutMs: 600_000, // a long QwQ trace at 8k tokens can take minutes
+  pricePerMillionIn: 0,
+  pricePerMillionOut: 0,
+};
+
+/** Running totals. */
+export interface TeacherUsage {
+  requests: number;
+  failedRequests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  byStatus: Record<string, number>;
+}
+
+export class OpenAITeacher implements Teacher {
+  readonly id: string;
+  readonly usage: TeacherUsage = { requests: 0, failedRequests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, byStatus: {} };
+  private readonly clients: { client: OpenAI; inFlight: number; url: string }[];
+  private readonly config: OpenAITeacherConfig;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(config: Partial<OpenAITeacherConfig> & Pick<OpenAITeacherConfig, 'baseUrls' | 'model'>) {
+    this.config = { ...DEFAULT_OPENAI_TEACHER, ...config };
+    if (this.config.baseUrls.length === 0) throw new Error('openai teacher: give at least one --base-url');
+    if (!(this.config.concurrency >= 1)) throw new Error(`openai teacher: concurrency must be >= 1, got ${this.config.concurrency}`);
+    const apiKey = this.config.apiKey ?? process.env.OPENAI_API_KEY ?? 'not-needed';
+    this.clients = this.config.baseUrls.map((url) => ({
+      url,
+      inFlight: 0,
+      client: new OpenAI({ baseURL: url, apiKey, maxRetries: this.config.maxRetries, timeout: this.config.timeoutMs }),
+    }));
+    this.id = `openai:${this.config.model}`;
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.running < this.config.concurrency) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  private record(status: string, n = 1): void {
+    this.usage.byStatus[status] = (this.usage.byStatus[status] ?? 0) + n;
+  }
+
+  async sample(prompt: string, options: TeacherSampleOptions): Promise<TeacherCompletion[]> {
+    await this.acquire();
+    const target = this.clients.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    target.inFlight++;
+    const t0 = performance.now();
+    const common = {
+      model: this.config.model,
+      n: options.n,
+      temperature: options.temperature,
+      top_p: options.topP,
+      max_tokens: options.maxTokens,
+      ...(options.stop.length > 0 ? { stop: [...options.stop] } : {}),
+    };
+    const reqOptions = options.signal ? { signal: options.signal } : {};
+    try {
+      this.usage.requests++;
+      let choices: { text: string; finish: string | null }[];
+      let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+      if (this.config.mode === 'completions') {
+        const r = await target.client.completions.create({ ...common, prompt, stream: false }, reqOptions);
+        if (!Array.isArray(r.choices)) throw new MalformedReply(`no choices in the reply from ${target.url}`);
+        choices = r.choices.map((c) => ({ text: c.text, finish: c.finish_reason }));
+        usage = r.usage;
+      } else {
+        const r = await target.client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }], stream: false }, reqOptions);
+        if (!Array.isArray(r.choices)) throw new MalformedReply(`no choices in the reply from ${target.url}`);
+        choices = r.choices.map((c) => ({ text: c.message.content ?? '', finish: c.finish_reason }));
+        usage = r.usage;
+      }
+      const latencyMs = performance.now() - t0;
+      const promptTokens = usage?.prompt_tokens ?? 0;
+      const completionTokens = usage?.completion_tokens ?? 0;
+      this.usage.promptTokens += promptTokens;
+      this.usage.completionTokens += completionTokens;
+      this.usage.costUsd += (promptTokens * this.config.pricePerMillionIn + completionTokens * this.config.pricePerMillionOut) / 1e6;
+      const perChoice = choices.length > 0 ? Math.round(completionTokens / choices.length) : 0;
+      const out = choices.map((c): TeacherCompletion => {
+        if (typeof c.text !== 'string') return { text: '', nTokens: 0, latencyMs, finishReason: c.finish ?? 'unknown', status: 'malformed', error: 'choice without text' };
+        const status = c.text.trim() === '' ? 'empty' : c.finish === 'length' ? 'truncated' : 'ok';
+        return { text: c.text, nTokens: perChoice, latencyMs, finishReason: c.finish ?? 'unknown', status };
+      });
+      // A server may return fewer choices than asked; the missing ones are recorded too.
+      while (out.length < options.n) out.push({ text: '', nTokens: 0, latencyMs, finishReason: 'missing', status: 'malformed', error: `the server returned ${choices.length} of ${options.n} choices` });
+      out.forEach((c) => this.record(c.status));
+      return out;
+    } catch (e) {
+      this.usage.failedRequests++;
+      const status = e instanceof MalformedReply || (e instanceof SyntaxError) || /JSON|Unexpected token/i.test(String((e as Error).message)) ? 'malformed' : 'error';
+      const error = `${target.url}: ${(e as Error).message}`.slice(0, 500);
+      this.record(status, options.n);
+      if (options.signal?.aborted) throw e;
+      return Array.from({ length: options.n }, () => ({ text: '', nTokens: 0, latencyMs: performance.now() - t0, finishReason: 'error', status, error }));
+    } finally {
+      target.inFlight--;
+      this.release();
+    }
+  }
+}
+
+class MalformedReply extends Error {}
