@@ -1,6 +1,6 @@
 // warmup serve on loopback, driven by the OpenAI-compatible teacher (a real HTTP server,
 // not a mock), plus the teacher's fault handling against a misbehaving loopback server.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { lastValueFrom, of, toArray } from 'rxjs';
@@ -89,7 +89,7 @@ describe('the OpenAI-compatible teacher against a faulty server', () => {
   let server: Server;
   let base: string;
   let calls = 0;
-  const script: ((res: import('node:http').ServerResponse) => void)[] = [];
+  const script: ((res: ServerResponse) => void)[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       calls++;
@@ -102,7 +102,7 @@ describe('the OpenAI-compatible teacher against a faulty server', () => {
     base = await listen(server);
   });
   afterAll(() => close(server));
-  const status = (code: number) => (res: import('node:http').ServerResponse) => {
+  const status = (code: number) => (res: ServerResponse) => {
     res.writeHead(code, { 'content-type': 'application/json', 'retry-after-ms': '10' });
     res.end(JSON.stringify({ error: { message: `status ${code}` } }));
   };
@@ -128,7 +128,7 @@ describe('the OpenAI-compatible teacher against a faulty server', () => {
     const [e] = await teacher.sample('p', opts);
     expect(e?.status).toBe('error');
     expect(e?.error).toMatch(/500/);
-    const slow = (res: import('node:http').ServerResponse) => setTimeout(() => status(200)(res), 1500);
+    const slow = (res: ServerResponse) => setTimeout(() => status(200)(res), 1500);
     script.push(slow, slow);
     const [t] = await teacher.sample('p', opts);
     expect(t?.status).toBe('error');
