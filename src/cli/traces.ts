@@ -78,7 +78,10 @@ async function runTraces(flags: TracesFlags): Promise<void> {
   const writer = await ArrowStreamWriter.open(flags.out, schema, { append: true });
   if (!flags.quiet && done.size > 0) process.stderr.write(`resuming: ${done.size} puzzles already done in ${flags.out}\n`);
   const stats = new TraceStatsCollector();
-  const progress = new Progress({ label: 'traces', unit: 'puzzles', quiet: flags.quiet === true || flags.json === true });
+  let total = 0;
+  for await (const p of readPuzzles(flags.puzzles)) if (!done.has(p.id)) total++;
+  total = Math.min(total, flags.limit ?? total);
+  const progress = new Progress({ label: 'traces', total, unit: 'puzzles', quiet: flags.quiet === true || flags.json === true });
   let tokens = 0;
   try {
     await lastValueFrom(

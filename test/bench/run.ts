@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   kk: async () => (await import('./kk.js')).run(),
   rewards: async () => (await import('./rewards.js')).run(),
   model: async () => (await import('./model.js')).run(),
+  traces: async () => (await import('./traces.js')).run(),
 };
 
 

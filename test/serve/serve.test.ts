@@ -138,6 +138,19 @@ describe('the OpenAI-compatible teacher against a faulty server', () => {
     expect((await teacher.sample('p', opts))[0]?.status).toBe('ok');
   });
 
+  it('lets a traces run finish through failures, recording each one', async () => {
+    const teacher = new OpenAITeacher({ baseUrls: [base], model: 'm', maxRetries: 0, timeoutMs: 5000, concurrency: 1 });
+    script.push(status(500), (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('not json at all');
+    });
+    const puzzles = [...generatePuzzles({ people: [3], count: 4, seed: 2 })];
+    const groups = await lastValueFrom(of(...puzzles).pipe(traces({ teacher, template: R1_TEMPLATE, sample: { ...opts, n: 1 }, filter: { keep: 'all', maxTokens: 0, dedup: false }, concurrency: 1 }), toArray()));
+    expect(groups).toHaveLength(4);
+    expect(groups.map((g) => g.sampled[0]?.status).sort()).toEqual(['error', 'malformed', 'ok', 'ok']);
+    expect(groups.flatMap((g) => g.sampled).filter((t) => t.status !== 'ok').every((t) => t.correct === null && t.finish_reason === 'error')).toBe(true);
+  });
+
   it('marks a reply cut at max tokens as truncated, and an empty one as empty', async () => {
     const teacher = new OpenAITeacher({ baseUrls: [base], model: 'm', maxRetries: 0, timeoutMs: 5000 });
     for (const [text, finish, want] of [['abc', 'length', 'truncated'], ['  ', 'stop', 'empty']] as const) {
