@@ -78,11 +78,11 @@ describe('warmup traces (resumable)', () => {
     expect(await readFile(out).then((b) => b.length)).toBeGreaterThan(size);
   });
 
-  it('refuses an output that cannot resume and a teacher that is not built', async () => {
+  it('refuses an output that cannot resume and an openai teacher without a server', async () => {
     const dir = await tempDir();
     expect(await main(['traces', '--puzzles', join(dir, 'x.arrow'), '--out', join(dir, 't.jsonl')])).toBe(1);
     expect(err).toMatch(/--out must be an Arrow stream \(\.arrows\)/);
     expect(await main(['traces', '--puzzles', join(dir, 'x.arrow'), '--out', join(dir, 't.arrows'), '--teacher', 'openai'])).toBe(1);
-    expect(err).toMatch(/not available yet/);
+    expect(err).toMatch(/--teacher openai needs --base-url \(repeatable\) and --model/);
   });
 });
