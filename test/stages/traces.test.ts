@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastValueFrom, of, toArray } from 'rxjs';
@@ -9,7 +11,7 @@ import { traces, TraceStatsCollector } from '../../src/stages/traces.js';
 import { makeSymbolicTeacher } from '../../src/teacher/symbolic.js';
 import { LOGIC_RL_TEMPLATE, R1_TEMPLATE, renderPrompt } from '../../src/teacher/templates.js';
 import type { Teacher } from '../../src/teacher/types.js';
-import { tempDir } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 const puzzles = [...generatePuzzles({ people: [3, 5], count: 12, seed: 8 })];
 const sample = { n: 3, temperature: 0.6, topP: 0.95, maxTokens: 8192, stop: [] };
@@ -76,6 +78,41 @@ describe('warmup traces (resumable)', () => {
     expect(perPuzzle.size).toBe(30);
     expect([...perPuzzle.values()].every((n) => n === 2)).toBe(true);
     expect(await readFile(out).then((b) => b.length)).toBeGreaterThan(size);
+  });
+
+  it('survives SIGKILL of the real command mid-run: the rerun has no duplicate and no missing puzzle', async () => {
+    const dir = await tempDir();
+    const p = join(dir, 'p.arrow');
+    const out = join(dir, 't.arrows');
+    await main(['kk', 'generate', '--people', '5-7', '--count', '1500', '--out', p, '--quiet']);
+    const bin = join(ROOT, 'bin', 'warmup.js');
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'main.js')), 'npm test builds dist first').toBe(true);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, 'traces', '--puzzles', p, '--out', out, '--n', '2', '--quiet'], { stdio: 'ignore' });
+      const timer = setInterval(() => {
+        void stat(out).then((s) => {
+          if (s.size > 200_000) child.kill('SIGKILL');
+        }, () => undefined);
+      }, 5);
+      child.on('exit', (code, signal) => {
+        clearInterval(timer);
+        if (signal === 'SIGKILL') resolve();
+        else reject(new Error(`the run finished (code ${code}) before it could be killed; make it longer`));
+      });
+    });
+    const partial = new Set<string>();
+    try {
+      for await (const r of readRows(out)) partial.add(String(r.puzzle_id));
+    } catch {
+      // a torn last batch is expected after SIGKILL
+    }
+    expect(partial.size).toBeGreaterThan(0);
+    expect(partial.size).toBeLessThan(1500);
+    expect(await main(['traces', '--puzzles', p, '--out', out, '--n', '2', '--quiet']), err).toBe(0);
+    const counts = new Map<string, number>();
+    for await (const r of readRows(out)) counts.set(String(r.puzzle_id), (counts.get(String(r.puzzle_id)) ?? 0) + 1);
+    expect(counts.size).toBe(1500);
+    expect([...counts.values()].every((n) => n === 2)).toBe(true);
   });
 
   it('refuses an output that cannot resume and an openai teacher without a server', async () => {
