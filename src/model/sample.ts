@@ -80,8 +80,36 @@ export function sampleToken(logits: Float32Array, config: Pick<SampleConfig, 'te
   return { token: last, logprob: logprobOf(last) };
 }
 
+/** The tokens each row gained in one decoding step (rows that were already done gain none). */
+export type StepTokens = readonly (readonly number[])[];
+
 /** Generates a continuation for each prompt (token ids), batched. */
 export function generate(model: Transformer, tokenizer: Tokenizer, prompts: readonly (readonly number[])[], config: Partial<SampleConfig> = {}): Generation[] {
+  const steps = generateSteps(model, tokenizer, prompts, config);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/**
+ * Like `generate`, but gives the event loop a turn after every step and reports each
+ * step's new tokens, so a server can stream them as they are made.
+ */
+export async function generateStreaming(
+  model: Transformer,
+  tokenizer: Tokenizer,
+  prompts: readonly (readonly number[])[],
+  config: Partial<SampleConfig>,
+  onStep: (tokens: StepTokens) => void,
+): Promise<Generation[]> {
+  const steps = generateSteps(model, tokenizer, prompts, config);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    onStep(r.value);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function* generateSteps(model: Transformer, tokenizer: Tokenizer, prompts: readonly (readonly number[])[], config: Partial<SampleConfig> = {}): Generator<StepTokens, Generation[], undefined> {
   const c = { ...DEFAULT_SAMPLE_CONFIG, ...config };
   if (prompts.length === 0) return [];
   if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
@@ -111,6 +139,7 @@ export function generate(model: Transformer, tokenizer: Tokenizer, prompts: read
     }
     for (let step = 0; step < c.maxNewTokens; step++) {
       const chosen: number[] = [];
+      const gained: number[][] = prompts.map(() => []);
       for (let b = 0; b < B; b++) {
         const row = out[b] as (typeof out)[number];
         if (row.done) {
@@ -118,6 +147,7 @@ export function generate(model: Transformer, tokenizer: Tokenizer, prompts: read
           continue;
         }
         const { token, logprob } = sampleToken(last[b] as Float32Array, c, rng);
+        gained[b] = [token];
         row.tokens.push(token);
         row.logprobs.push(logprob);
         chosen.push(token);
@@ -133,6 +163,7 @@ export function generate(model: Transformer, tokenizer: Tokenizer, prompts: read
         }
         if ((row.done && row.reason === 'stop') || row.tokens.length >= c.maxNewTokens) row.done = true;
       }
+      yield gained;
       if (out.every((r) => r.done)) break;
       for (let b = 0; b < B; b++) mask[b]?.push((out[b] as (typeof out)[number]).tokens.length > 0 ? 1 : 0);
       const idT = tf.tensor2d(chosen, [B, 1], 'int32');

@@ -6,7 +6,7 @@
  * bad requests get OpenAI-style error bodies with 4xx codes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { generate, type Generation } from '../model/sample.js';
+import { generate, generateStreaming, type Generation } from '../model/sample.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 
@@ -116,34 +116,56 @@ function chatPrompt(messages: unknown, tokenizer: Tokenizer): string {
 export function createOpenAIServer(config: ServeConfig): Server {
   const { model, tokenizer, name } = config;
   const limit = config.maxTokensLimit ?? Math.min(8192, model.config.maxPositions - 1);
+  // One model, one request at a time, in arrival order.
   let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => T): Promise<T> => {
-    const next = queue.then(() => new Promise<T>((resolve, reject) => setImmediate(() => {
-      try {
-        resolve(work());
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    })));
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work);
     queue = next.catch(() => undefined);
     return next;
   };
-  const run = (prompts: string[], s: Sampling, extraStop: string[]): Promise<{ gens: Generation[]; promptTokens: number }> =>
-    serial(() => {
+  /**
+   * Generates for `prompts` × n. With `onDelta`, text is reported as it is made
+   * (per choice, up to any stop string), for streaming.
+   */
+  const run = (prompts: string[], s: Sampling, extraStop: string[], onDelta?: (choice: number, text: string) => void): Promise<{ gens: Generation[]; promptTokens: number }> =>
+    serial(async () => {
       const ids = prompts.flatMap((p) => Array.from({ length: s.n }, () => tokenizer.encode(p)));
       if (ids.some((x) => x.length === 0)) throw new RequestError(400, 'the prompt is empty', 'prompt');
       const longest = Math.max(...ids.map((x) => x.length));
       if (longest + s.maxTokens > model.config.maxPositions) {
         throw new RequestError(400, `prompt (${longest} tokens) + max_tokens (${s.maxTokens}) exceeds the model's ${model.config.maxPositions} positions`, 'max_tokens', 'context_length_exceeded');
       }
-      const gens = generate(model, tokenizer, ids, { maxNewTokens: s.maxTokens, temperature: s.temperature, topP: s.topP, stop: [...s.stop, ...extraStop], seed: s.seed });
+      const stop = [...s.stop, ...extraStop];
+      const config = { maxNewTokens: s.maxTokens, temperature: s.temperature, topP: s.topP, stop, seed: s.seed };
+      let gens: Generation[];
+      if (onDelta) {
+        const tokens = ids.map((): number[] => []);
+        const sent = ids.map(() => '');
+        gens = await generateStreaming(model, tokenizer, ids, config, (step) => {
+          step.forEach((t, i) => {
+            if (t.length === 0) return;
+            tokens[i]?.push(...t);
+            const text = cutAtStop(tokenizer.decode(tokens[i] as number[], { skipSpecial: true }), stop);
+            // Hold back a character split across tokens until it is whole.
+            if (text.endsWith('\uFFFD') || !text.startsWith(sent[i] as string) || text.length === (sent[i] as string).length) return;
+            onDelta(i, text.slice((sent[i] as string).length));
+            sent[i] = text;
+          });
+        });
+        gens.forEach((g, i) => {
+          const rest = cutAtStop(g.text, stop).slice((sent[i] as string).length);
+          if (rest) onDelta(i, rest);
+        });
+      } else {
+        await new Promise((r) => setImmediate(r));
+        gens = generate(model, tokenizer, ids, config);
+      }
       return { gens, promptTokens: ids.reduce((n, x) => n + x.length, 0) };
     });
 
-  const stream = (res: ServerResponse, chunks: object[]): void => {
+  const startStream = (res: ServerResponse): ((chunk: object) => void) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    for (const c of chunks) res.write(`data: ${JSON.stringify(c)}\n\n`);
-    res.end('data: [DONE]\n\n');
+    return (chunk) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   };
 
   return createServer((req, res) => {
@@ -168,25 +190,35 @@ export function createOpenAIServer(config: ServeConfig): Server {
           const prompts = typeof prompt === 'string' ? [prompt] : Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === 'string') ? (prompt) : null;
           if (!prompts) throw new RequestError(400, "'prompt' must be a string or a non-empty list of strings", 'prompt');
           const s = samplingOf(body, limit, 16);
+          if (s.stream) {
+            const send = startStream(res);
+            const { gens } = await run(prompts, s, [], (index, text) => send({ id, object: 'text_completion', created, model: name, choices: [{ index, text, finish_reason: null, logprobs: null }] }));
+            gens.forEach((g, index) => send({ id, object: 'text_completion', created, model: name, choices: [{ index, text: '', finish_reason: g.finishReason, logprobs: null }] }));
+            return res.end('data: [DONE]\n\n');
+          }
           const { gens, promptTokens } = await run(prompts, s, []);
           const choices = gens.map((g, index) => ({ index, text: cutAtStop(g.text, s.stop), finish_reason: g.finishReason, logprobs: null }));
           const usage = { prompt_tokens: promptTokens, completion_tokens: gens.reduce((n, g) => n + g.tokens.length, 0), total_tokens: 0 };
           usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-          if (s.stream) return stream(res, choices.map((c) => ({ id, object: 'text_completion', created, model: name, choices: [c] })));
           return sendJson(res, 200, { id, object: 'text_completion', created, model: name, choices, usage });
         }
         const prompt = chatPrompt(body.messages, tokenizer);
         const s = samplingOf(body, limit, limit);
+        if (s.stream) {
+          const send = startStream(res);
+          const opened = new Set<number>();
+          const { gens } = await run([prompt], s, ['<|im_end|>'], (index, content) => {
+            const delta = opened.has(index) ? { content } : { role: 'assistant', content };
+            opened.add(index);
+            send({ id, object: 'chat.completion.chunk', created, model: name, choices: [{ index, delta, finish_reason: null }] });
+          });
+          gens.forEach((g, index) => send({ id, object: 'chat.completion.chunk', created, model: name, choices: [{ index, delta: opened.has(index) ? {} : { role: 'assistant', content: '' }, finish_reason: g.finishReason }] }));
+          return res.end('data: [DONE]\n\n');
+        }
         const { gens, promptTokens } = await run([prompt], s, ['<|im_end|>']);
         const choices = gens.map((g, index) => ({ index, message: { role: 'assistant', content: cutAtStop(g.text, [...s.stop, '<|im_end|>']) }, finish_reason: g.finishReason, logprobs: null }));
         const usage = { prompt_tokens: promptTokens, completion_tokens: gens.reduce((n, g) => n + g.tokens.length, 0), total_tokens: 0 };
         usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-        if (s.stream) {
-          return stream(res, choices.flatMap((c) => [
-            { id, object: 'chat.completion.chunk', created, model: name, choices: [{ index: c.index, delta: { role: 'assistant', content: c.message.content }, finish_reason: null }] },
-            { id, object: 'chat.completion.chunk', created, model: name, choices: [{ index: c.index, delta: {}, finish_reason: c.finish_reason }] },
-          ]));
-        }
         return sendJson(res, 200, { id, object: 'chat.completion', created, model: name, choices, usage });
       } catch (e) {
         if (e instanceof RequestError) return sendError(res, e);

@@ -52,6 +52,17 @@ describe('warmup serve + the OpenAI-compatible teacher', () => {
     expect(text.trim().endsWith('data: [DONE]')).toBe(true);
   });
 
+  it('streams tokens as they are made: the chunks add up to the non-streamed text', async () => {
+    const body = { model: 'student', prompt: 'A very special', max_tokens: 12, temperature: 1, seed: 5 };
+    const post = (b: object) => fetch(`${base}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+    const whole = (await (await post(body)).json()) as { choices: { text: string }[] };
+    const events = (await (await post({ ...body, stream: true })).text()).split('\n\n').filter((e) => e.startsWith('data: ') && !e.includes('[DONE]'));
+    const chunks = events.map((e) => JSON.parse(e.slice(6)) as { choices: { text: string; finish_reason: string | null }[] });
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe(whole.choices[0]?.text);
+    expect(chunks[chunks.length - 1]?.choices[0]?.finish_reason).not.toBeNull();
+  });
+
   it.each([
     [{ prompt: 'x', max_tokens: 0 }, 400, /max_tokens/],
     [{ prompt: 5 }, 400, /'prompt' must be a string/],
