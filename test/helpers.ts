@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = resolve(ROOT, '..', 'shared');
@@ -24,4 +24,20 @@ export async function tempDir(): Promise<string> {
     await rm(dir, { recursive: true, force: true });
   });
   return dir;
+}
+
+/**
+ * Captures what the CLI writes to stdout and stderr during each test (restored after).
+ * Read `output.out` / `output.err`; both reset before every test.
+ */
+export function captureOutput(): { out: string; err: string } {
+  const output = { out: '', err: '' };
+  beforeEach(() => {
+    output.out = '';
+    output.err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((output.out += String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((output.err += String(s)), true));
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return output;
 }

@@ -1,19 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readRows } from '../../src/data/dataset.js';
-import { tempDir } from '../helpers.js';
+import { captureOutput, tempDir } from '../helpers.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 async function rows(path: string): Promise<Record<string, unknown>[]> {
   const all = [];
@@ -28,8 +20,8 @@ describe('warmup kk generate', () => {
       const file = join(dir, `p.${ext}`);
       expect(await main(['kk', 'generate', '--people', '3-5', '--count', '30', '--seed', '9', '--out', file])).toBe(0);
     }
-    expect(err).toMatch(/generating .*30\/30/);
-    expect(err).toMatch(/30 puzzles \(N=3: 10, N=4: 10, N=5: 10\)/);
+    expect(io.err).toMatch(/generating .*30\/30/);
+    expect(io.err).toMatch(/30 puzzles \(N=3: 10, N=4: 10, N=5: 10\)/);
     const [a, b, c, d] = await Promise.all(['arrow', 'arrows', 'jsonl', 'parquet'].map((e) => rows(join(dir, `p.${e}`))));
     expect(a).toHaveLength(30);
     expect(b).toEqual(a);
@@ -40,15 +32,15 @@ describe('warmup kk generate', () => {
   it('fails clearly on bad options and impossible requests', async () => {
     const dir = await tempDir();
     expect(await main(['kk', 'generate', '--people', '2', '--count', '500', '--out', join(dir, 'x.arrow')])).toBe(1);
-    expect(err).toMatch(/warmup: error: only 399 distinct puzzles with exactly one solution exist for N=2/);
+    expect(io.err).toMatch(/warmup: error: only 399 distinct puzzles with exactly one solution exist for N=2/);
     expect(await main(['kk', 'generate', '--people', '7-3', '--out', join(dir, 'x.arrow')])).toBe(1);
-    expect(err).toMatch(/--people range 7-3 is empty/);
+    expect(io.err).toMatch(/--people range 7-3 is empty/);
     expect(await main(['kk', 'generate', '--count', 'lots', '--out', join(dir, 'x.arrow')])).toBe(1);
-    expect(err).toMatch(/--count must be an integer/);
+    expect(io.err).toMatch(/--count must be an integer/);
     expect(await main(['kk', 'generate', '--out', join(dir, 'x.csv')])).toBe(1);
-    expect(err).toMatch(/unknown file type/);
+    expect(io.err).toMatch(/unknown file type/);
     expect(await main(['kk', 'generate', '--roles', 'wizard', '--out', join(dir, 'x.arrow')])).toBe(1);
-    expect(err).toMatch(/bad role pair "wizard"/);
+    expect(io.err).toMatch(/bad role pair "wizard"/);
   });
 
   it('takes names, roles and templates', async () => {
@@ -68,9 +60,9 @@ describe('warmup kk solve', () => {
   it('re-checks a generated file and prints the JSON summary', async () => {
     const file = join(await tempDir(), 'p.arrows');
     await main(['kk', 'generate', '--count', '50', '--out', file, '--quiet']);
-    out = '';
+    io.out = '';
     expect(await main(['kk', 'solve', file, '--json'])).toBe(0);
-    expect(JSON.parse(out)).toEqual({ file, records: 50, parsed: 50, unique: 50, agree: 50, failures: [] });
+    expect(JSON.parse(io.out)).toEqual({ file, records: 50, parsed: 50, unique: 50, agree: 50, failures: [] });
   });
 
   it('exits 1 and lists the first failures with reasons', async () => {
@@ -81,9 +73,9 @@ describe('warmup kk solve', () => {
     (lines[1] as { solution: boolean[] }).solution = (lines[1] as { solution: boolean[] }).solution.map((v) => !v);
     (lines[2] as { quiz: string }).quiz = (lines[2] as { quiz: string }).quiz.replace(/You meet 3 inhabitants/, 'You meet some people');
     await writeFile(file, lines.map((l) => JSON.stringify(l)).join('\n'));
-    out = '';
+    io.out = '';
     expect(await main(['kk', 'solve', file, '--json'])).toBe(1);
-    const summary = JSON.parse(out) as { records: number; parsed: number; agree: number; failures: { row: number; reason: string }[] };
+    const summary = JSON.parse(io.out) as { records: number; parsed: number; agree: number; failures: { row: number; reason: string }[] };
     expect(summary).toMatchObject({ records: 4, parsed: 3, agree: 2 });
     expect(summary.failures.map((f) => f.row)).toEqual([1, 2]);
     expect(summary.failures[0]?.reason).toMatch(/solver finds .* but the record says/);
@@ -96,13 +88,13 @@ describe('warmup kk solve', () => {
     await main(['kk', 'generate', '--count', '3000', '--out', file, '--quiet']); // three batches of 1,024
     const bytes = await readFile(file);
     await writeFile(file, bytes.subarray(0, bytes.length - 500));
-    out = '';
+    io.out = '';
     expect(await main(['kk', 'solve', file, '--json'])).toBe(1);
-    const summary = JSON.parse(out) as { records: number; agree: number; error: string };
+    const summary = JSON.parse(io.out) as { records: number; agree: number; error: string };
     expect(summary.records).toBeGreaterThan(0);
     expect(summary.agree).toBe(summary.records);
     expect(summary.error).toMatch(/is truncated/);
-    expect(err).toMatch(/warmup: error: .*is truncated/);
+    expect(io.err).toMatch(/warmup: error: .*is truncated/);
   });
 });
 
@@ -110,16 +102,16 @@ describe('warmup data', () => {
   it('shows a dataset as text and as JSON', async () => {
     const file = join(await tempDir(), 'p.arrow');
     await main(['kk', 'generate', '--count', '10', '--seed', '3', '--out', file, '--quiet']);
-    out = '';
+    io.out = '';
     expect(await main(['data', 'show', file, '--head', '1'])).toBe(0);
-    expect(out).toMatch(/Arrow IPC file/);
-    expect(out).toMatch(/artifact: puzzles v1/);
-    expect(out).toMatch(/rows: +10/);
-    expect(out).toMatch(/solution: List<Bool>/);
-    expect(out).toMatch(/--- row 0 ---/);
-    out = '';
+    expect(io.out).toMatch(/Arrow IPC file/);
+    expect(io.out).toMatch(/artifact: puzzles v1/);
+    expect(io.out).toMatch(/rows: +10/);
+    expect(io.out).toMatch(/solution: List<Bool>/);
+    expect(io.out).toMatch(/--- row 0 ---/);
+    io.out = '';
     expect(await main(['data', 'show', file, '--json', '--head', '2'])).toBe(0);
-    const j = JSON.parse(out) as { rows: number; head: unknown[]; artifact: string; config: { seed: number } };
+    const j = JSON.parse(io.out) as { rows: number; head: unknown[]; artifact: string; config: { seed: number } };
     expect(j).toMatchObject({ rows: 10, artifact: 'puzzles', config: { seed: 3 } });
     expect(j.head).toHaveLength(2);
   });
@@ -141,12 +133,12 @@ describe('warmup data', () => {
         index: 0,
       })}\n`,
     );
-    expect(await main(['data', 'convert', kk, join(dir, 'kk.parquet'), '--quiet']), err).toBe(0);
+    expect(await main(['data', 'convert', kk, join(dir, 'kk.parquet'), '--quiet']), io.err).toBe(0);
     expect(await main(['data', 'convert', join(dir, 'kk.parquet'), join(dir, 'kk.arrows'), '--quiet'])).toBe(0);
     const [row] = await rows(join(dir, 'kk.arrows'));
     expect(row).toMatchObject({ n_people: 2, names: ['Zoey', 'Oliver'], solution: [true, false], roles: ['knight', 'knave'] });
     expect(JSON.parse(String(row?.statements))).toEqual([['not', ['telling-truth', 1]], ['<=>', ['telling-truth', 1], ['telling-truth', 0]]]);
-    out = '';
+    io.out = '';
     expect(await main(['kk', 'solve', join(dir, 'kk.arrows'), '--json'])).toBe(0);
   });
 
@@ -154,21 +146,21 @@ describe('warmup data', () => {
     const file = join(await tempDir(), 'other.jsonl');
     await writeFile(file, '{"question": "2+2?", "answer": 4}\n');
     expect(await main(['data', 'convert', file, `${file}.arrow`])).toBe(1);
-    expect(err).toMatch(/cannot tell which dataset .* holds \(columns: question, answer\)/);
+    expect(io.err).toMatch(/cannot tell which dataset .* holds \(columns: question, answer\)/);
   });
 });
 
 describe('--help', () => {
   it('documents every command', async () => {
     for (const args of [['--help'], ['kk', '--help'], ['kk', 'generate', '--help'], ['kk', 'solve', '--help'], ['data', 'show', '--help'], ['data', 'convert', '--help'], ['demo', '--help']]) {
-      out = '';
+      io.out = '';
       expect(await main(args)).toBe(0);
-      expect(out).toMatch(/Usage: warmup/);
+      expect(io.out).toMatch(/Usage: warmup/);
     }
   });
 
   it('rejects an unknown command with exit code 1', async () => {
     expect(await main(['frobnicate'])).toBe(1);
-    expect(err).toMatch(/unknown command 'frobnicate'/);
+    expect(io.err).toMatch(/unknown command 'frobnicate'/);
   });
 });

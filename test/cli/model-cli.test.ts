@@ -1,20 +1,12 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readRows } from '../../src/data/dataset.js';
-import { tempDir } from '../helpers.js';
+import { captureOutput, tempDir } from '../helpers.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 const rows = Array.from({ length: 24 }, (_, i) => ({ prompt: `Q${i % 6}: who is a knight?\nA:`, completion: ` (1) Ann is a ${i % 2 ? 'knave' : 'knight'}` }));
 
@@ -24,9 +16,9 @@ describe('warmup sft and generate', () => {
     await writeFile(join(dir, 'data.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
     const ckpt = join(dir, 'ckpt');
     const args = ['sft', '--data', join(dir, 'data.jsonl'), '--out', ckpt, '--backend', 'wasm', '--max-length', '64', '--batch-size', '4', '--lr', '3e-3', '--warmup-steps', '2', '--eval-fraction', '0.1'];
-    expect(await main([...args, '--epochs', '1']), err).toBe(0);
-    expect(err).toMatch(/backend: wasm/);
-    expect(err).toMatch(/sft .*final loss/);
+    expect(await main([...args, '--epochs', '1']), io.err).toBe(0);
+    expect(io.err).toMatch(/backend: wasm/);
+    expect(io.err).toMatch(/sft .*final loss/);
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'optimizer.safetensors', 'trainer_state.json']) expect(existsSync(join(ckpt, f)), f).toBe(true);
     const metrics: Record<string, unknown>[] = [];
     for await (const r of readRows(`${ckpt}-metrics.arrows`)) metrics.push(r);
@@ -34,16 +26,16 @@ describe('warmup sft and generate', () => {
     expect(firstRun).toBeGreaterThan(0);
     expect(metrics.some((m) => m.name === 'eval_loss')).toBe(true);
     // A second epoch continues from the saved step instead of starting over.
-    expect(await main([...args, '--epochs', '2', '--resume']), err).toBe(0);
-    expect(err).toMatch(/resuming from .* at step \d+/);
+    expect(await main([...args, '--epochs', '2', '--resume']), io.err).toBe(0);
+    expect(io.err).toMatch(/resuming from .* at step \d+/);
     const after: Record<string, unknown>[] = [];
     for await (const r of readRows(`${ckpt}-metrics.arrows`)) after.push(r);
     const steps = after.filter((m) => m.name === 'loss').map((m) => m.step);
     expect(steps).toEqual([...Array(steps.length).keys()].map((i) => i + 1));
     expect(steps.length).toBe(2 * firstRun);
-    out = '';
+    io.out = '';
     expect(await main(['generate', '--model', ckpt, '--prompt', 'Q1: who is a knight?\nA:', '--max-new-tokens', '8', '--json', '--backend', 'wasm'])).toBe(0);
-    const gens = JSON.parse(out) as { tokens: number[]; logprobs: number[]; finishReason: string }[];
+    const gens = JSON.parse(io.out) as { tokens: number[]; logprobs: number[]; finishReason: string }[];
     expect(gens).toHaveLength(1);
     expect(gens[0]?.logprobs).toHaveLength(gens[0]?.tokens.length ?? -1);
   });
@@ -53,15 +45,15 @@ describe('warmup sft and generate', () => {
     await writeFile(join(dir, 'data.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
     const code = await main(['sft', '--data', join(dir, 'data.jsonl'), '--out', join(dir, 'ckpt'), '--backend', 'wasm', '--max-length', '64', '--lr', '1e30', '--warmup-steps', '0', '--epochs', '3', '--quiet']);
     expect(code).toBe(1);
-    expect(err).toMatch(/warmup: error: sft: the (loss|gradient norm) became (NaN|Infinity|-Infinity)/);
+    expect(io.err).toMatch(/warmup: error: sft: the (loss|gradient norm) became (NaN|Infinity|-Infinity)/);
   });
 
   it('explains bad data and missing checkpoints', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'bad.jsonl'), '{"question": "x"}\n');
     expect(await main(['sft', '--data', join(dir, 'bad.jsonl'), '--out', join(dir, 'c'), '--quiet'])).toBe(1);
-    expect(err).toMatch(/needs string 'prompt' and 'completion' columns \(found: question\)/);
+    expect(io.err).toMatch(/needs string 'prompt' and 'completion' columns \(found: question\)/);
     expect(await main(['generate', '--model', join(dir, 'nope'), '--prompt', 'x'])).toBe(1);
-    expect(err).toMatch(/config\.json: cannot read/);
+    expect(io.err).toMatch(/config\.json: cannot read/);
   });
 });

@@ -1,18 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { ROOT, tempDir } from '../helpers.js';
+import { ROOT, captureOutput, tempDir } from '../helpers.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 const problem = { task_id: 'T/0', prompt: 'def square(x):\n', test: 'def check(candidate):\n    assert candidate(3) == 9\n', entry_point: 'square' };
 
@@ -23,8 +15,8 @@ describe('warmup eval-code', () => {
     const samples = ['    return x * x\n', '    return x + x\n', '    while True: pass\n'].map((completion) => JSON.stringify({ task_id: 'T/0', completion }));
     await writeFile(join(dir, 'samples.jsonl'), `${samples.join('\n')}\n`);
     const code = await main(['eval-code', join(dir, 'samples.jsonl'), '--problems', join(dir, 'problems.jsonl'), '--k', '1,2', '--timeout', '500', '--workers', '1', '--json']);
-    expect(code, err).toBe(0);
-    const summary = JSON.parse(out) as Record<string, unknown>;
+    expect(code, io.err).toBe(0);
+    const summary = JSON.parse(io.out) as Record<string, unknown>;
     expect(summary).toMatchObject({ samples: 3, problems: 1, statuses: { ok: 1, wrong: 1, timeout: 1 } });
     expect(summary['pass@1']).toBeCloseTo(1 / 3, 6);
     expect(summary['pass@2']).toBeCloseTo(2 / 3, 6);
@@ -36,7 +28,7 @@ describe('warmup eval-code', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'samples.jsonl'), `${JSON.stringify({ task_id: 'X/1', completion: 'pass' })}\n`);
     expect(await main(['eval-code', join(dir, 'samples.jsonl')])).toBe(1);
-    expect(err).toMatch(/row 1: task_id "X\/1" has no problem: pass --problems/);
+    expect(io.err).toMatch(/row 1: task_id "X\/1" has no problem: pass --problems/);
   });
 });
 
@@ -53,20 +45,20 @@ describe('warmup verify', () => {
       '--reward', 'kk', '--reward', join(ROOT, 'test/fixtures/rewards/length.mjs'),
       '--weights', '1,0.5', '--option', 'kk={"scheme":"logic-rl"}', '--option', `${join(ROOT, 'test/fixtures/rewards/length.mjs')}={"max":1000}`, '--workers', '1', '--json',
     ]);
-    expect(code, err).toBe(0);
+    expect(code, io.err).toBe(0);
     const scored = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { reward: number; reward_parts: Record<string, number> });
     expect(scored[0]?.reward_parts).toMatchObject({ kk: 3, 'kk.format': 1, 'kk.answer': 2 });
     expect(scored[0]?.reward).toBeCloseTo(3 + 0.5 * (1 - rows[0]!.completion.length / 1000), 9);
     expect(scored[1]?.reward_parts.kk).toBe(-3);
-    expect(JSON.parse(out)).toMatchObject({ samples: 2, scored: 2 });
+    expect(JSON.parse(io.out)).toMatchObject({ samples: 2, scored: 2 });
   });
 
   it('refuses bad reward lists before doing any work', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'in.jsonl'), '{"prompt":"","completion":""}\n');
     expect(await main(['verify', join(dir, 'in.jsonl'), '--out', join(dir, 'o.jsonl'), '--reward', 'kk', '--weights', '1,2'])).toBe(1);
-    expect(err).toMatch(/2 weights given for 1 rewards/);
+    expect(io.err).toMatch(/2 weights given for 1 rewards/);
     expect(await main(['verify', join(dir, 'in.jsonl'), '--out', join(dir, 'o.jsonl'), '--reward', 'bogus'])).toBe(1);
-    expect(err).toMatch(/unknown reward 'bogus'/);
+    expect(io.err).toMatch(/unknown reward 'bogus'/);
   });
 });
