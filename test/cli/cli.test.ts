@@ -152,7 +152,8 @@ describe('warmup data', () => {
 
 describe('--help', () => {
   it('documents every command', async () => {
-    for (const args of [['--help'], ['kk', '--help'], ['kk', 'generate', '--help'], ['kk', 'solve', '--help'], ['data', 'show', '--help'], ['data', 'convert', '--help'], ['demo', '--help']]) {
+    const commands = [['kk'], ['kk', 'generate'], ['kk', 'solve'], ['data', 'show'], ['data', 'convert'], ['demo'], ['eval-code'], ['verify'], ['sft'], ['generate'], ['tokenizer', 'train'], ['traces'], ['serve']];
+    for (const args of [['--help'], ...commands.map((c) => [...c, '--help'])]) {
       io.out = '';
       expect(await main(args)).toBe(0);
       expect(io.out).toMatch(/Usage: warmup/);
