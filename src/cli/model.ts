@@ -7,13 +7,12 @@ import { readRows } from '../data/dataset.js';
 import { ArrowStreamWriter } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
 import { METRICS, withRunMetadata, type MetricRecord } from '../data/schemas.js';
-import { BACKENDS, describeBackend, selectBackend, type BackendName } from '../model/backend.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
+import type { LoadedCheckpoint } from '../model/checkpoint.js';
 import { defaultCorpus, DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/default-tokenizer.js';
-import { generate } from '../model/sample.js';
+import { BACKEND_NAMES, PRESET_NAMES, type BackendName, type PresetName } from '../model/names.js';
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
-import { parameterCount, PRESETS, presetConfig, Transformer } from '../model/transformer.js';
-import { collectExamples, NonFiniteLossError, SFTTrainer, tokenizeExample, type SFTConfig, type SFTExample } from '../train/sft.js';
+import type { Transformer } from '../model/transformer.js';
+import type { SFTConfig, SFTExample } from '../train/sft.js';
 import { Rng } from '../util/rng.js';
 import { intOption, printJson } from './common.js';
 import { Progress } from './progress.js';
@@ -27,13 +26,13 @@ function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max = Number
 }
 
 const backendOption = (): Option =>
-  new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKENDS]).default('auto');
+  new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKEND_NAMES]).default('auto');
 
 interface SftFlags {
   data: string;
   eval?: string;
   evalFraction: number;
-  preset: keyof typeof PRESETS;
+  preset: PresetName;
   model?: string;
   out: string;
   metrics?: string;
@@ -54,6 +53,11 @@ interface SftFlags {
 }
 
 async function sft(flags: SftFlags): Promise<void> {
+  // TensorFlow.js loads here, not when the CLI starts.
+  const { describeBackend, selectBackend } = await import('../model/backend.js');
+  const { loadCheckpoint } = await import('../model/checkpoint.js');
+  const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
+  const { collectExamples, NonFiniteLossError, SFTTrainer, tokenizeExample } = await import('../train/sft.js');
   const choice = await selectBackend(flags.backend);
   const log = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
@@ -84,7 +88,7 @@ async function sft(flags: SftFlags): Promise<void> {
   };
   let model: Transformer;
   let tokenizer: Tokenizer;
-  let resumeState: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
+  let resumeState: LoadedCheckpoint | null = null;
   if (flags.resume) {
     if (!existsSync(join(flags.out, 'trainer_state.json'))) throw new Error(`--resume: ${flags.out} has no trainer_state.json to resume from`);
     resumeState = await loadCheckpoint(flags.out);
@@ -149,6 +153,9 @@ interface GenerateFlags {
 }
 
 async function generateCmd(flags: GenerateFlags): Promise<void> {
+  const { describeBackend, selectBackend } = await import('../model/backend.js');
+  const { loadCheckpoint } = await import('../model/checkpoint.js');
+  const { generate } = await import('../model/sample.js');
   const choice = await selectBackend(flags.backend);
   if (!flags.json) process.stderr.write(`${describeBackend(choice)}\n`);
   const { model, tokenizer } = await loadCheckpoint(flags.model);
@@ -181,7 +188,7 @@ export function modelCommands(): Command[] {
     .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
     .requiredOption('--data <file>', 'training rows with prompt and completion (a traces dataset, .jsonl, .parquet)')
     .requiredOption('--out <dir>', 'checkpoint folder (written atomically; metrics go to OUT-metrics.arrows)')
-    .addOption(new Option('--preset <name>', 'model size for a new student').choices(Object.keys(PRESETS)).default('tiny'))
+    .addOption(new Option('--preset <name>', 'model size for a new student').choices([...PRESET_NAMES]).default('tiny'))
     .option('--model <dir>', 'start from this checkpoint instead of a new model')
     .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
     .option('--eval-fraction <f>', 'share of --data held out when --eval is not given', numberOption('--eval-fraction', 0, 0.5), 0.05)

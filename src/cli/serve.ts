@@ -1,8 +1,6 @@
 /** `warmup serve`: a checkpoint behind the OpenAI API on this machine. */
 import { Command, Option } from 'commander';
-import { BACKENDS, describeBackend, selectBackend, type BackendName } from '../model/backend.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
-import { createOpenAIServer } from '../serve/server.js';
+import { BACKEND_NAMES, type BackendName } from '../model/names.js';
 import { intOption } from './common.js';
 
 interface ServeFlags {
@@ -14,6 +12,9 @@ interface ServeFlags {
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
+  const { describeBackend, selectBackend } = await import('../model/backend.js');
+  const { loadCheckpoint } = await import('../model/checkpoint.js');
+  const { createOpenAIServer } = await import('../serve/server.js');
   const choice = await selectBackend(flags.backend);
   process.stderr.write(`${describeBackend(choice)}\n`);
   const { model, tokenizer } = await loadCheckpoint(flags.model);
@@ -43,6 +44,6 @@ export function serveCommand(): Command {
     .option('--port <n>', 'TCP port (0: any free port)', intOption('--port', 0, 65535), 8000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--name <id>', 'model id clients use (default: the folder name)')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', ...BACKEND_NAMES]).default('auto'))
     .action((flags: ServeFlags) => serve(flags));
 }

@@ -12,7 +12,7 @@ import type { Puzzle } from '../kk/puzzle.js';
 import { loadDefaultTokenizer } from '../model/default-tokenizer.js';
 import { traces, TraceStatsCollector } from '../stages/traces.js';
 import { makeSymbolicTeacher } from '../teacher/symbolic.js';
-import { OpenAITeacher } from '../teacher/openai.js';
+import type { OpenAITeacher } from '../teacher/openai.js';
 import type { Teacher } from '../teacher/types.js';
 import { loadTemplate, templateTag } from '../teacher/templates.js';
 import { intOption, printJson } from './common.js';
@@ -59,7 +59,8 @@ async function runTraces(flags: TracesFlags): Promise<void> {
   let openai: OpenAITeacher | null = null;
   if (flags.teacher === 'openai') {
     if (flags.baseUrl.length === 0 || !flags.model) throw new Error('--teacher openai needs --base-url (repeatable) and --model');
-    openai = new OpenAITeacher({ baseUrls: flags.baseUrl, model: flags.model, mode: flags.mode, concurrency: flags.concurrency, maxRetries: flags.maxRetries, timeoutMs: flags.timeoutMs });
+    const { OpenAITeacher: Client } = await import('../teacher/openai.js');
+    openai = new Client({ baseUrls: flags.baseUrl, model: flags.model, mode: flags.mode, concurrency: flags.concurrency, maxRetries: flags.maxRetries, timeoutMs: flags.timeoutMs });
   }
   const teacher: Teacher = openai ?? makeSymbolicTeacher({ order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity }, (s) => tokenizer.encode(s).length);
   // Resume: puzzles with traces in the output, and puzzles done with none kept (sidecar), are skipped.

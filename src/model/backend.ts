@@ -14,8 +14,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { installWasmMatMul } from './kernels.js';
 
-export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKENDS: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+import { BACKEND_NAMES, type BackendName } from './names.js';
+
+export type { BackendName };
+export const BACKENDS: readonly BackendName[] = BACKEND_NAMES;
 
 /** What was chosen and why. */
 export interface BackendChoice {

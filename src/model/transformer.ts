@@ -11,6 +11,7 @@
  * K key/value heads, E head size, V vocabulary, I MLP width.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { PresetName } from './names.js';
 
 /** Architecture hyperparameters (Hugging Face Qwen2 config names in `toHFConfig`). */
 export interface ModelConfig {
@@ -33,7 +34,7 @@ type PresetShape = Omit<ModelConfig, 'vocabSize'>;
 const common = { ropeTheta: 10000, rmsNormEps: 1e-6, tieEmbeddings: true, attentionBias: true, maxPositions: 2048 } as const;
 
 /** Named sizes; the vocabulary comes from the tokenizer. */
-export const PRESETS: Readonly<Record<'tiny' | 'small' | 'base', PresetShape>> = {
+export const PRESETS: Readonly<Record<PresetName, PresetShape>> = {
   /** ≈1M parameters: trains in minutes on a laptop CPU; tests and the embedded default. */
   tiny: { ...common, hiddenSize: 128, intermediateSize: 384, numLayers: 4, numHeads: 4, numKvHeads: 2 },
   /** ≈10M parameters: enough capacity to learn K&K CoT structure; a few hours on CPU, minutes on a GPU. */

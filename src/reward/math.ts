@@ -7,7 +7,8 @@
  * (case-insensitive words), element-wise tuples / intervals / sets, and the Cortex
  * Compute Engine (symbolic `isEqual`, then numeric value within a relative tolerance).
  */
-import { ComputeEngine } from '@cortex-js/compute-engine';
+import { createRequire } from 'node:module';
+import type { ComputeEngine } from '@cortex-js/compute-engine';
 import { checkOptionNames, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
 
 /** The content of the last `\boxed{…}` (or `\fbox{…}`) in `text`, braces balanced; null if none. */
@@ -57,7 +58,15 @@ export function normalizeAnswer(answer: string): string {
 }
 
 let engine: ComputeEngine | null = null;
-const ce = (): ComputeEngine => (engine ??= new ComputeEngine());
+// Loaded on first use (its CommonJS build, synchronously): importing it costs ~0.15 s,
+// which every CLI command would otherwise pay at start-up.
+const ce = (): ComputeEngine => {
+  if (!engine) {
+    const { ComputeEngine: Engine } = createRequire(import.meta.url)('@cortex-js/compute-engine') as { ComputeEngine: new () => ComputeEngine };
+    engine = new Engine();
+  }
+  return engine;
+};
 
 const TEXT = /^\\text\{([^{}]*)\}$/;
 const words = (s: string): string =>
