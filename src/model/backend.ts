@@ -12,7 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { availableParallelism } from 'node:os';
 import { installWasmMatMul } from './kernels.js';
+import { prepareWasmThreads, unrefWasmThreads, withDoubledCpus } from './wasm-threads.js';
 
 import { BACKEND_NAMES, type BackendName } from './names.js';
 
@@ -26,6 +28,14 @@ export interface BackendChoice {
   readonly tfBackend: string;
   /** Why this one: "fastest available" or the failures of the ones tried before it. */
   readonly reason: string;
+  /** XNNPACK threads on wasm; 1 elsewhere. */
+  readonly threads: number;
+}
+
+/** Threads for the wasm backend: WARMUP_WASM_THREADS, else one per core. */
+export function wasmThreadsWanted(): number {
+  const env = Number(process.env.WARMUP_WASM_THREADS);
+  return Number.isInteger(env) && env >= 1 ? env : Math.max(1, availableParallelism());
 }
 
 // Optional packages, imported by name at run time (absent where their install failed).
@@ -63,7 +73,8 @@ function registerWasmKernels(): void {
   });
 }
 
-async function tryBackend(name: BackendName): Promise<string> {
+async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threads: number }> {
+  let threads = 1;
   switch (name) {
     case 'node-gpu':
       await import(NODE_GPU);
@@ -71,19 +82,34 @@ async function tryBackend(name: BackendName): Promise<string> {
     case 'node':
       await import(NODE_CPU);
       break;
-    case 'wasm':
-      await import('@tensorflow/tfjs-backend-wasm');
+    case 'wasm': {
+      threads = wasmThreadsWanted();
+      if (threads > 1) prepareWasmThreads();
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
       // WARMUP_STOCK_MATMUL=1 keeps the stock kernel (for benchmarks and comparisons).
       if (process.env.WARMUP_STOCK_MATMUL !== '1') installWasmMatMul();
+      if (threads > 1) {
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+        wasm.setThreadsCount(threads);
+        const ok = await withDoubledCpus(async () => {
+          const started = await tf.setBackend('wasm');
+          await tf.ready();
+          return started;
+        });
+        if (!ok) throw new Error("tf.setBackend('wasm') failed with threads (set WARMUP_WASM_THREADS=1 to run on one)");
+        unrefWasmThreads();
+        return { tfBackend: 'wasm', threads: wasm.getThreadsCount() };
+      }
       break;
+    }
     case 'cpu':
       break;
   }
   const tfBackend = name === 'node' || name === 'node-gpu' ? 'tensorflow' : name;
   if (!(await tf.setBackend(tfBackend))) throw new Error(`tf.setBackend('${tfBackend}') failed`);
   await tf.ready();
-  return tfBackend;
+  return { tfBackend, threads };
 }
 
 const shortError = (e: unknown): string => {
@@ -104,9 +130,9 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto'): P
   const failures: string[] = [];
   for (const name of order) {
     try {
-      const tfBackend = await tryBackend(name);
+      const { tfBackend, threads } = await tryBackend(name);
       const reason = failures.length === 0 ? (requested === 'auto' ? 'fastest available' : 'requested') : `fallback: ${failures.join('; ')}`;
-      return { name, tfBackend, reason };
+      return { name, tfBackend, reason, threads };
     } catch (e) {
       failures.push(`${name} ${shortError(e)}`);
     }
@@ -115,4 +141,5 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto'): P
 }
 
 /** One line for logs: "backend: wasm (fallback: node-gpu not installed; node not installed)". */
-export const describeBackend = (c: BackendChoice): string => `backend: ${c.name} (${c.reason})`;
+export const describeBackend = (c: BackendChoice): string =>
+  `backend: ${c.name}${c.name === 'wasm' ? `, ${c.threads} thread${c.threads === 1 ? '' : 's'}` : ''} (${c.reason})`;
