@@ -1,5 +1,6 @@
 /** Helpers shared by the CLI commands. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES } from '../model/names.js';
 
 let exitCode = 0;
 /** Sets the exit code of the running command without throwing (e.g. "checked, but some records disagree"). */
@@ -45,3 +46,18 @@ export function parsePeople(text: string): number[] {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** Parses a number option within [min, max], naming the option in the error. */
+export function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): (text: string) => number {
+  return (text: string): number => {
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) {
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(text)}`);
+    }
+    return v;
+  };
+}
+
+/** The --backend option of the commands that run a model. */
+export const backendOption = (): Option =>
+  new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKEND_NAMES]).default('auto');

@@ -9,24 +9,13 @@ import { recordsToBatch } from '../data/records.js';
 import { METRICS, withRunMetadata, type MetricRecord } from '../data/schemas.js';
 import type { LoadedCheckpoint } from '../model/checkpoint.js';
 import { defaultCorpus, DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/default-tokenizer.js';
-import { BACKEND_NAMES, PRESET_NAMES, type BackendName, type PresetName } from '../model/names.js';
+import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.js';
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 import type { SFTConfig, SFTExample } from '../train/sft.js';
 import { Rng } from '../util/rng.js';
-import { intOption, printJson } from './common.js';
+import { backendOption, intOption, numberOption, printJson } from './common.js';
 import { Progress } from './progress.js';
-
-function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY) {
-  return (text: string): number => {
-    const v = Number(text);
-    if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) throw new Error(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(text)}`);
-    return v;
-  };
-}
-
-const backendOption = (): Option =>
-  new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKEND_NAMES]).default('auto');
 
 interface SftFlags {
   data: string;

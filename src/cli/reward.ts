@@ -4,7 +4,7 @@ import { rename } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { lastValueFrom, Observable, tap } from 'rxjs';
-import { checkReadable, readRows } from '../data/dataset.js';
+import { readRows } from '../data/dataset.js';
 import { meanPassAtK } from '../eval/pass-at-k.js';
 import { applyWeights, resolveRewardSpecs, type RewardSpec } from '../reward/registry.js';
 import type { RewardSample } from '../reward/types.js';
@@ -40,11 +40,6 @@ function parseNumberList(name: string) {
   };
 }
 
-async function* rowsOf(path: string): AsyncGenerator<Record<string, unknown>> {
-  await checkReadable(path);
-  yield* readRows(path);
-}
-
 interface EvalCodeFlags {
   problems?: string;
   out?: string;
@@ -57,10 +52,10 @@ interface EvalCodeFlags {
 
 async function evalCode(file: string, flags: EvalCodeFlags): Promise<void> {
   const problems = new Map<string, Record<string, unknown>>();
-  if (flags.problems) for await (const p of rowsOf(flags.problems)) problems.set(String(p.task_id), p);
+  if (flags.problems) for await (const p of readRows(flags.problems)) problems.set(String(p.task_id), p);
   const samples: (RewardSample & { task_id: string })[] = [];
   let line = 0;
-  for await (const s of rowsOf(file)) {
+  for await (const s of readRows(file)) {
     line++;
     const taskId = typeof s.task_id === 'string' || typeof s.task_id === 'number' ? String(s.task_id) : '';
     const problem = problems.get(taskId) ?? (typeof s.test === 'string' ? s : undefined);
@@ -148,7 +143,7 @@ async function verifyFile(file: string, flags: VerifyFlags): Promise<void> {
   let scored = 0;
   try {
     let row = 0;
-    for await (const r of rowsOf(file)) {
+    for await (const r of readRows(file)) {
       row++;
       if (typeof r.completion !== 'string') throw new Error(`${file} row ${row}: 'completion' must be a string`);
       const sample: RewardSample = { prompt: typeof r.prompt === 'string' ? r.prompt : '', completion: r.completion, row: r };

@@ -1,7 +1,7 @@
 /** `warmup serve`: a checkpoint behind the OpenAI API on this machine. */
-import { Command, Option } from 'commander';
-import { BACKEND_NAMES, type BackendName } from '../model/names.js';
-import { intOption } from './common.js';
+import { Command } from 'commander';
+import type { BackendName } from '../model/names.js';
+import { backendOption, intOption } from './common.js';
 
 interface ServeFlags {
   model: string;
@@ -44,6 +44,6 @@ export function serveCommand(): Command {
     .option('--port <n>', 'TCP port (0: any free port)', intOption('--port', 0, 65535), 8000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--name <id>', 'model id clients use (default: the folder name)')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', ...BACKEND_NAMES]).default('auto'))
+    .addOption(backendOption())
     .action((flags: ServeFlags) => serve(flags));
 }

@@ -15,7 +15,7 @@ import { makeSymbolicTeacher } from '../teacher/symbolic.js';
 import type { OpenAITeacher } from '../teacher/openai.js';
 import type { Teacher } from '../teacher/types.js';
 import { loadTemplate, templateTag } from '../teacher/templates.js';
-import { intOption, printJson } from './common.js';
+import { intOption, numberOption, printJson } from './common.js';
 import { Progress } from './progress.js';
 
 interface TracesFlags {
@@ -132,10 +132,10 @@ export function tracesCommand(): Command {
     .addOption(new Option('--filter <policy>', 'correct-only (rejection sampling) or all (the paper kept wrong traces)').choices(['correct-only', 'all']).default('correct-only'))
     .option('--max-tokens <n>', 'drop traces longer than this (0: keep all)', intOption('--max-tokens', 0), 0)
     .option('--no-dedup', 'keep repeated completions of a puzzle')
-    .option('--temperature <t>', 'sampling temperature (remote teachers; the paper: 0.6)', (v) => Number(v), 0.6)
-    .option('--top-p <p>', 'nucleus mass (remote teachers; the paper: 0.95)', (v) => Number(v), 0.95)
+    .option('--temperature <t>', 'sampling temperature (remote teachers; the paper: 0.6)', numberOption('--temperature', 0, 2), 0.6)
+    .option('--top-p <p>', 'nucleus mass (remote teachers; the paper: 0.95)', numberOption('--top-p', 0, 1), 0.95)
     .addOption(new Option('--order <order>', 'symbolic teacher: which islander to suppose about next').choices(['fixed', 'most-constrained', 'random']).default('most-constrained'))
-    .option('--slip-rate <x>', 'symbolic teacher: chance of a deliberate slip that the trace corrects', (v) => Number(v), 0.1)
+    .option('--slip-rate <x>', 'symbolic teacher: chance of a deliberate slip that the trace corrects', numberOption('--slip-rate', 0, 1), 0.1)
     .addOption(new Option('--verbosity <v>', 'symbolic teacher').choices(['short', 'normal', 'long']).default('normal'))
     .option('--limit <n>', 'process at most this many new puzzles in this run', intOption('--limit', 0))
     .option('--json', 'print the summary as JSON only')

@@ -8,6 +8,7 @@
  * missing or contradicted islander is an error that says who and why.
  */
 import type { RolePair } from './names.js';
+import { escapeRegExp } from '../util/text.js';
 
 /** Why an answer could not be read. */
 export type AnswerErrorCode = 'no_answer_tag' | 'unclosed_answer_tag' | 'empty_answer' | 'missing_person' | 'conflicting_roles';
@@ -21,7 +22,6 @@ export interface ParseAnswerOptions {
   readonly requireTag?: boolean;
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The text of the last `<answer>…</answer>` block, or an error code. Tags are matched
@@ -61,11 +61,11 @@ export function parseAnswer(
     .replace(/\s+/g, ' ')
     .trim();
   if (clean === '') return { ok: false, code: 'empty_answer', reason: 'the answer block is empty', answer };
-  const role = `(${escape(roles.truthful)}|${escape(roles.liar)})s?(?![\\p{L}])`;
+  const role = `(${escapeRegExp(roles.truthful)}|${escapeRegExp(roles.liar)})s?(?![\\p{L}])`;
   const assignment: boolean[] = [];
   for (const name of names) {
     const re = new RegExp(
-      `(?<![\\p{L}])${escape(name)}(?![\\p{L}])(?:'s)?\\s*(?:[:=\\-–—(,]\\s*)?(?:is\\s+|was\\s+|are\\s+)?(not\\s+)?(?:(?:a|an|the)\\s+)?${role}`,
+      `(?<![\\p{L}])${escapeRegExp(name)}(?![\\p{L}])(?:'s)?\\s*(?:[:=\\-–—(,]\\s*)?(?:is\\s+|was\\s+|are\\s+)?(not\\s+)?(?:(?:a|an|the)\\s+)?${role}`,
       'giu',
     );
     const claims = new Set<boolean>();

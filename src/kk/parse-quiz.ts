@@ -16,6 +16,7 @@
  */
 import { ROLE_PAIRS, type RolePair } from './names.js';
 import type { Statement } from './statement.js';
+import { escapeRegExp } from '../util/text.js';
 
 /** What `parseQuiz` recovers from a quiz. */
 export interface ParsedQuiz {
@@ -45,9 +46,8 @@ export class QuizParseError extends Error {
   }
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** "knight" → "[Kk]night", so role words match at the start of a sentence too. */
-const anyCase = (w: string): string => `[${w.charAt(0).toUpperCase()}${w.charAt(0).toLowerCase()}]${escape(w.slice(1))}`;
+const anyCase = (w: string): string => `[${w.charAt(0).toUpperCase()}${w.charAt(0).toLowerCase()}]${escapeRegExp(w.slice(1))}`;
 
 /** Parses a quiz into names, roles and statements; throws `QuizParseError` saying where it failed. */
 export function parseQuiz(quiz: string, options: ParseQuizOptions = {}): ParsedQuiz {
@@ -104,7 +104,7 @@ class SentenceParser {
     // Plain-ASCII names get \b boundaries and no `u` flag, which keeps V8's regex engine on its fast path.
     const ascii = names.every((n) => /^[A-Za-z][A-Za-z'-]*$/.test(n));
     const flags = ascii ? '' : 'u';
-    const alts = [...names].sort((a, b) => b.length - a.length).map(escape).join('|');
+    const alts = [...names].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
     const name = ascii ? `\\b(${alts})(?![A-Za-z-])` : `(?<![\\p{L}])(${alts})(?![\\p{L}-])`;
     this.firstName = new RegExp(name, flags);
     this.trail = new RegExp(`\\s*[^".]*?${name}[^".]*?[.!]`, `${flags}y`);

@@ -11,6 +11,7 @@
  */
 import { liarPlural, truthfulPlural, withArticle, type RolePair } from './names.js';
 import { isLiteral, type Statement } from './statement.js';
+import { capitalise } from '../util/text.js';
 
 /**
  * How an islander's statement is framed. `{name}` is the speaker, `{statement}` the
@@ -41,7 +42,6 @@ export function checkTemplate(template: string): string {
   return template;
 }
 
-const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** "A", "A and B", "A, B, and C". */
 export function joinList(items: readonly string[], conj = 'and'): string {

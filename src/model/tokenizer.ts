@@ -13,6 +13,7 @@
  * `<answer>` and `</answer>` are single tokens too, so K&K traces stay short.
  */
 import { Tokenizer as HFTokenizerClass } from '@huggingface/tokenizers';
+import { escapeRegExp } from '../util/text.js';
 
 /** The part of @huggingface/tokenizers' Tokenizer used here. */
 interface HFCore {
@@ -63,7 +64,6 @@ const fromUtf8 = new TextDecoder('utf-8');
 
 const toSymbols = (chunk: string): string[] => Array.from(utf8.encode(chunk), (b) => BYTE_TO_CHAR[b] as string);
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Byte-level BPE with learned merges. */
 export class ByteBpeTokenizer implements Tokenizer {
@@ -96,7 +96,7 @@ export class ByteBpeTokenizer implements Tokenizer {
     this.pad = this.eos;
     this.bos = this.eos;
     this.specialIds = new Set(specials.map((s) => this.vocab.get(s) as number));
-    const all = [...specials, ...added].sort((a, b) => b.length - a.length).map(escapeRe);
+    const all = [...specials, ...added].sort((a, b) => b.length - a.length).map(escapeRegExp);
     this.addedRe = new RegExp(all.length > 0 ? `(${all.join('|')})` : '(?!)', 'g');
   }
 
@@ -226,7 +226,7 @@ export function trainByteBpe(
 ): ByteBpeTokenizer {
   const reserved = 256 + specials.length + added.length;
   if (vocabSize < reserved) throw new RangeError(`vocabSize must be at least ${reserved} (bytes and special tokens), got ${vocabSize}`);
-  const splitAdded = new RegExp(`(${[...specials, ...added].map(escapeRe).join('|')})`, 'g');
+  const splitAdded = new RegExp(`(${[...specials, ...added].map(escapeRegExp).join('|')})`, 'g');
   const counts = new Map<string, number>();
   for (const text of texts) {
     for (const part of text.split(splitAdded)) {

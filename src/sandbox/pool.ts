@@ -19,6 +19,7 @@ import { resolveRewardSpecs, type RewardSpec } from '../reward/registry.js';
 import type { RewardResult, RewardSample } from '../reward/types.js';
 import { DEFAULT_LIMITS, type SandboxLimits } from './limits.js';
 import { CTRL, type RewardTask } from './protocol.js';
+import { Semaphore } from '../util/semaphore.js';
 
 export interface RewardPoolConfig {
   /** Worker threads; default: one per core. */
@@ -58,8 +59,7 @@ export class RewardPool {
   private readonly epoch = Date.now();
   private readonly taskTimeoutMs: number;
   private readonly graceMs: number;
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly admission: Semaphore;
   private closed = false;
   /** Counters for progress displays and benchmarks. */
   readonly stats = { done: 0, timeouts: 0, crashes: 0, busyMs: 0 };
@@ -69,6 +69,7 @@ export class RewardPool {
     this.maxQueue = config.maxQueue ?? 1024;
     this.limits = { ...DEFAULT_LIMITS, ...config.limits };
     this.taskTimeoutMs = config.taskTimeoutMs ?? 30_000;
+    this.admission = new Semaphore(this.size, this.maxQueue, (n) => new PoolFullError(`reward pool queue is full (${n} waiting); bound the caller's concurrency`));
     this.graceMs = config.graceMs ?? 1000;
     const { filename, execArgv } = workerFile();
     this.piscina = new Piscina({
@@ -83,20 +84,7 @@ export class RewardPool {
 
   private async admit(): Promise<void> {
     if (this.closed) throw new Error('the reward pool is closed');
-    if (this.running < this.size) {
-      this.running++;
-      return;
-    }
-    if (this.waiting.length >= this.maxQueue) {
-      throw new PoolFullError(`reward pool queue is full (${this.maxQueue} waiting); bound the caller's concurrency`);
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
+    await this.admission.acquire();
   }
 
   /** Scores one sample with `rewards` (validated here, before any work). */
@@ -147,7 +135,7 @@ export class RewardPool {
       options.signal?.removeEventListener('abort', onCallerAbort);
       this.stats.done++;
       this.stats.busyMs += Date.now() - started;
-      this.release();
+      this.admission.release();
     }
   }
 

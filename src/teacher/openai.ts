@@ -15,6 +15,7 @@
  */
 import OpenAI from 'openai';
 import type { Teacher, TeacherCompletion, TeacherSampleOptions } from './types.js';
+import { Semaphore } from '../util/semaphore.js';
 
 export interface OpenAITeacherConfig {
   /** One or more base URLs, e.g. http://localhost:8000/v1. */
@@ -57,13 +58,13 @@ export class OpenAITeacher implements Teacher {
   readonly usage: TeacherUsage = { requests: 0, failedRequests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, byStatus: {} };
   private readonly clients: { client: OpenAI; inFlight: number; url: string }[];
   private readonly config: OpenAITeacherConfig;
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly admission: Semaphore;
 
   constructor(config: Partial<OpenAITeacherConfig> & Pick<OpenAITeacherConfig, 'baseUrls' | 'model'>) {
     this.config = { ...DEFAULT_OPENAI_TEACHER, ...config };
     if (this.config.baseUrls.length === 0) throw new Error('openai teacher: give at least one --base-url');
     if (!(this.config.concurrency >= 1)) throw new Error(`openai teacher: concurrency must be >= 1, got ${this.config.concurrency}`);
+    this.admission = new Semaphore(this.config.concurrency);
     const apiKey = this.config.apiKey ?? process.env.OPENAI_API_KEY ?? 'not-needed';
     this.clients = this.config.baseUrls.map((url) => ({
       url,
@@ -73,26 +74,12 @@ export class OpenAITeacher implements Teacher {
     this.id = `openai:${this.config.model}`;
   }
 
-  private async acquire(): Promise<void> {
-    if (this.running < this.config.concurrency) {
-      this.running++;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
-  }
-
   private record(status: string, n = 1): void {
     this.usage.byStatus[status] = (this.usage.byStatus[status] ?? 0) + n;
   }
 
   async sample(prompt: string, options: TeacherSampleOptions): Promise<TeacherCompletion[]> {
-    await this.acquire();
+    await this.admission.acquire();
     const target = this.clients.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     target.inFlight++;
     const t0 = performance.now();
@@ -145,7 +132,7 @@ export class OpenAITeacher implements Teacher {
       return Array.from({ length: options.n }, () => ({ text: '', nTokens: 0, latencyMs: performance.now() - t0, finishReason: 'error', status, error }));
     } finally {
       target.inFlight--;
-      this.release();
+      this.admission.release();
     }
   }
 }

@@ -17,6 +17,7 @@ import type { Puzzle } from '../kk/puzzle.js';
 import { renderStatement, renderSolutionTextFormat } from '../kk/render.js';
 import type { Statement } from '../kk/statement.js';
 import type { Teacher } from './types.js';
+import { capitalise } from '../util/text.js';
 
 export interface SymbolicTeacherConfig {
   /** How much is said: short skips the restatement and verification prose. */
@@ -105,7 +106,7 @@ export function symbolicTrace(puzzle: Puzzle, config: Partial<SymbolicTeacherCon
   if (c.verbosity !== 'short') {
     say(`${pick(rng, ['First, the claims:', 'Let me restate what everyone says:', 'The statements are:'])}`);
     names.forEach((name, i) => say(`- ${name} says: ${claim(i)}.`));
-    say(`${capital(roles.truthful)}s always tell the truth and ${roles.liar}s always lie, so each statement is true exactly when its speaker is ${role(true)}.`);
+    say(`${capitalise(roles.truthful)}s always tell the truth and ${roles.liar}s always lie, so each statement is true exactly when its speaker is ${role(true)}.`);
   }
 
   const assignment: Assignment = new Array<boolean | undefined>(n).fill(undefined);
@@ -203,8 +204,6 @@ function countMentions(s: Statement, counts: number[]): void {
   else if (s.op === 'not') countMentions(s.arg, counts);
   else for (const x of s.args) countMentions(x, counts);
 }
-
-const capital = (w: string): string => w.charAt(0).toUpperCase() + w.slice(1);
 
 export type { RolePair };
 

@@ -4,6 +4,7 @@
  * `{quiz}` is replaced by the puzzle text; `{names}` by the islanders, comma-separated.
  */
 import { readFile } from 'node:fs/promises';
+import { hash53 } from '../util/hash.js';
 
 export interface PromptTemplate {
   readonly id: string;
@@ -61,9 +62,7 @@ export async function loadTemplate(ref: string): Promise<PromptTemplate> {
     throw new Error(`template '${ref}' is neither a built-in (${Object.keys(TEMPLATES).join(', ')}) nor a readable file: ${(e as Error).message}`, { cause: e });
   }
   if (!text.includes('{quiz}')) throw new Error(`template file ${ref} has no {quiz} placeholder`);
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) >>> 0;
-  return { id: ref.split('/').pop() ?? ref, version: h % 100000, text };
+  return { id: ref.split('/').pop() ?? ref, version: hash53(text) % 100000, text };
 }
 
 export const templateTag = (t: PromptTemplate): string => `${t.id}@${t.version}`;

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
-import { checkReadable, readRows } from '../data/dataset.js';
+import { readRows } from '../data/dataset.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -317,7 +317,6 @@ export class SFTTrainer {
  */
 export async function collectExamples(source: Observable<SFTExample> | string): Promise<SFTExample[]> {
   if (typeof source !== 'string') return lastValueFrom(source.pipe(toArray()));
-  await checkReadable(source);
   const out: SFTExample[] = [];
   let row = 0;
   for await (const r of readRows(source)) {

@@ -9,20 +9,12 @@
  * - K&K and math rewards: scores/s through the same pool.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { readHumanEval } from '../../dist/eval/humaneval.js';
 import { RewardPool } from '../../dist/sandbox/pool.js';
 import { JS_TASKS } from './js-tasks.js';
-
-interface Problem {
-  task_id: string;
-  prompt: string;
-  canonical_solution: string;
-  test: string;
-  entry_point: string;
-}
 
 const SHARED = join(process.cwd(), '..', 'shared', 'datasets');
 
@@ -63,7 +55,7 @@ export async function run(): Promise<unknown> {
     await pool.warmup();
     const hePath = join(SHARED, 'humaneval', 'HumanEval.jsonl.gz');
     if (existsSync(hePath)) {
-      const problems = gunzipSync(readFileSync(hePath)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Problem);
+      const problems = readHumanEval(hePath);
       let passed = 0;
       const ours = await rate(problems.length, async () => {
         const rs = await Promise.all(problems.map((p) => pool.score({ prompt: p.prompt, completion: p.canonical_solution, row: { ...p } }, [{ ref: 'code' }])));

@@ -1,27 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHumanEval, type HumanEvalProblem as Problem } from '../../src/eval/humaneval.js';
 import { RewardPool } from '../../src/sandbox/pool.js';
 import { sharedDataset } from '../helpers.js';
-
-interface Problem {
-  task_id: string;
-  prompt: string;
-  canonical_solution: string;
-  test: string;
-  entry_point: string;
-}
 
 const path = sharedDataset('humaneval/HumanEval.jsonl.gz');
 
 describe.skipIf(path === null)('HumanEval in the Python sandbox (../shared)', () => {
-  const problems = path
-    ? gunzipSync(readFileSync(path))
-        .toString('utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Problem)
-    : [];
+  const problems = path ? readHumanEval(path) : [];
   let pool: RewardPool;
   beforeAll(() => {
     pool = new RewardPool({ size: 2 });
