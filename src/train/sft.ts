@@ -235,7 +235,9 @@ export class SFTTrainer {
    */
   async *train(train: readonly TokenizedExample[], options: { evalSet?: readonly TokenizedExample[]; outDir?: string; signal?: AbortSignal } = {}): AsyncGenerator<SFTStep> {
     const c = this.config;
-    const perEpoch = Math.ceil(this.epochBatches(train, 0).length / c.gradAccum);
+    // The batches of an epoch are cut once, not at every step.
+    let cached: { epoch: number; batches: Batch[] } = { epoch: 0, batches: this.epochBatches(train, 0) };
+    const perEpoch = Math.ceil(cached.batches.length / c.gradAccum);
     if (perEpoch === 0) throw new Error('sft: no training examples with at least two tokens');
     const totalSteps = perEpoch * c.epochs;
     const vars = this.model.variables();
@@ -243,7 +245,8 @@ export class SFTTrainer {
       options.signal?.throwIfAborted();
       const step = this.optimizer.step;
       const epoch = Math.floor(step / perEpoch);
-      const batches = this.epochBatches(train, epoch);
+      if (cached.epoch !== epoch) cached = { epoch, batches: this.epochBatches(train, epoch) };
+      const { batches } = cached;
       const micro = batches.slice((step % perEpoch) * c.gradAccum, (step % perEpoch + 1) * c.gradAccum);
       const t0 = performance.now();
       const stepTokens = micro.reduce((n, b) => n + b.tokens, 0);
