@@ -125,6 +125,8 @@ export interface RolloutRecord {
   prompt_id: string;
   group_idx: number;
   prompt: string;
+  /** JSON object: the target example's other columns (ground truth), so a log can be re-scored on its own. */
+  example: string;
   completion: string;
   token_ids: number[];
   /** Sampling-time log-probabilities of `token_ids`. */
@@ -132,6 +134,7 @@ export interface RolloutRecord {
   reward: number | null;
   /** JSON object: reward id → score. */
   reward_parts: string;
+  /** Null when the rollout was not trained on (null reward, or a group dropped by dynamic sampling or staleness). */
   advantage: number | null;
   /** Reward status: "ok" | "wrong" | "format_error" | "timeout" | "crashed" | "unscorable". */
   status: string;
@@ -145,6 +148,7 @@ export const ROLLOUTS = makeArtifact<RolloutRecord>('rollouts', 1, [
   field('prompt_id', new Utf8()),
   field('group_idx', new Int32()),
   field('prompt', new Utf8()),
+  field('example', new Utf8()),
   field('completion', new Utf8()),
   field('token_ids', listOf(new Int32())),
   field('logprobs', listOf(new Float32())),

@@ -25,6 +25,8 @@ export interface SampleConfig {
   /** Generation stops once the text contains one of these (it is kept in the text). */
   readonly stop: readonly string[];
   readonly seed: number;
+  /** One seed per prompt: each row draws from its own stream, so a row's sample does not depend on the rest of the batch. */
+  readonly seeds?: readonly number[];
 }
 
 export const DEFAULT_SAMPLE_CONFIG: SampleConfig = { maxNewTokens: 256, temperature: 1, topP: 1, topK: 0, stop: [], seed: 0 };
@@ -98,10 +100,15 @@ export async function generateStreaming(
   tokenizer: Tokenizer,
   prompts: readonly (readonly number[])[],
   config: Partial<SampleConfig>,
-  onStep: (tokens: StepTokens) => void,
+  onStep: (tokens: StepTokens) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<Generation[]> {
   const steps = generateSteps(model, tokenizer, prompts, config);
   for (;;) {
+    if (signal?.aborted) {
+      steps.return([]); // runs the generator's finally: frees the cache
+      signal.throwIfAborted();
+    }
     const r = steps.next();
     if (r.done) return r.value;
     onStep(r.value);
@@ -118,7 +125,9 @@ function* generateSteps(model: Transformer, tokenizer: Tokenizer, prompts: reado
   if (L + c.maxNewTokens > model.config.maxPositions) {
     throw new Error(`generate: prompt (${L}) + maxNewTokens (${c.maxNewTokens}) exceeds the model's ${model.config.maxPositions} positions`);
   }
-  const rng = new Rng(c.seed);
+  if (c.seeds && c.seeds.length !== prompts.length) throw new Error(`generate: ${c.seeds.length} seeds for ${prompts.length} prompts`);
+  const shared = new Rng(c.seed);
+  const rngs = prompts.map((_, b) => (c.seeds ? new Rng(c.seeds[b] as number) : shared));
   const mask: number[][] = prompts.map((p) => [...Array<number>(L - p.length).fill(0), ...Array<number>(p.length).fill(1)]);
   const ids = prompts.map((p) => [...Array<number>(L - p.length).fill(tokenizer.pad), ...p]);
   const nextPos = prompts.map((p) => p.length); // position of the next token per row
@@ -146,7 +155,7 @@ function* generateSteps(model: Transformer, tokenizer: Tokenizer, prompts: reado
           chosen.push(tokenizer.pad);
           continue;
         }
-        const { token, logprob } = sampleToken(last[b] as Float32Array, c, rng);
+        const { token, logprob } = sampleToken(last[b] as Float32Array, c, rngs[b] as Rng);
         gained[b] = [token];
         row.tokens.push(token);
         row.logprobs.push(logprob);

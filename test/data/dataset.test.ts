@@ -25,8 +25,8 @@ const traces: TraceRecord[] = [
   { puzzle_id: 'kk3-1', teacher: 'openai:qwq', template: 'r1@1', sample_idx: 1, prompt: 'p', completion: '', answer: null, correct: null, reward: null, n_tokens: 0, latency_ms: 30000, finish_reason: 'error', status: 'malformed' },
 ];
 const rollouts: RolloutRecord[] = [
-  { run_id: 'r', step: 3, policy_version: 2, prompt_id: 'q1', group_idx: 0, prompt: 'p', completion: 'c', token_ids: [1, 2, 3], logprobs: [-0.5, -1.25, -0.125], reward: 1, reward_parts: '{"kk":1}', advantage: 0.5, status: 'ok', finish_reason: 'stop' },
-  { run_id: 'r', step: 3, policy_version: 2, prompt_id: 'q1', group_idx: 1, prompt: 'p', completion: '', token_ids: [], logprobs: [], reward: null, reward_parts: '{}', advantage: null, status: 'timeout', finish_reason: 'length' },
+  { run_id: 'r', step: 3, policy_version: 2, prompt_id: 'q1', group_idx: 0, prompt: 'p', example: '{"answer":"4"}', completion: 'c', token_ids: [1, 2, 3], logprobs: [-0.5, -1.25, -0.125], reward: 1, reward_parts: '{"kk":1}', advantage: 0.5, status: 'ok', finish_reason: 'stop' },
+  { run_id: 'r', step: 3, policy_version: 2, prompt_id: 'q1', group_idx: 1, prompt: 'p', example: '{}', completion: '', token_ids: [], logprobs: [], reward: null, reward_parts: '{}', advantage: null, status: 'timeout', finish_reason: 'length' },
 ];
 const metricRows: MetricRecord[] = [{ run_id: 'r', step: 1, name: 'loss', value: 0.25, wall_time: 1763769600.5 }];
 
