@@ -394,8 +394,9 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         const { update, lr } = await train(rows);
         droppedSinceStep = 0;
         const batch = records.map((r) => ({ reward: r.reward, status: r.status, length: r.token_ids.length, finish: r.finish_reason, version: r.policy_version }));
-        subscriber.next(stepMetrics({ batch, update, lr, replayed: true }));
+        const out = stepMetrics({ batch, update, lr, replayed: true });
         await afterStep();
+        subscriber.next(out);
       }
     };
 
@@ -450,7 +451,8 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
                 version: v,
                 promptIds: prompts[j] as number[],
                 tokens: g.tokens,
-                logprobs: g.logprobs,
+                // Rounded as the log stores them, so training from the log is bit-identical.
+                logprobs: g.logprobs.map(Math.fround),
                 finishReason: g.finishReason,
               });
             });
@@ -505,7 +507,8 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         const why = [...new Set(members.filter((_, i) => adv.advantages[i] === null).map((m) => m.reward.status))].join(', ');
         deps.warn?.(`prompt '${members[0]?.example.id}': ${adv.excluded} of ${members.length} completions have no reward (${why}); left out of the group (${excludedWarned} so far)`);
       }
-      const group: Group = { members, rewards, advantages: adv.advantages };
+      // Float32, as logged: a resumed or replayed step trains on exactly these values.
+      const group: Group = { members, rewards, advantages: adv.advantages.map((a) => (a === null ? null : Math.fround(a))) };
       if (c.dynamicSampling && adv.degenerate) {
         pendingLog.push({ ...group, advantages: group.advantages.map(() => null) });
         droppedSinceStep++;
