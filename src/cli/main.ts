@@ -13,6 +13,7 @@ import { dataCommands } from './data.js';
 import { demoCommand } from './demo.js';
 import { rewardCommands } from './reward.js';
 import { modelCommands } from './model.js';
+import { rlvrCommands } from './rlvr.js';
 import { tracesCommand } from './traces.js';
 import { serveCommand } from './serve.js';
 
@@ -28,6 +29,7 @@ export function makeProgram(): Command {
   program.addCommand(demoCommand());
   for (const c of rewardCommands()) program.addCommand(c);
   for (const c of modelCommands()) program.addCommand(c);
+  for (const c of rlvrCommands()) program.addCommand(c);
   program.addCommand(tracesCommand());
   program.addCommand(serveCommand());
   for (const c of program.commands) {

@@ -118,7 +118,9 @@ interface VerifyFlags {
   json?: boolean;
 }
 
-async function verifyFile(file: string, flags: VerifyFlags): Promise<void> {
+/** The reward specs of `--reward`, `--weights` and `--option` flags, validated. */
+export function rewardSpecsFromFlags(flags: { reward: string[]; weights?: number[]; option: string[] }): RewardSpec[] {
+  if (flags.reward.length === 0) throw new Error('give at least one --reward (kk, math, mc, code or a module path)');
   let specs: RewardSpec[] = flags.reward.map((ref) => ({ ref }));
   for (const o of flags.option) {
     const m = /^([^=]+)=(.*)$/s.exec(o);
@@ -133,7 +135,19 @@ async function verifyFile(file: string, flags: VerifyFlags): Promise<void> {
     }
     specs = specs.map((s) => (s === target ? { ...s, options: options as Record<string, unknown> } : s));
   }
-  specs = resolveRewardSpecs(applyWeights(specs, flags.weights));
+  return resolveRewardSpecs(applyWeights(specs, flags.weights));
+}
+
+/** Adds `--reward`, `--weights` and `--option` to a command. */
+export function addRewardOptions(cmd: Command, required = true): Command {
+  return cmd
+    .option('--reward <ref>', `kk | math | mc | code | PATH to a reward module; repeat to compose${required ? '' : ' (re-scores)'}`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--weights <list>', 'one weight per --reward', parseNumberList('--weights'))
+    .option('--option <r=json>', 'options for one reward, e.g. kk={"scheme":"logic-rl"}; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[]);
+}
+
+async function verifyFile(file: string, flags: VerifyFlags): Promise<void> {
+  const specs = rewardSpecsFromFlags(flags);
   const pool = new RewardPool({ limits: { timeoutMs: flags.timeout }, ...(flags.workers ? { size: flags.workers } : {}) });
   const out = new JsonlSink(flags.out);
   const progress = new Progress({ label: 'scoring', unit: 'samples', quiet: flags.json === true });
@@ -178,19 +192,15 @@ export function rewardCommands(): Command[] {
     .addOption(new Option('--language <lang>', 'language when the problems do not say').choices(['python', 'javascript']).default('python'))
     .option('--json', 'print the summary as JSON')
     .action((file: string, flags: EvalCodeFlags) => evalCode(file, flags));
-  const verifyCmd = new Command('verify')
-    .description('score {prompt, completion, …row} records with built-in or custom rewards, in the sandbox pool')
-    .argument('<file>', 'records to score (.jsonl, .arrow, .arrows, .parquet)')
-    .requiredOption('--out <file>', 'scored records (.jsonl)')
-    .option('--reward <ref>', 'kk | math | mc | code | PATH to a reward module; repeat to compose', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--weights <list>', 'one weight per --reward', parseNumberList('--weights'))
-    .option('--option <r=json>', 'options for one reward, e.g. kk={"scheme":"logic-rl"}; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  const verifyCmd = addRewardOptions(
+    new Command('verify')
+      .description('score {prompt, completion, …row} records with built-in or custom rewards, in the sandbox pool')
+      .argument('<file>', 'records to score (.jsonl, .arrow, .arrows, .parquet)')
+      .requiredOption('--out <file>', 'scored records (.jsonl)'),
+  )
     .option('--timeout <ms>', 'time limit per code check', intOption('--timeout', 1), 3000)
     .option('--workers <n>', 'sandbox workers (default: one per core)', intOption('--workers', 1, 256))
     .option('--json', 'print the summary as JSON')
-    .action((file: string, flags: VerifyFlags) => {
-      if (flags.reward.length === 0) throw new Error('give at least one --reward (kk, math, mc, code or a module path)');
-      return verifyFile(file, flags);
-    });
+    .action((file: string, flags: VerifyFlags) => verifyFile(file, flags));
   return [evalCodeCmd, verifyCmd];
 }

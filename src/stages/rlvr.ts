@@ -200,11 +200,13 @@ export interface RLVRDeps {
   readonly score: (sample: RewardSample, signal: AbortSignal) => Promise<RewardResult>;
   /** Scoring slots (the pool's workers), for utilisation; default `verifyConcurrency`. */
   readonly poolSize?: number;
+  /** Time the pool's workers spent scoring so far (e.g. `() => pool.stats.busyMs`); default: time inside `score`, queueing included. */
+  readonly poolWorkMs?: () => number;
   readonly runId: string;
   /** Where the run starts (a resumed checkpoint), default step 0, cursor 0. */
   readonly start?: RLVRState;
   /** Steps logged after `start` (resume): trained from the log, not sampled again. */
-  readonly logged?: AsyncIterable<readonly RolloutRecord[]>;
+  readonly logged?: AsyncIterable<readonly RolloutRecord[]> | Iterable<readonly RolloutRecord[]>;
   /** Writes one step's rollouts (flushed before the update runs). */
   readonly writeRollouts: (rows: RolloutRecord[]) => Promise<void>;
   /** Saves a checkpoint of the state after an update (on the saveEvery cadence). */
@@ -320,6 +322,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
     const t0 = performance.now();
     const modelClock = new BusyClock();
     const poolClock = new BusyClock();
+    const poolWorkAtStart = deps.poolWorkMs?.() ?? 0;
     const lock = new Semaphore(1);
     const promptIds = new Map<string, number[]>();
     const encodePrompt = (ex: RLExample): number[] => {
@@ -361,7 +364,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         rolloutsPerSec: rollouts / (wall / 1000),
         modelIdle: 1 - modelClock.busyNow() / wall,
         poolIdle: 1 - poolClock.busyNow() / wall,
-        poolUtil: poolClock.workMs / (wall * (deps.poolSize ?? c.verifyConcurrency)),
+        poolUtil: (deps.poolWorkMs ? deps.poolWorkMs() - poolWorkAtStart : poolClock.workMs) / (wall * (deps.poolSize ?? c.verifyConcurrency)),
         replayed: s.replayed,
       };
     };

@@ -52,12 +52,13 @@ async function run(c: RLVRConfig, options: { from?: string; start?: RLVRState; l
     tokenizer: loaded.tokenizer,
     examples: task.examples,
     config: c,
-    score: options.score ?? (async (s) => sevens(s)),
+    score: options.score ?? ((s) => Promise.resolve(sevens(s))),
     runId: 'test',
     ...(options.start ? { start: options.start } : {}),
-    ...(replay ? { logged: (async function* () { yield* replay; })() } : {}),
-    writeRollouts: async (rows) => {
+    ...(replay ? { logged: replay } : {}),
+    writeRollouts: (rows) => {
       logged.push(rows);
+      return Promise.resolve();
     },
     checkpoint: async (state) => {
       checkpoints.push(state);
@@ -141,7 +142,7 @@ describe('rlvr stream on the digits task (wasm)', () => {
   it('dynamic sampling drops groups whose rewards are all equal, logs them without advantages, and refills', async () => {
     // Reward 1 for any completion of q0..q3 and a real reward for the rest: the first are always degenerate.
     const r = await run(config({ steps: 3, dynamicSampling: true }), {
-      score: async (s) => (Number(s.id?.slice(1, 2)) < 4 ? { score: 1, status: 'ok', parts: {}, reason: null } : sevens(s)),
+      score: (s) => Promise.resolve(Number(s.id?.slice(1, 2)) < 4 ? { score: 1, status: 'ok' as const, parts: {}, reason: null } : sevens(s)),
     });
     expect(r.steps).toHaveLength(3);
     const rows = r.logged.flat();
@@ -175,9 +176,12 @@ describe('rlvr stream on the digits task (wasm)', () => {
         tokenizer: loaded.tokenizer,
         examples: task.examples,
         config: c,
-        score: async (s) => (s.id?.endsWith('#0') ? { score: null, status: 'timeout', parts: {}, reason: 'slow' } : sevens(s)),
+        score: (s) => Promise.resolve(s.id?.endsWith('#0') ? { score: null, status: 'timeout' as const, parts: {}, reason: 'slow' } : sevens(s)),
         runId: 't',
-        writeRollouts: async (rows) => void logged.push(...rows),
+        writeRollouts: (rows) => {
+          logged.push(...rows);
+          return Promise.resolve();
+        },
         warn: (m) => warnings.push(m),
       }),
     );
@@ -193,7 +197,7 @@ describe('rlvr stream on the digits task (wasm)', () => {
     const c = config({ steps: 100 });
     const learner = new PolicyLearner(loaded.model, c, null, loaded.tokenizer.pad);
     const before = tf.memory().numTensors;
-    const steps = await lastValueFrom(rlvr({ learner, tokenizer: loaded.tokenizer, examples: task.examples, config: c, score: async (s) => sevens(s), runId: 't', writeRollouts: async () => undefined }).pipe(take(2), toArray()));
+    const steps = await lastValueFrom(rlvr({ learner, tokenizer: loaded.tokenizer, examples: task.examples, config: c, score: (s) => Promise.resolve(sevens(s)), runId: 't', writeRollouts: () => Promise.resolve() }).pipe(take(2), toArray()));
     expect(steps).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 200));
     expect(tf.memory().numTensors).toBe(before);
@@ -205,7 +209,7 @@ describe('rlvr stream on the digits task (wasm)', () => {
     const loaded = await loadCheckpoint(base);
     const c = config({ maxNewTokens: 31 });
     const learner = new PolicyLearner(loaded.model, c, null, loaded.tokenizer.pad);
-    await expect(lastValueFrom(rlvr({ learner, tokenizer: loaded.tokenizer, examples: task.examples, config: c, score: async (s) => sevens(s), runId: 't', writeRollouts: async () => undefined }))).rejects.toThrow(
+    await expect(lastValueFrom(rlvr({ learner, tokenizer: loaded.tokenizer, examples: task.examples, config: c, score: (s) => Promise.resolve(sevens(s)), runId: 't', writeRollouts: () => Promise.resolve() }))).rejects.toThrow(
       /example 'q0' has \d+ prompt tokens; with maxNewTokens 31 that exceeds the model's 32 positions/,
     );
     learner.dispose();

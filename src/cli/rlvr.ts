@@ -1,0 +1,449 @@
+/**
+ * `warmup rlvr` (GRPO on a small target set, streaming, resumable) and `warmup replay`
+ * (re-score a rollouts log, or train offline from it).
+ *
+ * A run folder holds: config.json (the resolved config), rollouts.arrows (every
+ * rollout, one flushed batch per step), metrics.arrows, checkpoints/step-NNNNNN/ (every
+ * --save-every steps) and last/ (at the end, and on Ctrl-C).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { readRows } from '../data/dataset.js';
+import { ArrowStreamWriter, readArrowSchema } from '../data/ipc.js';
+import { recordsToBatch } from '../data/records.js';
+import { configOf, METRICS, ROLLOUTS, withRunMetadata, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
+import type { BackendName } from '../model/names.js';
+import type { RewardSample } from '../reward/types.js';
+import type { RLExample, RLVRConfig, RLVRStep } from '../stages/rlvr.js';
+import { loadTemplate, renderPrompt } from '../teacher/templates.js';
+import { ADVANTAGE_KINDS, AGGREGATIONS, type AdvantageKind, type Aggregation } from '../train/grpo.js';
+import { backendOption, intOption, numberOption, printJson, setExitCode } from './common.js';
+import { Progress } from './progress.js';
+import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
+
+/** Flags shared by rlvr and replay --train. */
+interface LearnerFlags {
+  lr?: number;
+  advantage: AdvantageKind;
+  clipLow: number;
+  clipHigh: number;
+  aggregation: Aggregation;
+  beta: number;
+  mu: number;
+  microBatch: number;
+  overlong: 'none' | 'mask' | 'soft';
+  dynamicSampling?: boolean;
+  backend: BackendName | 'auto';
+  workers?: number;
+  timeout: number;
+  quiet?: boolean;
+}
+
+function addLearnerOptions(cmd: Command): Command {
+  return cmd
+    .option('--lr <x>', "peak learning rate (default: the paper's 1e-6 scaled to the model's width, 1e-6 × 2048 / hidden size)", numberOption('--lr', 0))
+    .addOption(new Option('--advantage <kind>', 'group advantage: dr-grpo (mean only, the paper), grpo (mean/std), rloo').choices([...ADVANTAGE_KINDS]).default('dr-grpo'))
+    .option('--clip-low <e>', 'PPO clip range below 1', numberOption('--clip-low', 0, 0.999), 0.2)
+    .option('--clip-high <e>', 'PPO clip range above 1 (clip-higher, as DAPO)', numberOption('--clip-high', 0), 0.28)
+    .addOption(new Option('--aggregation <how>', 'loss average over the batch').choices([...AGGREGATIONS]).default('token-mean'))
+    .option('--beta <b>', 'KL coefficient against the starting model (0: no KL and no reference in memory, as the paper)', numberOption('--beta', 0), 0)
+    .option('--mu <n>', 'optimiser steps per batch', intOption('--mu', 1), 1)
+    .option('--micro-batch <n>', 'completions per forward/backward pass (memory only)', intOption('--micro-batch', 1), 8)
+    .addOption(new Option('--overlong <how>', 'completions cut at --max-new-tokens: mask (no loss), soft (DAPO penalty), none').choices(['mask', 'soft', 'none']).default('mask'))
+    .option('--dynamic-sampling', 'drop groups whose rewards are all equal and refill the batch (DAPO)')
+    .addOption(backendOption())
+    .option('--workers <n>', 'reward sandbox workers (default: one per core)', intOption('--workers', 1, 256))
+    .option('--timeout <ms>', 'time limit per code check', intOption('--timeout', 1), 3000)
+    .option('--quiet', 'no progress output');
+}
+
+interface RlvrFlags extends LearnerFlags {
+  model: string;
+  data: string;
+  reward: string[];
+  weights?: number[];
+  option: string[];
+  out: string;
+  template?: string;
+  maxExamples: number;
+  epochs: number;
+  steps?: number;
+  groupSize: number;
+  promptsPerStep: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  maxNewTokens: number;
+  stop: string[];
+  overlongCache: number;
+  maxStaleness: number;
+  chunkPrompts: number;
+  saveEvery: number;
+  seed: number;
+  resume?: boolean;
+}
+
+/** Reads target examples: a `prompt` column as is, or `quiz`/`problem`/`question` through a template. */
+export async function loadRLExamples(path: string, options: { template?: string; maxExamples?: number } = {}): Promise<{ examples: RLExample[]; total: number }> {
+  const template = options.template ? await loadTemplate(options.template) : null;
+  const kkTemplate = template ?? (await loadTemplate('r1'));
+  const examples: RLExample[] = [];
+  let total = 0;
+  for await (const r of readRows(path)) {
+    total++;
+    if (examples.length >= (options.maxExamples ?? Number.POSITIVE_INFINITY)) continue;
+    const idValue = r.id ?? r.puzzle_id ?? r.task_id ?? r.unique_id;
+    const id = typeof idValue === 'string' || typeof idValue === 'number' ? String(idValue) : `row-${total}`;
+    const names = Array.isArray(r.names) ? r.names.map(String) : undefined;
+    let prompt: string;
+    if (typeof r.prompt === 'string' && !template) prompt = r.prompt;
+    else if (typeof r.quiz === 'string') prompt = renderPrompt(kkTemplate, { quiz: r.quiz, ...(names ? { names } : {}) });
+    else {
+      const text = [r.problem, r.question, r.prompt].find((v): v is string => typeof v === 'string');
+      if (text === undefined) throw new Error(`${path} row ${total}: needs a 'prompt', 'quiz', 'problem' or 'question' column (found: ${Object.keys(r).join(', ')})`);
+      prompt = template ? renderPrompt(template, { quiz: text }) : text;
+    }
+    examples.push({ id, prompt, row: r });
+  }
+  if (examples.length === 0) throw new Error(`${path} has no rows`);
+  return { examples, total };
+}
+
+const pad6 = (n: number): string => String(n).padStart(6, '0');
+
+/** The newest checkpoint of a run folder (last/ or checkpoints/step-*), by its step. */
+async function newestCheckpoint(out: string): Promise<{ dir: string; step: number; cursor: number } | null> {
+  const candidates = [join(out, 'last')];
+  const ckpts = join(out, 'checkpoints');
+  if (existsSync(ckpts)) for (const d of await readdir(ckpts)) if (/^step-\d+$/.test(d)) candidates.push(join(ckpts, d));
+  let best: { dir: string; step: number; cursor: number } | null = null;
+  for (const dir of candidates) {
+    const statePath = join(dir, 'trainer_state.json');
+    if (!existsSync(statePath)) continue;
+    const s = JSON.parse(await readFile(statePath, 'utf8')) as { step?: unknown; cursor?: unknown };
+    if (typeof s.step !== 'number' || typeof s.cursor !== 'number') continue;
+    if (!best || s.step > best.step) best = { dir, step: s.step, cursor: s.cursor };
+  }
+  return best;
+}
+
+/** Metric rows of one step. */
+function stepMetricRows(runId: string, s: RLVRStep): MetricRecord[] {
+  const now = Date.now() / 1000;
+  const values: Record<string, number> = {
+    reward_mean: s.rewardMean,
+    reward_std: s.rewardStd,
+    pass_rate: s.passRate,
+    loss: s.loss,
+    kl: s.kl,
+    clip_fraction: s.clipFraction,
+    entropy: s.entropy,
+    grad_norm: s.gradNorm,
+    lr: s.lr,
+    completion_length: s.completionLength,
+    truncated: s.truncated,
+    unscored: s.unscored,
+    dropped_groups: s.dropped,
+    staleness: s.staleness,
+    tokens: s.tokens,
+    rollouts_per_s: s.rolloutsPerSec,
+    model_idle: s.modelIdle,
+    pool_idle: s.poolIdle,
+    pool_util: s.poolUtil,
+  };
+  return Object.entries(values)
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([name, value]) => ({ run_id: runId, step: s.step, name, value, wall_time: now }));
+}
+
+const progressLine = (s: RLVRStep): string =>
+  `reward ${s.rewardMean.toFixed(3)}  pass ${(100 * s.passRate).toFixed(0)}%  kl ${s.kl.toFixed(4)}  clip ${s.clipFraction.toFixed(3)}  ent ${s.entropy.toFixed(2)}  ${s.rolloutsPerSec.toFixed(1)} rollouts/s  pool ${(100 * s.poolUtil).toFixed(0)}%${s.replayed ? '  (from log)' : ''}`;
+
+async function rlvrCmd(flags: RlvrFlags): Promise<void> {
+  const specs = rewardSpecsFromFlags(flags);
+  const log = (line: string): void => {
+    if (!flags.quiet) process.stderr.write(`${line}\n`);
+  };
+  const { describeBackend, selectBackend } = await import('../model/backend.js');
+  const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
+  const { checkRLVRConfig, DEFAULT_RLVR, rlvr, scaledRlLr } = await import('../stages/rlvr.js');
+  const { PolicyLearner } = await import('../train/policy.js');
+  const { readLoggedSteps } = await import('./../train/replay.js');
+  const { RewardPool } = await import('../sandbox/pool.js');
+  const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples });
+  if (total > examples.length) log(`using the first ${examples.length} of ${total} rows of ${flags.data} (--max-examples ${flags.maxExamples})`);
+  const choice = await selectBackend(flags.backend);
+  log(describeBackend(choice));
+  await mkdir(flags.out, { recursive: true });
+  const configPath = join(flags.out, 'config.json');
+  const resumeFrom = flags.resume ? await newestCheckpoint(flags.out) : null;
+  if (flags.resume && !resumeFrom) throw new Error(`--resume: ${flags.out} has no checkpoint (last/ or checkpoints/step-*/) to resume from`);
+  if (!flags.resume && existsSync(join(flags.out, 'rollouts.arrows'))) throw new Error(`${flags.out} already holds a run: pass --resume to continue it, or choose another --out`);
+  const loaded = await loadCheckpoint(resumeFrom?.dir ?? flags.model);
+  const { model, tokenizer } = loaded;
+  const config: RLVRConfig = checkRLVRConfig({
+    ...DEFAULT_RLVR,
+    groupSize: flags.groupSize,
+    promptsPerStep: flags.promptsPerStep,
+    steps: flags.steps ?? Math.ceil((flags.epochs * examples.length) / flags.promptsPerStep),
+    temperature: flags.temperature,
+    topP: flags.topP,
+    topK: flags.topK,
+    maxNewTokens: flags.maxNewTokens,
+    stop: flags.stop,
+    advantage: flags.advantage,
+    clipLow: flags.clipLow,
+    clipHigh: flags.clipHigh,
+    aggregation: flags.aggregation,
+    beta: flags.beta,
+    mu: flags.mu,
+    dynamicSampling: flags.dynamicSampling === true,
+    overlong: flags.overlong,
+    overlongCache: Math.min(flags.overlongCache, flags.maxNewTokens - 1),
+    lr: flags.lr ?? scaledRlLr(model.config.hiddenSize),
+    microBatch: flags.microBatch,
+    maxStaleness: flags.maxStaleness,
+    chunkPrompts: Math.min(flags.chunkPrompts, flags.promptsPerStep),
+    saveEvery: flags.saveEvery,
+    seed: flags.seed,
+  });
+  const runId = `rlvr-${flags.seed}`;
+  const runConfig = { command: 'rlvr', model: flags.model, data: flags.data, examples: examples.length, rewards: specs, runId, config };
+  if (resumeFrom) {
+    const saved = JSON.parse(await readFile(configPath, 'utf8')) as typeof runConfig;
+    const differs = Object.keys(config).filter((k) => k !== 'steps' && JSON.stringify((saved.config as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]));
+    if (differs.length > 0 || JSON.stringify(saved.rewards) !== JSON.stringify(specs) || saved.data !== flags.data) {
+      throw new Error(`--resume: the flags differ from the run in ${flags.out} (${[...differs, ...(saved.data !== flags.data ? ['data'] : []), ...(JSON.stringify(saved.rewards) !== JSON.stringify(specs) ? ['rewards'] : [])].join(', ')}); resume with the same command line (only --steps/--epochs may change)`);
+    }
+    log(`resuming ${flags.out} from ${resumeFrom.dir} (step ${resumeFrom.step})`);
+  }
+  await writeFile(configPath, `${JSON.stringify(runConfig, null, 2)}\n`);
+  const reference = config.beta > 0 ? (await loadCheckpoint(flags.model)).model : null;
+  const learner = new PolicyLearner(model, config, reference, tokenizer.pad);
+  if (resumeFrom) {
+    if (!loaded.optimizer) throw new Error(`--resume: ${resumeFrom.dir} has no optimizer state`);
+    learner.optimizer.load(loaded.optimizer, resumeFrom.step);
+  }
+  const pool = new RewardPool({ limits: { timeoutMs: flags.timeout }, ...(flags.workers ? { size: flags.workers } : {}) });
+  const rolloutsPath = join(flags.out, 'rollouts.arrows');
+  const metricsPath = join(flags.out, 'metrics.arrows');
+  const rolloutSchema = withRunMetadata(ROLLOUTS, runConfig);
+  const metricSchema = withRunMetadata(METRICS, runConfig);
+  // Steps logged after the checkpoint are trained from the log; read them before appending.
+  const loggedSteps: RolloutRecord[][] = [];
+  if (resumeFrom && existsSync(rolloutsPath)) for await (const s of readLoggedSteps(rolloutsPath, { afterStep: resumeFrom.step, tolerateTornTail: true })) loggedSteps.push(s);
+  let metricsDone = 0;
+  if (resumeFrom && existsSync(metricsPath)) for await (const m of readRows(metricsPath)) metricsDone = Math.max(metricsDone, Number(m.step));
+  const rollouts = await ArrowStreamWriter.open(rolloutsPath, rolloutSchema, { append: flags.resume === true });
+  const metrics = await ArrowStreamWriter.open(metricsPath, metricSchema, { append: flags.resume === true });
+  if (rollouts.droppedBytes > 0) log(`dropped a torn last batch (${rollouts.droppedBytes} bytes) of ${rolloutsPath}: that step is sampled again`);
+  const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true });
+  let state = { step: resumeFrom?.step ?? 0, cursor: resumeFrom?.cursor ?? 0 };
+  const save = async (dir: string): Promise<void> => {
+    await saveCheckpoint(dir, model, tokenizer, { optimizer: learner.optimizer.state(), trainerState: { ...state, runId } });
+  };
+  let metricWrites = Promise.resolve();
+  let interrupted = false;
+  let last: RLVRStep | null = null;
+  const warned = { n: 0 };
+  try {
+    await pool.warmup(specs.some((s) => s.ref === 'code') ? ['python', 'javascript'] : []);
+    log(`${examples.length} examples, ${config.steps} steps of ${config.promptsPerStep} prompts × ${config.groupSize} completions; lr ${config.lr.toExponential(2)}; rewards: ${specs.map((s) => s.ref).join(', ')}`);
+    await new Promise<void>((resolve, reject) => {
+      const sub = rlvr({
+        learner,
+        tokenizer,
+        examples,
+        config,
+        score: (sample: RewardSample, signal: AbortSignal) => pool.score(sample, specs, { signal }),
+        poolSize: pool.size,
+        poolWorkMs: () => pool.stats.busyMs,
+        runId,
+        start: state,
+        logged: loggedSteps,
+        writeRollouts: (rows) => rollouts.write(recordsToBatch(rolloutSchema, rows)),
+        checkpoint: async (s) => {
+          state = s;
+          await save(join(flags.out, 'checkpoints', `step-${pad6(s.step)}`));
+        },
+        warn: (m) => {
+          if (warned.n++ < 20) log(`warning: ${m}`);
+        },
+      }).subscribe({
+        next: (s) => {
+          last = s;
+          state = { step: s.step, cursor: s.cursor };
+          if (s.step > metricsDone) {
+            const rows = stepMetricRows(runId, s);
+            metricWrites = metricWrites.then(() => metrics.write(recordsToBatch(metricSchema, rows)));
+          }
+          progress.update(s.step, progressLine(s));
+        },
+        error: reject,
+        complete: resolve,
+      });
+      process.once('SIGINT', () => {
+        interrupted = true;
+        process.stderr.write('\ninterrupted: stopping the batch in flight, flushing logs and writing a checkpoint (Ctrl-C again to quit at once)\n');
+        process.once('SIGINT', () => process.exit(130));
+        sub.unsubscribe();
+        resolve();
+      });
+    });
+  } finally {
+    await metricWrites;
+    await rollouts.close();
+    await metrics.close();
+    await pool.close();
+  }
+  await save(join(flags.out, 'last'));
+  learner.dispose();
+  reference?.dispose();
+  model.dispose();
+  const done = last as RLVRStep | null;
+  progress.finish(done ? progressLine(done) : '');
+  log(`${interrupted ? 'stopped' : 'done'} at step ${state.step}/${config.steps}: checkpoint ${join(flags.out, 'last')}, rollouts ${rolloutsPath}, metrics ${metricsPath}${interrupted ? ' (continue with --resume)' : ''}`);
+  if (interrupted) setExitCode(130);
+}
+
+interface ReplayFlags extends LearnerFlags {
+  reward: string[];
+  weights?: number[];
+  option: string[];
+  out?: string;
+  train?: boolean;
+  model?: string;
+  temperature?: number;
+  json?: boolean;
+}
+
+async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
+  const { readLoggedSteps, recomputeAdvantages, rescoreStep, RescoreSummary } = await import('../train/replay.js');
+  const { RewardPool } = await import('../sandbox/pool.js');
+  const rescore = flags.reward.length > 0;
+  if (!rescore && !flags.train) throw new Error('replay needs --reward (re-score) and/or --train (train offline from the log)');
+  if (!flags.out) throw new Error(flags.train ? '--out DIR: where to write the trained checkpoint' : '--out FILE.arrows: where to write the re-scored rollouts');
+  if (flags.train && !flags.model) throw new Error('--train needs --model CKPT (the policy to train)');
+  const specs = rescore ? rewardSpecsFromFlags(flags) : [];
+  const schema = /\.arrows?$/.test(file) ? await readArrowSchema(file) : null;
+  const logConfig = ((schema ? configOf(schema) : null) ?? {}) as { config?: Partial<RLVRConfig> };
+  const log = (line: string): void => {
+    if (!flags.quiet && !flags.json) process.stderr.write(`${line}\n`);
+  };
+  const pool = rescore ? new RewardPool({ limits: { timeoutMs: flags.timeout }, ...(flags.workers ? { size: flags.workers } : {}) }) : null;
+  const score = (s: RewardSample, signal: AbortSignal) => (pool as InstanceType<typeof RewardPool>).score(s, specs, { signal });
+  const summary = new RescoreSummary();
+  const progress = new Progress({ label: flags.train ? 'replay-train' : 'rescore', unit: 'steps', quiet: flags.quiet === true || flags.json === true });
+  let steps = 0;
+  try {
+    if (!flags.train) {
+      const outSchema = withRunMetadata(ROLLOUTS, { command: 'replay', source: file, rewards: specs, advantage: flags.advantage, source_config: logConfig });
+      const out = await ArrowStreamWriter.open(flags.out, outSchema);
+      try {
+        for await (const rows of readLoggedSteps(file)) {
+          const scored = await rescoreStep(rows, score, (pool as InstanceType<typeof RewardPool>).size * 4);
+          scored.forEach((s, i) => summary.add(rows[i] as RolloutRecord, s.record));
+          await out.write(recordsToBatch(outSchema, recomputeAdvantages(scored.map((s) => s.record), flags.advantage, flags.dynamicSampling === true)));
+          progress.update(++steps, `${summary.rows} rollouts, ${summary.changed} changed`);
+        }
+      } finally {
+        await out.close();
+      }
+      progress.finish(`-> ${flags.out}`);
+      const result = { file, out: flags.out, steps, ...summary.toJSON() };
+      if (flags.json) printJson(result);
+      else {
+        const j = summary.toJSON();
+        process.stdout.write(`${summary.rows} rollouts in ${steps} steps re-scored with ${specs.map((s) => s.ref).join(', ')} -> ${flags.out}\n`);
+        process.stdout.write(`mean reward ${String(j.mean_reward_before)} -> ${String(j.mean_reward_after)}; ${summary.changed} rollouts changed\n\n${summary.table()}\n`);
+      }
+      return;
+    }
+    const { describeBackend, selectBackend } = await import('../model/backend.js');
+    const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
+    const { DEFAULT_RLVR, policyRowsFromLog, scaledRlLr } = await import('../stages/rlvr.js');
+    const { PolicyLearner } = await import('../train/policy.js');
+    const choice = await selectBackend(flags.backend);
+    log(describeBackend(choice));
+    const { model, tokenizer } = await loadCheckpoint(flags.model as string);
+    const temperature = flags.temperature ?? logConfig.config?.temperature ?? DEFAULT_RLVR.temperature;
+    const config = { ...DEFAULT_RLVR, lr: flags.lr ?? scaledRlLr(model.config.hiddenSize), clipLow: flags.clipLow, clipHigh: flags.clipHigh, aggregation: flags.aggregation, beta: flags.beta, mu: flags.mu, microBatch: flags.microBatch, temperature };
+    const reference = config.beta > 0 ? (await loadCheckpoint(flags.model as string)).model : null;
+    const learner = new PolicyLearner(model, config, reference, tokenizer.pad);
+    log(`training ${flags.model} from ${file} (temperature ${temperature}, lr ${config.lr.toExponential(2)}, advantages ${flags.advantage}${rescore ? `, re-scored with ${specs.map((s) => s.ref).join(', ')}` : ''})`);
+    const promptIds = new Map<string, number[]>();
+    let lossSum = 0;
+    try {
+      for await (let rows of readLoggedSteps(file)) {
+        if (rescore) {
+          const scored = await rescoreStep(rows, score, (pool as InstanceType<typeof RewardPool>).size * 4);
+          scored.forEach((s, i) => summary.add(rows[i] as RolloutRecord, s.record));
+          rows = scored.map((s) => s.record);
+        }
+        const policyRows = policyRowsFromLog(recomputeAdvantages(rows, flags.advantage, flags.dynamicSampling === true), tokenizer, flags.overlong, promptIds);
+        if (policyRows.length === 0) continue;
+        const stats = learner.update(policyRows, config.lr);
+        lossSum += stats.loss;
+        progress.update(++steps, `loss ${stats.loss.toFixed(4)}  clip ${stats.clipFraction.toFixed(3)}  ent ${stats.entropy.toFixed(2)}`);
+      }
+      await saveCheckpoint(flags.out, model, tokenizer, { optimizer: learner.optimizer.state(), trainerState: { step: steps, cursor: 0, source: file } });
+    } finally {
+      learner.dispose();
+      reference?.dispose();
+      model.dispose();
+    }
+    progress.finish(`-> ${flags.out}`);
+    const result = { file, out: flags.out, steps, mean_loss: steps ? lossSum / steps : null, ...(rescore ? summary.toJSON() : {}) };
+    if (flags.json) printJson(result);
+    else process.stdout.write(`trained ${steps} steps from ${file} -> ${flags.out}\n`);
+  } finally {
+    await pool?.close();
+  }
+}
+
+export function rlvrCommands(): Command[] {
+  const rlvrCommand = addLearnerOptions(
+    addRewardOptions(
+      new Command('rlvr')
+        .description('RLVR: GRPO with verifiable rewards on a small target set (≤100 examples), streaming rollouts through the reward sandbox')
+        .requiredOption('--model <dir>', 'starting checkpoint (e.g. the warmed-up student)')
+        .requiredOption('--data <file>', "target examples: 'prompt', or 'quiz' (K&K, through --template), 'problem' or 'question', plus ground-truth columns")
+        .requiredOption('--out <dir>', 'run folder: config.json, rollouts.arrows, metrics.arrows, checkpoints/, last/'),
+    ),
+  )
+    .option('--template <ref>', 'prompt template for quiz/problem/question rows: r1, logic-rl or a file with {quiz} (K&K rows default to r1)')
+    .option('--max-examples <n>', 'use at most this many rows', intOption('--max-examples', 1), 100)
+    .option('--epochs <n>', 'passes over the examples (steps = epochs × examples / prompts-per-step)', intOption('--epochs', 1), 25)
+    .option('--steps <n>', 'updates to run (overrides --epochs)', intOption('--steps', 1))
+    .option('--group-size <g>', 'completions per prompt', intOption('--group-size', 1), 10)
+    .option('--prompts-per-step <n>', 'groups per update', intOption('--prompts-per-step', 1), 4)
+    .option('--temperature <t>', 'sampling temperature', numberOption('--temperature', 1e-6), 0.7)
+    .option('--top-p <p>', 'nucleus mass', numberOption('--top-p', 0, 1), 1)
+    .option('--top-k <k>', 'candidates kept; 0 is all', intOption('--top-k', 0), 0)
+    .option('--max-new-tokens <n>', 'completion budget', intOption('--max-new-tokens', 1), 512)
+    .option('--stop <text>', 'stop string; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--overlong-cache <n>', 'soft overlong: tokens before the budget where the penalty starts', intOption('--overlong-cache', 0), 64)
+    .option('--max-staleness <s>', 'policy versions a rollout may lag (0: strictly on-policy; 1: generate the next batch during verification and update)', intOption('--max-staleness', 0), 0)
+    .option('--chunk-prompts <n>', 'prompts per generation call; smaller overlaps generation with scoring', intOption('--chunk-prompts', 1), 1)
+    .option('--save-every <n>', 'also keep a checkpoint every N steps in checkpoints/ (last/ is always written)', intOption('--save-every', 0), 10)
+    .option('--seed <n>', 'seed of the prompt order and sampling', intOption('--seed', 0, 0xffffffff), 0)
+    .option('--resume', 'continue the run in --out from its newest checkpoint (same data order, RNG and optimizer state)')
+    .action((flags: RlvrFlags) => rlvrCmd(flags));
+  const replayCommand = addLearnerOptions(
+    addRewardOptions(
+      new Command('replay')
+        .description('re-score a rollouts log with other rewards (--reward …), and/or train a checkpoint offline from it (--train), using the logged log-probs as the behaviour policy')
+        .argument('<rollouts>', 'a rollouts log (run/rollouts.arrows)')
+        .option('--out <path>', 're-scored rollouts (.arrows) or, with --train, the trained checkpoint folder'),
+      false,
+    ),
+  )
+    .option('--train', 'train --model from the logged rollouts')
+    .option('--model <dir>', 'checkpoint to train (with --train)')
+    .option('--temperature <t>', "temperature the log was sampled at (default: the log's own config)", numberOption('--temperature', 1e-6))
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, flags: ReplayFlags) => replayCmd(file, flags));
+  return [rlvrCommand, replayCommand];
+}
