@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: async () => (await import('./rewards.js')).run(),
   model: async () => (await import('./model.js')).run(),
   traces: async () => (await import('./traces.js')).run(),
+  rlvr: async () => (await import('./rlvr.js')).run(),
 };
 
 
