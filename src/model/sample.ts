@@ -136,14 +136,36 @@ function* generateSteps(model: Transformer, tokenizer: Tokenizer, prompts: reado
   let last: Float32Array[];
   try {
     {
-      const idT = tf.tensor2d(ids, [B, L], 'int32');
-      const maskT = tf.tensor2d(mask, [B, L], 'int32');
-      const posT = tf.tensor2d(mask.map((row) => row.map((_, j) => Math.max(0, j - (L - row.reduce((a, b) => a + b, 0))))), [B, L], 'int32');
+      // Identical prompts (a GRPO group) are prefilled once and their cache rows copied.
+      const uniqueKey = new Map<string, number>();
+      const rowOf = prompts.map((p) => {
+        const key = p.join(',');
+        let u = uniqueKey.get(key);
+        if (u === undefined) {
+          u = uniqueKey.size;
+          uniqueKey.set(key, u);
+        }
+        return u;
+      });
+      const U = uniqueKey.size;
+      const firstRow = [...Array(U).keys()].map((u) => rowOf.indexOf(u));
+      const uIds = firstRow.map((b) => ids[b] as number[]);
+      const uMask = firstRow.map((b) => mask[b] as number[]);
+      const idT = tf.tensor2d(uIds, [U, L], 'int32');
+      const maskT = tf.tensor2d(uMask, [U, L], 'int32');
+      const posT = tf.tensor2d(uMask.map((row) => row.map((_, j) => Math.max(0, j - (L - row.reduce((a, b) => a + b, 0))))), [U, L], 'int32');
       const r = model.forward({ ids: idT, attentionMask: maskT, positions: posT }, true);
-      cache = r.cache;
-      const lastLogits = tf.tidy(() => r.logits.slice([0, L - 1, 0], [B, 1, model.config.vocabSize]).reshape([B, model.config.vocabSize]));
+      const prefill = r.cache as KVCache;
+      if (U === B) cache = prefill;
+      else {
+        const idx = tf.tensor1d(rowOf, 'int32');
+        cache = { keys: prefill.keys.map((k) => tf.gather(k, idx)), values: prefill.values.map((v) => tf.gather(v, idx)), length: prefill.length };
+        disposeCache(prefill);
+        idx.dispose();
+      }
+      const lastLogits = tf.tidy(() => r.logits.slice([0, L - 1, 0], [U, 1, model.config.vocabSize]).reshape([U, model.config.vocabSize]));
       const flat = lastLogits.dataSync() as Float32Array;
-      last = prompts.map((_, b) => flat.subarray(b * model.config.vocabSize, (b + 1) * model.config.vocabSize));
+      last = prompts.map((_, b) => flat.subarray((rowOf[b] as number) * model.config.vocabSize, ((rowOf[b] as number) + 1) * model.config.vocabSize));
       [idT, maskT, posT, r.logits, lastLogits].forEach((t) => t.dispose());
     }
     for (let step = 0; step < c.maxNewTokens; step++) {

@@ -10,7 +10,7 @@
  * when the completion was sampled.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Transformer } from '../model/transformer.js';
+import type { KVCache, Transformer } from '../model/transformer.js';
 import { aggregationWeights, policyLoss, type PolicyLossConfig } from './grpo.js';
 import { AdamW, type AdamWConfig } from './optim.js';
 
@@ -46,63 +46,86 @@ export interface UpdateStats {
   readonly tokens: number;
 }
 
-interface MicroBatch {
+/**
+ * Rows that share one prompt (a GRPO group, or part of one), as [n, C] arrays over
+ * their completion tokens: the prompt runs once and its cache is shared by the rows.
+ */
+export interface MicroBatch {
   readonly rows: number[];
-  readonly ids: number[][];
+  readonly prompt: readonly number[];
+  /** Completion inputs c[0..C-2] (the prompt's last position predicts c[0]). */
+  readonly inputs: number[][];
   readonly targets: number[][];
   readonly weights: number[][];
   readonly oldLogp: number[][];
   readonly advantage: number[][];
-  /** Where each row's completion starts in the target axis. */
-  readonly start: number[];
 }
 
 /** The completion-token mask of each row. */
 const rowMask = (r: PolicyRow): number[] => r.completionIds.map(() => (r.trainable === false ? 0 : 1));
 
-function microBatches(rows: readonly PolicyRow[], weights: readonly (readonly number[])[], size: number, pad: number): MicroBatch[] {
-  const out: MicroBatch[] = [];
-  for (let s = 0; s < rows.length; s += size) {
-    const idx = rows.slice(s, s + size).map((_, i) => s + i);
-    const seqs = idx.map((i) => [...(rows[i] as PolicyRow).promptIds, ...(rows[i] as PolicyRow).completionIds]);
-    const T = Math.max(...seqs.map((q) => q.length - 1));
-    const padTo = (xs: number[], v: number): number[] => [...xs, ...Array<number>(T - xs.length).fill(v)];
-    const start = idx.map((i) => (rows[i] as PolicyRow).promptIds.length - 1);
-    const place = (k: number, values: readonly number[], fill: number): number[] => {
-      const row = Array<number>(T).fill(fill);
-      values.forEach((v, j) => (row[(start[k] as number) + j] = v));
-      return row;
-    };
-    out.push({
+export function microBatches(rows: readonly PolicyRow[], weights: readonly (readonly number[])[], size: number, pad: number): MicroBatch[] {
+  // Rows with the same prompt (wherever they are in the batch), cut at `size` rows.
+  const byPrompt = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    if (r.completionIds.length === 0) return;
+    const key = r.promptIds.join(',');
+    const list = byPrompt.get(key);
+    if (list) list.push(i);
+    else byPrompt.set(key, [i]);
+  });
+  const runs: number[][] = [];
+  for (const list of byPrompt.values()) for (let s = 0; s < list.length; s += size) runs.push(list.slice(s, s + size));
+  return runs.map((idx) => {
+    const C = Math.max(...idx.map((i) => (rows[i] as PolicyRow).completionIds.length));
+    const padTo = (xs: readonly number[], n: number, v: number): number[] => [...xs, ...Array<number>(n - xs.length).fill(v)];
+    const r = (i: number): PolicyRow => rows[i] as PolicyRow;
+    return {
       rows: idx,
-      ids: seqs.map((q) => padTo(q.slice(0, -1), pad)),
-      targets: seqs.map((q) => padTo(q.slice(1), pad)),
-      weights: idx.map((i, k) => place(k, weights[i] as number[], 0)),
-      oldLogp: idx.map((i, k) => place(k, (rows[i] as PolicyRow).oldLogprobs, 0)),
-      advantage: idx.map((i) => Array<number>(T).fill((rows[i] as PolicyRow).advantage)),
-      start,
-    });
-  }
-  return out;
+      prompt: r(idx[0] as number).promptIds,
+      inputs: idx.map((i) => padTo(r(i).completionIds.slice(0, -1), C - 1, pad)),
+      targets: idx.map((i) => padTo(r(i).completionIds, C, pad)),
+      weights: idx.map((i) => padTo(weights[i] as number[], C, 0)),
+      oldLogp: idx.map((i) => padTo(r(i).oldLogprobs, C, 0)),
+      advantage: idx.map((i) => Array<number>(C).fill(r(i).advantage)),
+    };
+  });
 }
 
 /**
- * Log-probs of the target tokens [B, T] under `model` at `temperature`, and the token
- * entropies [B, T]. Inside a gradient scope the first is differentiable.
+ * Log-probs of the completion tokens [n, C] under `model` at `temperature`, and their
+ * entropies [n, C]: the prompt runs once, its key/value cache is tiled to the n rows,
+ * and the completions run on top. Inside a gradient scope the log-probs are
+ * differentiable (through the shared prompt too). Tensors the model keeps (caches) are
+ * added to `kept`; the caller disposes them once gradients are done.
  */
-function tokenLogprobs(model: Transformer, ids: tf.Tensor2D, targets: tf.Tensor2D, temperature: number): { logp: tf.Tensor2D; entropy: tf.Tensor2D } {
-  const { logits } = model.forward({ ids }); // [B, T, V]
-  const scaled = temperature > 0 && temperature !== 1 ? tf.div(logits, temperature) : logits; // [B, T, V]
-  const all = tf.logSoftmax(scaled); // [B, T, V]
-  const logp = tf.sum(tf.mul(all, tf.oneHot(targets, model.config.vocabSize)), -1) as tf.Tensor2D; // [B, T]
-  const entropy = tf.neg(tf.sum(tf.mul(tf.exp(all), all), -1)) as tf.Tensor2D; // [B, T]
+export function tokenLogprobs(model: Transformer, mb: MicroBatch, targets: tf.Tensor2D, temperature: number, kept: tf.Tensor[]): { logp: tf.Tensor2D; entropy: tf.Tensor2D } {
+  const n = mb.inputs.length;
+  const L = mb.prompt.length;
+  const V = model.config.vocabSize;
+  const promptIds = tf.tensor2d([[...mb.prompt]], [1, L], 'int32');
+  const p = model.forward({ ids: promptIds }, true); // logits [1, L, V]
+  const cache = p.cache as KVCache;
+  kept.push(...cache.keys, ...cache.values);
+  let logits = tf.tile(p.logits.slice([0, L - 1, 0], [1, 1, V]), [n, 1, 1]) as tf.Tensor3D; // [n, 1, V]
+  const C1 = mb.inputs[0]?.length ?? 0;
+  if (C1 > 0) {
+    const tiled: KVCache = { keys: cache.keys.map((k) => tf.tile(k, [n, 1, 1, 1]) as tf.Tensor4D), values: cache.values.map((v) => tf.tile(v, [n, 1, 1, 1]) as tf.Tensor4D), length: cache.length }; // [n, K, L, E]
+    const c = model.forward({ ids: tf.tensor2d(mb.inputs, [n, C1], 'int32'), cache: tiled }); // logits [n, C-1, V]
+    kept.push(...(c.cache as KVCache).keys, ...(c.cache as KVCache).values);
+    logits = tf.concat([logits, c.logits], 1); // [n, C, V]
+  }
+  const scaled = temperature > 0 && temperature !== 1 ? tf.div(logits, temperature) : logits; // [n, C, V]
+  const all = tf.logSoftmax(scaled); // [n, C, V]
+  const logp = tf.sum(tf.mul(all, tf.oneHot(targets, V)), -1) as tf.Tensor2D; // [n, C]
+  const entropy = tf.neg(tf.sum(tf.mul(tf.exp(all), all), -1)) as tf.Tensor2D; // [n, C]
   return { logp, entropy };
 }
 
-/** Reads rows of a [B, T] tensor back out at each row's completion positions. */
+/** Reads each row's completion values out of a [n, C] tensor. */
 function completionValues(values: Float32Array, mb: MicroBatch, rows: readonly PolicyRow[]): number[][] {
-  const T = mb.ids[0]?.length ?? 0;
-  return mb.rows.map((i, k) => (rows[i] as PolicyRow).completionIds.map((_, j) => values[k * T + (mb.start[k] as number) + j] as number));
+  const C = mb.targets[0]?.length ?? 0;
+  return mb.rows.map((i, k) => (rows[i] as PolicyRow).completionIds.map((_, j) => values[k * C + j] as number));
 }
 
 /**
@@ -110,14 +133,13 @@ function completionValues(values: Float32Array, mb: MicroBatch, rows: readonly P
  * reference policy's, or a check that sampling-time log-probs match a full forward.
  */
 export function completionLogprobs(model: Transformer, rows: readonly PolicyRow[], temperature: number, pad: number, microBatch = 8): number[][] {
-  const out: number[][] = [];
+  const out: number[][] = rows.map(() => []);
   for (const mb of microBatches(rows, rows.map(rowMask), microBatch, pad)) {
-    const shape: [number, number] = [mb.ids.length, mb.ids[0]?.length ?? 0];
-    const ids = tf.tensor2d(mb.ids, shape, 'int32');
-    const targets = tf.tensor2d(mb.targets, shape, 'int32');
-    const logp = tf.tidy(() => tokenLogprobs(model, ids, targets, temperature).logp);
-    out.push(...completionValues(logp.dataSync() as Float32Array, mb, rows));
-    [ids, targets, logp].forEach((t) => t.dispose());
+    const targets = tf.tensor2d(mb.targets, [mb.targets.length, mb.targets[0]?.length ?? 0], 'int32');
+    const kept: tf.Tensor[] = [];
+    const logp = tf.tidy(() => tokenLogprobs(model, mb, targets, temperature, kept).logp);
+    completionValues(logp.dataSync() as Float32Array, mb, rows).forEach((v, k) => (out[mb.rows[k] as number] = v));
+    [targets, logp, ...kept].forEach((t) => t.dispose());
   }
   return out;
 }
@@ -154,34 +176,31 @@ export class PolicyLearner {
       let entropySum = 0;
       let lossTf = 0;
       for (const mb of batches) {
-        const shape: [number, number] = [mb.ids.length, mb.ids[0]?.length ?? 0];
+        const shape: [number, number] = [mb.targets.length, mb.targets[0]?.length ?? 0];
         const t = {
-          ids: tf.tensor2d(mb.ids, shape, 'int32'),
           targets: tf.tensor2d(mb.targets, shape, 'int32'),
           weights: tf.tensor2d(mb.weights, shape),
           oldLogp: tf.tensor2d(mb.oldLogp, shape),
           advantage: tf.tensor2d(mb.advantage, shape),
-          refLogp: refLogp ? tf.tensor2d(mb.rows.map((i, k) => {
-            const row = Array<number>(shape[1]).fill(0);
-            (refLogp[i] as number[]).forEach((v, j) => (row[(mb.start[k] as number) + j] = v));
-            return row;
-          }), shape) : null,
+          refLogp: refLogp ? tf.tensor2d(mb.rows.map((i) => [...(refLogp[i] as number[]), ...Array<number>(shape[1] - (refLogp[i] as number[]).length).fill(0)]), shape) : null,
         };
+        const cacheTensors: tf.Tensor[] = [];
         let kept: { logp: tf.Tensor2D; entropy: tf.Scalar } | null = null;
         const { value, grads: g } = tf.variableGrads(() => {
-          const { logp, entropy } = tokenLogprobs(this.model, t.ids, t.targets, c.temperature); // [B, T] each
-          const counted = tf.cast(tf.greater(t.weights, 0), 'float32'); // [B, T]
+          const { logp, entropy } = tokenLogprobs(this.model, mb, t.targets, c.temperature, cacheTensors); // [n, C] each
+          const counted = tf.cast(tf.greater(t.weights, 0), 'float32'); // [n, C]
           kept = { logp: tf.keep(logp), entropy: tf.keep(tf.sum(tf.mul(entropy, counted))) };
-          const ratio = tf.exp(tf.sub(logp, t.oldLogp)); // [B, T]
-          const unclipped = tf.mul(ratio, t.advantage); // [B, T]
-          const clipped = tf.mul(tf.clipByValue(ratio, 1 - c.clipLow, 1 + c.clipHigh), t.advantage); // [B, T]
-          let perToken = tf.neg(tf.minimum(unclipped, clipped)); // [B, T]
+          const ratio = tf.exp(tf.sub(logp, t.oldLogp)); // [n, C]
+          const unclipped = tf.mul(ratio, t.advantage); // [n, C]
+          const clipped = tf.mul(tf.clipByValue(ratio, 1 - c.clipLow, 1 + c.clipHigh), t.advantage); // [n, C]
+          let perToken = tf.neg(tf.minimum(unclipped, clipped)); // [n, C]
           if (t.refLogp && c.beta > 0) {
-            const d = tf.sub(t.refLogp, logp); // [B, T]
-            perToken = tf.add(perToken, tf.mul(tf.sub(tf.sub(tf.exp(d), d), 1), c.beta)); // [B, T]
+            const d = tf.sub(t.refLogp, logp); // [n, C]
+            perToken = tf.add(perToken, tf.mul(tf.sub(tf.sub(tf.exp(d), d), 1), c.beta)); // [n, C]
           }
           return tf.sum(tf.mul(perToken, t.weights)) as tf.Scalar;
         }, vars);
+        cacheTensors.forEach((x) => x.dispose());
         const k = kept as unknown as { logp: tf.Tensor2D; entropy: tf.Scalar };
         completionValues(k.logp.dataSync() as Float32Array, mb, rows).forEach((v, j) => (newLogp[mb.rows[j] as number] = v));
         entropySum += k.entropy.dataSync()[0] as number;

@@ -5,7 +5,7 @@ import { generate } from '../../src/model/sample.js';
 import { trainByteBpe, type ByteBpeTokenizer } from '../../src/model/tokenizer.js';
 import { presetConfig, Transformer } from '../../src/model/transformer.js';
 import { aggregationWeights, groupAdvantages, k3, overlongPenalty, policyLoss, type PolicyLossConfig } from '../../src/train/grpo.js';
-import { completionLogprobs, PolicyLearner, type LearnerConfig, type PolicyRow } from '../../src/train/policy.js';
+import { completionLogprobs, microBatches, PolicyLearner, tokenLogprobs, type LearnerConfig, type PolicyRow } from '../../src/train/policy.js';
 import { DEFAULT_ADAMW } from '../../src/train/optim.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -106,6 +106,53 @@ describe('the tensor learner (wasm)', () => {
     const rows: PolicyRow[] = gens.map((g, i) => ({ promptIds: prompts[i] as number[], completionIds: g.tokens, oldLogprobs: g.logprobs, advantage: 1 }));
     const full = completionLogprobs(model, rows, 0.7, tok.pad);
     full.forEach((lp, i) => lp.forEach((x, t) => expect(x).toBeCloseTo((gens[i] as { logprobs: number[] }).logprobs[t] as number, 4)));
+    model.dispose();
+  });
+
+  it('prefills a shared prompt once in generation: the same tokens and log-probs as one prompt at a time', () => {
+    const model = tiny(6);
+    const p = tok.encode('digits: 1 2');
+    const q = tok.encode('abc');
+    const seeds = [11, 12, 13, 14];
+    const together = generate(model, tok, [p, p, q, p], { maxNewTokens: 6, temperature: 1, seeds });
+    const apart = [p, p, q, p].map((x, i) => generate(model, tok, [x], { maxNewTokens: 6, temperature: 1, seeds: [seeds[i] as number] })[0]);
+    expect(together.map((g) => g.tokens)).toEqual(apart.map((g) => g?.tokens));
+    together.forEach((g, i) => g.logprobs.forEach((x, t) => expect(x).toBeCloseTo(apart[i]?.logprobs[t] as number, 4)));
+    model.dispose();
+  });
+
+  it('differentiates through the shared prompt exactly as through full sequences', () => {
+    const model = tiny(7);
+    const p = tok.encode('digits:');
+    const rows: PolicyRow[] = [[5, 9, 17], [3], [40, 2, 8, 8]].map((c, i) => ({ promptIds: p, completionIds: c, oldLogprobs: c.map(() => 0), advantage: i - 1 }));
+    const weights = rows.map((r) => r.completionIds.map((_, j) => (j + 1) * r.advantage));
+    const [mb] = microBatches(rows, weights, 8, tok.pad);
+    if (!mb) throw new Error('no micro-batch');
+    const vars = model.variables();
+    const shared = tf.variableGrads(() => {
+      const kept: tf.Tensor[] = [];
+      const { logp } = tokenLogprobs(model, mb, tf.tensor2d(mb.targets, [3, 4], 'int32'), 0.7, kept);
+      return tf.sum(tf.mul(logp, tf.tensor2d(mb.weights, [3, 4]))) as tf.Scalar;
+    }, vars);
+    const full = tf.variableGrads(() => {
+      let total = tf.scalar(0);
+      rows.forEach((r, i) => {
+        const seq = [...r.promptIds, ...r.completionIds];
+        const { logits } = model.forward({ ids: tf.tensor2d([seq.slice(0, -1)], [1, seq.length - 1], 'int32') });
+        const lp = tf.logSoftmax(tf.div(logits, 0.7)).reshape([seq.length - 1, tok.vocabSize]);
+        r.completionIds.forEach((tokId, j) => {
+          total = tf.add(total, tf.mul(lp.slice([r.promptIds.length - 1 + j, tokId], [1, 1]).reshape([]), (weights[i] as number[])[j] as number));
+        });
+      });
+      return total as tf.Scalar;
+    }, vars);
+    expect(shared.value.dataSync()[0]).toBeCloseTo(full.value.dataSync()[0] as number, 4);
+    for (const name of Object.keys(full.grads)) {
+      const a = shared.grads[name]?.dataSync() as Float32Array;
+      const b = full.grads[name]?.dataSync() as Float32Array;
+      const scale = Math.max(...Array.from(b, Math.abs), 1e-6);
+      expect(Math.max(...Array.from(a, (x, i) => Math.abs(x - (b[i] as number)))) / scale, name).toBeLessThan(1e-3);
+    }
     model.dispose();
   });
 
