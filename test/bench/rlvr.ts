@@ -31,7 +31,7 @@ export async function run(): Promise<unknown> {
     prompt: renderPrompt(R1_TEMPLATE, { quiz: p.quiz, names: p.names }),
     row: { names: p.names, solution: p.solution },
   }));
-  const slow = fileURLToPath(new URL('./slow-reward.mjs', import.meta.url));
+  const slow = fileURLToPath(new URL('../fixtures/rewards/slow.mjs', import.meta.url));
   const pool = new RewardPool({ size: 1 });
   const verifiers = { kk: [{ ref: 'kk' }], slow_100ms: [{ ref: slow, options: { ms: 100 } }] };
   const modes: Record<string, Partial<RLVRConfig>> = {
@@ -54,7 +54,7 @@ export async function run(): Promise<unknown> {
         );
         const seconds = (performance.now() - t0) / 1000;
         const last = steps[steps.length - 1];
-        (results[vname] as Record<string, unknown>)[mode] = {
+        (results[vname])[mode] = {
           seconds: +seconds.toFixed(2),
           rollouts_per_s: +((STEPS * 32) / seconds).toFixed(2),
           model_idle: +(last?.modelIdle ?? NaN).toFixed(3),

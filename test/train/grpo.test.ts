@@ -132,7 +132,7 @@ describe('the tensor learner (wasm)', () => {
     const shared = tf.variableGrads(() => {
       const kept: tf.Tensor[] = [];
       const { logp } = tokenLogprobs(model, mb, tf.tensor2d(mb.targets, [3, 4], 'int32'), 0.7, kept);
-      return tf.sum(tf.mul(logp, tf.tensor2d(mb.weights, [3, 4]))) as tf.Scalar;
+      return tf.sum<tf.Scalar>(tf.mul(logp, tf.tensor2d(mb.weights, [3, 4])));
     }, vars);
     const full = tf.variableGrads(() => {
       let total = tf.scalar(0);
@@ -144,7 +144,7 @@ describe('the tensor learner (wasm)', () => {
           total = tf.add(total, tf.mul(lp.slice([r.promptIds.length - 1 + j, tokId], [1, 1]).reshape([]), (weights[i] as number[])[j] as number));
         });
       });
-      return total as tf.Scalar;
+      return total;
     }, vars);
     expect(shared.value.dataSync()[0]).toBeCloseTo(full.value.dataSync()[0] as number, 4);
     for (const name of Object.keys(full.grads)) {
