@@ -79,7 +79,7 @@ interface RlvrFlags extends LearnerFlags {
   stop: string[];
   overlongCache: number;
   maxStaleness: number;
-  chunkPrompts: number;
+  chunkPrompts?: number;
   saveEvery: number;
   seed: number;
   resume?: boolean;
@@ -205,7 +205,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
     lr: flags.lr ?? scaledRlLr(model.config.hiddenSize),
     microBatch: flags.microBatch,
     maxStaleness: flags.maxStaleness,
-    chunkPrompts: Math.min(flags.chunkPrompts, flags.promptsPerStep),
+    chunkPrompts: Math.min(flags.chunkPrompts ?? flags.promptsPerStep, flags.promptsPerStep),
     saveEvery: flags.saveEvery,
     seed: flags.seed,
   });
@@ -426,7 +426,7 @@ export function rlvrCommands(): Command[] {
     .option('--stop <text>', 'stop string; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--overlong-cache <n>', 'soft overlong: tokens before the budget where the penalty starts', intOption('--overlong-cache', 0), 64)
     .option('--max-staleness <s>', 'policy versions a rollout may lag (0: strictly on-policy; 1: generate the next batch during verification and update)', intOption('--max-staleness', 0), 0)
-    .option('--chunk-prompts <n>', 'prompts per generation call; smaller overlaps generation with scoring', intOption('--chunk-prompts', 1), 1)
+    .option('--chunk-prompts <n>', 'prompts per generation call (default: the whole batch); smaller overlaps generation with scoring but batches less', intOption('--chunk-prompts', 1))
     .option('--save-every <n>', 'also keep a checkpoint every N steps in checkpoints/ (last/ is always written)', intOption('--save-every', 0), 10)
     .option('--seed <n>', 'seed of the prompt order and sampling', intOption('--seed', 0, 0xffffffff), 0)
     .option('--resume', 'continue the run in --out from its newest checkpoint (same data order, RNG and optimizer state)')

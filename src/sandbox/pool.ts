@@ -62,7 +62,7 @@ export class RewardPool {
   private readonly admission: Semaphore;
   private closed = false;
   /** Counters for progress displays and benchmarks. */
-  readonly stats = { done: 0, timeouts: 0, crashes: 0, busyMs: 0 };
+  readonly stats = { done: 0, timeouts: 0, crashes: 0, busyMs: 0, poolErrors: 0 };
 
   constructor(config: RewardPoolConfig = {}) {
     this.size = config.size ?? Math.max(1, availableParallelism());
@@ -79,6 +79,13 @@ export class RewardPool {
       maxThreads: this.size,
       idleTimeout: Number.POSITIVE_INFINITY,
       resourceLimits: { maxOldGenerationSizeMb: config.workerHeapMb ?? 512 },
+    });
+    // Piscina reports some races as 'error' events on the pool itself, e.g. the result of
+    // a task that was cancelled (its caller already got 'unscorable') arriving after the
+    // cancellation: "Unexpected message from Worker". Unhandled, that event would kill the
+    // process; the task's own promise has already settled, so count it and carry on.
+    this.piscina.on('error', () => {
+      this.stats.poolErrors++;
     });
   }
 

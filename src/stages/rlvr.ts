@@ -116,7 +116,7 @@ export const DEFAULT_RLVR: RLVRConfig = {
   warmupSteps: 0,
   microBatch: 8,
   maxStaleness: 0,
-  chunkPrompts: 1,
+  chunkPrompts: 4, // whole batches: on a CPU, batching beats chunked overlap (npm run bench -- rlvr)
   verifyConcurrency: 8,
   saveEvery: 0,
   seed: 0,
@@ -229,23 +229,37 @@ interface Rollout extends RewardSample {
 
 type Scored = Rollout & { readonly reward: RewardResult };
 
-/** Counting permits: how many groups generation may have ahead of training. */
+/**
+ * Counting permits: how many groups generation may have ahead of training
+ * (`available`), and how many more the run can still use (`remaining`), so the last
+ * steps do not sample groups nobody will train on.
+ */
 class Credits {
   private waiter: (() => void) | null = null;
-  constructor(private available: number) {}
+  constructor(
+    private available: number,
+    private remaining: number,
+  ) {}
   /** Waits for at least one credit, then takes up to `max`; null once cancelled. */
   async take(max: number, signal: AbortSignal): Promise<number | null> {
-    while (this.available === 0) {
+    while (this.available === 0 || this.remaining === 0) {
       if (signal.aborted) return null;
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
     if (signal.aborted) return null;
-    const n = Math.min(max, this.available);
+    const n = Math.min(max, this.available, this.remaining);
     this.available -= n;
+    this.remaining -= n;
     return n;
   }
+  /** Groups trained or dropped: generation may run that much further ahead. */
   release(n: number): void {
     this.available += n;
+    this.wake();
+  }
+  /** Groups dropped: the run needs that many more. */
+  grant(n: number): void {
+    this.remaining += n;
     this.wake();
   }
   wake(): void {
@@ -404,7 +418,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
     };
 
     // 2. Live: sample, verify, group, update.
-    const credits = new Credits(c.promptsPerStep * (1 + c.maxStaleness));
+    const credits = new Credits(c.promptsPerStep * (1 + c.maxStaleness), 0);
     const requests$ = new Observable<{ cursor: number; n: number }>((sub) => {
       let next = cursor;
       void (async () => {
@@ -516,6 +530,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         pendingLog.push({ ...group, advantages: group.advantages.map(() => null) });
         droppedSinceStep++;
         credits.release(1);
+        credits.grant(1);
         return EMPTY;
       }
       accepted.push(group);
@@ -525,6 +540,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         for (const g of accepted) if (!fresh.includes(g)) pendingLog.push({ ...g, advantages: g.advantages.map(() => null) });
         droppedSinceStep += accepted.length - fresh.length;
         credits.release(accepted.length - fresh.length);
+        credits.grant(accepted.length - fresh.length);
         accepted = fresh;
       }
       if (accepted.length < c.promptsPerStep) return EMPTY;
@@ -562,6 +578,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
           subscriber.complete();
           return;
         }
+        credits.grant((c.steps - version) * c.promptsPerStep);
         live = requests$
           .pipe(
             concatMap((req) => generateChunk(req)),
