@@ -14,6 +14,8 @@ import { demoCommand } from './demo.js';
 import { rewardCommands } from './reward.js';
 import { modelCommands } from './model.js';
 import { rlvrCommands } from './rlvr.js';
+import { evalCommand } from './eval.js';
+import { runCommands } from './run.js';
 import { tracesCommand } from './traces.js';
 import { serveCommand } from './serve.js';
 
@@ -30,6 +32,8 @@ export function makeProgram(): Command {
   for (const c of rewardCommands()) program.addCommand(c);
   for (const c of modelCommands()) program.addCommand(c);
   for (const c of rlvrCommands()) program.addCommand(c);
+  program.addCommand(evalCommand());
+  for (const c of runCommands()) program.addCommand(c);
   program.addCommand(tracesCommand());
   program.addCommand(serveCommand());
   for (const c of program.commands) {

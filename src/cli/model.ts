@@ -211,6 +211,26 @@ export function modelCommands(): Command[] {
     .option('--json', 'print generations with token ids, log-probs and finish reasons')
     .addOption(backendOption())
     .action((flags: GenerateFlags) => generateCmd(flags));
+  const initCmd = new Command('init')
+    .description('write a freshly initialised student checkpoint (a preset with the embedded tokenizer, or --tokenizer)')
+    .requiredOption('--out <dir>', 'checkpoint folder')
+    .addOption(new Option('--preset <name>', 'model size').choices([...PRESET_NAMES]).default('tiny'))
+    .option('--tokenizer <file>', 'tokenizer.json (default: the embedded byte-level BPE)')
+    .option('--seed <n>', 'initialisation seed', intOption('--seed', 0, 0xffffffff), 0)
+    .addOption(backendOption())
+    .action(async (flags: { out: string; preset: PresetName; tokenizer?: string; seed: number; backend: BackendName | 'auto' }) => {
+      const { selectBackend } = await import('../model/backend.js');
+      const { saveCheckpoint } = await import('../model/checkpoint.js');
+      const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
+      const { tokenizerFromJSON } = await import('../model/tokenizer.js');
+      await selectBackend(flags.backend);
+      const { readFile } = await import('node:fs/promises');
+      const tokenizer = flags.tokenizer ? tokenizerFromJSON(JSON.parse(await readFile(flags.tokenizer, 'utf8')) as Record<string, unknown>) : await loadDefaultTokenizer();
+      const model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
+      await saveCheckpoint(flags.out, model, tokenizer);
+      process.stderr.write(`${flags.preset}: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters -> ${flags.out}\n`);
+      model.dispose();
+    });
   const tokenizerCmd = new Command('tokenizer').description('the embedded byte-level BPE tokenizer');
   tokenizerCmd
     .command('train')
@@ -232,5 +252,5 @@ export function modelCommands(): Command[] {
       await writeFile(flags.out, JSON.stringify(tok.toJSON()));
       process.stderr.write(`${tok.vocabSize} tokens -> ${flags.out}\n`);
     });
-  return [sftCmd, generateCommand, tokenizerCmd];
+  return [sftCmd, generateCommand, initCmd, tokenizerCmd];
 }

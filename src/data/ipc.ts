@@ -12,7 +12,8 @@
  * with the body length) so that a reader always knows whether a message is whole
  * before asking Arrow to decode it.
  */
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Message, MessageHeader, RecordBatchFileWriter, RecordBatchReader, RecordBatchStreamWriter, type RecordBatch, type Schema } from 'apache-arrow';
 import { checkSchema } from './records.js';
@@ -177,6 +178,7 @@ export class ArrowStreamWriter {
     let offset = 0;
     let rows = 0;
     let dropped = 0;
+    await mkdir(dirname(path), { recursive: true });
     const exists = await stat(path).then((s) => s.size > 0, () => false);
     if (options.append && exists) {
       const scan = await scanFile(path);

@@ -1,0 +1,124 @@
+/** `warmup eval`: n samples per question from a checkpoint or a server, scored by the training rewards. */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { BENCH_NAMES, loadEvalSet, type BenchName } from '../eval/benchmarks.js';
+import type { EvalSummary } from '../eval/run.js';
+import type { BackendName } from '../model/names.js';
+import { backendOption, intOption, numberOption, printJson } from './common.js';
+import { Progress } from './progress.js';
+
+/** The evaluation sets that ship in data/eval (used when --data is not given). */
+export const SHIPPED_EVAL: Partial<Record<BenchName, string>> = {
+  kk: fileURLToPath(new URL('../../data/eval/kk.jsonl', import.meta.url)),
+};
+
+export interface EvalFlags {
+  model?: string;
+  baseUrl: string[];
+  servedModel?: string;
+  bench: string;
+  data?: string;
+  n: number;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  limit?: number;
+  template?: string;
+  seed: number;
+  out?: string;
+  workers?: number;
+  timeout: number;
+  backend: BackendName | 'auto';
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Runs one evaluation and writes OUT/samples.jsonl and OUT/summary.json; returns the summary. */
+export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
+  const { evaluateModel, localModel, serverModel } = await import('../eval/run.js');
+  const { RewardPool } = await import('../sandbox/pool.js');
+  const isName = (BENCH_NAMES as readonly string[]).includes(flags.bench);
+  const path = flags.data ?? (isName ? SHIPPED_EVAL[flags.bench as BenchName] : flags.bench);
+  if (!path) throw new Error(`--bench ${flags.bench}: give the file with --data (e.g. --data MATH-500/test.jsonl); only kk ships with warmup`);
+  if (!existsSync(path)) throw new Error(`${path}: no such file`);
+  const set = await loadEvalSet(path, isName ? (flags.bench as BenchName) : undefined, { ...(flags.template ? { template: flags.template } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
+  if ((flags.model ? 1 : 0) + (flags.baseUrl.length > 0 ? 1 : 0) !== 1) throw new Error('give either --model CKPT or --base-url URL (with --served-model NAME)');
+  let dispose = (): void => undefined;
+  let model;
+  if (flags.model) {
+    const { describeBackend, selectBackend } = await import('../model/backend.js');
+    const { loadCheckpoint } = await import('../model/checkpoint.js');
+    const choice = await selectBackend(flags.backend);
+    if (!flags.quiet && !flags.json) process.stderr.write(`${describeBackend(choice)}\n`);
+    const loaded = await loadCheckpoint(flags.model);
+    model = localModel(loaded.model, loaded.tokenizer, flags.model);
+    dispose = () => loaded.model.dispose();
+  } else {
+    if (!flags.servedModel) throw new Error('--base-url needs --served-model NAME (the model id the server expects)');
+    const { OpenAITeacher } = await import('../teacher/openai.js');
+    model = serverModel(new OpenAITeacher({ baseUrls: flags.baseUrl, model: flags.servedModel }), `${flags.servedModel}@${flags.baseUrl.join(',')}`);
+  }
+  const pool = new RewardPool({ limits: { timeoutMs: flags.timeout }, ...(flags.workers ? { size: flags.workers } : {}) });
+  const progress = new Progress({ label: `eval ${set.bench}`, total: set.items.length, unit: 'questions', quiet: flags.quiet === true || flags.json === true });
+  try {
+    const { summary, samples } = await evaluateModel(
+      set,
+      model,
+      (s, signal) => pool.score(s, set.rewards, { signal }),
+      { n: flags.n, temperature: flags.temperature, topP: flags.topP, maxNewTokens: flags.maxNewTokens, seed: flags.seed, stop: set.stop },
+      (done) => progress.update(done),
+    );
+    progress.finish(`accuracy ${(100 * summary.overall.mean).toFixed(1)} ± ${(100 * summary.overall.std).toFixed(1)}%`);
+    if (flags.out) {
+      await mkdir(flags.out, { recursive: true });
+      await writeFile(join(flags.out, 'samples.jsonl'), samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+      await writeFile(join(flags.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    }
+    return summary;
+  } finally {
+    await pool.close();
+    dispose();
+  }
+}
+
+/** A text table of a summary. */
+export function summaryTable(s: EvalSummary): string {
+  const pct = (x: number): string => (100 * x).toFixed(1).padStart(5);
+  const line = (name: string, a: EvalSummary['overall']): string =>
+    `${name.padEnd(28)} ${String(a.items).padStart(5)}  ${pct(a.mean)} ± ${pct(a.std)}  ${Object.entries(a.passAtK).map(([k, v]) => `${k} ${pct(v)}`).join('  ')}`;
+  return [`${s.bench} (${s.source}), ${s.model}, n=${s.n}, T=${s.temperature}`, `${'subset'.padEnd(28)} ${'items'.padStart(5)}  accuracy %`, line('all', s.overall), ...Object.entries(s.bySubset).map(([k, a]) => line(k, a))].join('\n');
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('evaluate a checkpoint or an OpenAI-compatible server: n samples per question, scored by the training rewards; accuracy mean ± std across samples, pass@k, by subset')
+    .option('--model <dir>', 'checkpoint folder (ours or a Hugging Face Qwen2 folder)')
+    .option('--base-url <url>', 'OpenAI-compatible server instead of --model; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--served-model <name>', 'model name on the server')
+    .requiredOption('--bench <name|file>', `${BENCH_NAMES.join(' | ')} | FILE (the benchmark is read from its columns)`)
+    .option('--data <file>', 'the benchmark file (default for kk: the set shipped in data/eval)')
+    .option('--n <k>', 'samples per question', intOption('--n', 1), 4)
+    .option('--temperature <t>', 'sampling temperature', numberOption('--temperature', 0), 0.7)
+    .option('--top-p <p>', 'nucleus mass', numberOption('--top-p', 0, 1), 0.95)
+    .option('--max-new-tokens <n>', 'completion budget', intOption('--max-new-tokens', 1), 1024)
+    .option('--limit <n>', 'first N questions only', intOption('--limit', 1))
+    .option('--template <ref>', 'prompt template with {quiz} (default: the bench’s own R1-style prompt)')
+    .option('--seed <n>', 'sampling seed', intOption('--seed', 0, 0xffffffff), 0)
+    .option('--out <dir>', 'write samples.jsonl and summary.json here')
+    .option('--workers <n>', 'reward sandbox workers (default: one per core)', intOption('--workers', 1, 256))
+    .option('--timeout <ms>', 'time limit per code check', intOption('--timeout', 1), 3000)
+    .addOption(backendOption())
+    .option('--json', 'print the summary as JSON')
+    .option('--quiet', 'no progress output')
+    .action(async (flags: EvalFlags) => {
+      const summary = await runEval(flags);
+      if (flags.json) printJson(summary);
+      else process.stdout.write(`${summaryTable(summary)}\n${flags.out ? `samples and summary: ${flags.out}\n` : ''}`);
+    });
+}
+
+/** The folder of the repo's shipped data (data/). */
+export const DATA_DIR = dirname(dirname(fileURLToPath(new URL('../../data/eval/kk.jsonl', import.meta.url))));
