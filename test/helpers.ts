@@ -41,3 +41,11 @@ export function captureOutput(): { out: string; err: string } {
   afterEach(() => vi.restoreAllMocks());
   return output;
 }
+
+/** Every row of a dataset file, as plain objects. */
+export async function readAll(path: string): Promise<Record<string, unknown>[]> {
+  const { readRows } = await import('../src/data/dataset.js');
+  const out: Record<string, unknown>[] = [];
+  for await (const r of readRows(path)) out.push(r);
+  return out;
+}

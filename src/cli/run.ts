@@ -17,8 +17,14 @@ export function runCommands(): Command[] {
     .description('rebuild a run folder’s report (report.html, report.json, charts/*.svg) from its Arrow files and evaluation summaries')
     .argument('<run>', 'run folder')
     .action(async (dir: string) => {
-      const { writeReport } = await import('../report/report.js');
+      const { accuracyTable, collectReport, writeReport } = await import('../report/report.js');
       const out = await writeReport(dir);
+      const t = accuracyTable(await collectReport(dir));
+      if (t.rows.length > 0) {
+        const w = Math.max(8, ...t.rows.map((r) => r.model.length));
+        const lines = [`${'accuracy %'.padEnd(w)}  ${t.sets.map((s) => s.padStart(13)).join('  ')}`, ...t.rows.map((r) => `${r.model.padEnd(w)}  ${r.cells.map((c) => c.padStart(13)).join('  ')}`)];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
       process.stdout.write(`report: ${out.html}\n`);
     });
   return [run, report];

@@ -32,7 +32,7 @@ export interface EvalModel {
 }
 
 /** A local model; prompts are generated `batchPrompts` at a time (× n rows, the prompt prefilled once). */
-export function localModel(model: Transformer, tokenizer: Tokenizer, name: string, batchPrompts = 4): EvalModel {
+export function localModel(model: Transformer, tokenizer: Tokenizer, name: string, batchPrompts = 8): EvalModel {
   return {
     name,
     async complete(prompts, keys, o) {
@@ -150,7 +150,7 @@ export async function evaluateModel(
   score: (sample: RewardSample, signal: AbortSignal) => Promise<RewardResult>,
   options: EvalOptions,
   onProgress: (done: number, total: number) => void = () => undefined,
-  batchPrompts = 4,
+  batchPrompts = 8,
 ): Promise<{ summary: EvalSummary; samples: EvalSample[] }> {
   const pending: Promise<EvalSample>[] = [];
   const signal = new AbortController().signal;

@@ -64,11 +64,11 @@ export interface MicroBatch {
 /** The completion-token mask of each row. */
 const rowMask = (r: PolicyRow): number[] => r.completionIds.map(() => (r.trainable === false ? 0 : 1));
 
-export function microBatches(rows: readonly PolicyRow[], weights: readonly (readonly number[])[], size: number, pad: number): MicroBatch[] {
+export function microBatches(rows: readonly PolicyRow[], weights: readonly (readonly number[])[], size: number, pad: number, include: (row: number) => boolean = () => true): MicroBatch[] {
   // Rows with the same prompt (wherever they are in the batch), cut at `size` rows.
   const byPrompt = new Map<string, number[]>();
   rows.forEach((r, i) => {
-    if (r.completionIds.length === 0) return;
+    if (r.completionIds.length === 0 || !include(i)) return;
     const key = r.promptIds.join(',');
     const list = byPrompt.get(key);
     if (list) list.push(i);
@@ -160,12 +160,19 @@ export class PolicyLearner {
     this.optimizer = new AdamW(config, model.weights);
   }
 
-  /** μ optimiser steps on `rows` at learning rate `lr`. Rows with no counted token are skipped. */
+  /**
+   * μ optimiser steps on `rows` at learning rate `lr`. The aggregation counts every
+   * row's tokens, but without KL a row with advantage 0 (a degenerate group) adds
+   * nothing to the loss or its gradient, so it is not run at all; nor is a row with no
+   * counted token. If no row is left, AdamW still steps on a zero gradient (its
+   * momentum moves on, as in a framework that ran the zero rows).
+   */
   update(rows: readonly PolicyRow[], lr: number): UpdateStats {
     const c = this.config;
     const masks = rows.map(rowMask);
     const weights = aggregationWeights(masks, c.aggregation);
-    const batches = microBatches(rows, weights, c.microBatch, this.pad);
+    const active = rows.map((r, i) => (c.beta > 0 || r.advantage !== 0) && (masks[i] as number[]).some((m) => m > 0));
+    const batches = microBatches(rows, weights, c.microBatch, this.pad, (i) => active[i] === true);
     const refLogp = c.beta > 0 ? completionLogprobs(this.reference as Transformer, rows, c.temperature, this.pad, c.microBatch) : null;
     const vars = this.model.variables();
     const sums = { loss: 0, clipFraction: 0, kl: 0, entropy: 0, gradNorm: 0 };
@@ -217,13 +224,16 @@ export class PolicyLearner {
           }
         }
       }
-      // Clip fraction and KL on the host, by the pure function the tests check.
+      // Clip fraction and KL on the host, by the pure function the tests check (rows not
+      // run contribute nothing: their ratio is taken as 1).
       const value = policyLoss(
-        rows.map((r, i) => ({ logp: newLogp[i] as number[], oldLogp: r.oldLogprobs, advantage: r.advantage, mask: masks[i] as number[], ...(refLogp ? { refLogp: refLogp[i] as number[] } : {}) })),
+        rows.map((r, i) => ({ logp: active[i] ? (newLogp[i] as number[]) : r.oldLogprobs, oldLogp: r.oldLogprobs, advantage: r.advantage, mask: masks[i] as number[], ...(refLogp ? { refLogp: refLogp[i] as number[] } : {}) })),
         c,
       );
       tokens = value.tokens;
-      const gradNorm = grads && value.tokens > 0 ? this.optimizer.apply(grads, lr) : 0;
+      const ranTokens = masks.reduce((n, m, i) => n + (active[i] ? m.reduce((a, b) => a + b, 0) : 0), 0);
+      grads ??= Object.fromEntries(vars.map((v) => [v.name, tf.zerosLike(v)]));
+      const gradNorm = value.tokens > 0 ? this.optimizer.apply(grads, lr) : 0;
       Object.values(grads ?? {}).forEach((x) => x.dispose());
       if (!Number.isFinite(lossTf) || !Number.isFinite(gradNorm)) {
         throw new Error(`grpo: the loss (${lossTf}) or gradient norm (${gradNorm}) is not finite; lower the learning rate or check the rewards`);
@@ -231,7 +241,7 @@ export class PolicyLearner {
       sums.loss += lossTf;
       sums.clipFraction += value.clipFraction;
       sums.kl += value.kl;
-      sums.entropy += value.tokens ? entropySum / value.tokens : 0;
+      sums.entropy += ranTokens ? entropySum / ranTokens : Number.NaN;
       sums.gradNorm += gradNorm;
     }
     return {

@@ -4,9 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { readRows } from '../../src/data/dataset.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
-import { captureOutput, ROOT, tempDir } from '../helpers.js';
+import { captureOutput, readAll, ROOT, tempDir } from '../helpers.js';
 import { digitsTask } from '../stages/rlvr-fixture.js';
 
 const io = captureOutput();
@@ -31,11 +30,7 @@ const rlvrArgs = (out: string, steps: number): string[] => [
   '--save-every', '2', '--backend', 'wasm', '--workers', '1', '--seed', '3',
 ];
 
-async function rows(path: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for await (const r of readRows(path)) out.push(r);
-  return out;
-}
+const rows = readAll;
 
 describe('warmup rlvr and replay', () => {
   it('runs GRPO with a custom reward module, writing the run folder', async () => {

@@ -166,7 +166,7 @@ describe('the tensor learner (wasm)', () => {
         promptIds: tok.encode(i % 2 ? 'digits:' : 'abc d'),
         completionIds: Array.from({ length: n }, () => rng.int(tok.vocabSize)),
         oldLogprobs: Array.from({ length: n }, () => -1 - 4 * rng.float()),
-        advantage: rng.float() * 2 - 1,
+        advantage: i === 5 ? 0 : rng.float() * 2 - 1, // without KL, a zero-advantage row is not run
         trainable: i !== 4,
       };
     });

@@ -1,0 +1,116 @@
+import type { AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { detectBench, loadEvalSet } from '../../src/eval/benchmarks.js';
+import { accuracyOf, summarise, type EvalSample } from '../../src/eval/run.js';
+import { selectBackend } from '../../src/model/backend.js';
+import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import { loadDefaultTokenizer } from '../../src/model/default-tokenizer.js';
+import { presetConfig, Transformer } from '../../src/model/transformer.js';
+import { createOpenAIServer } from '../../src/serve/server.js';
+import { captureOutput, sharedDataset, tempDir } from '../helpers.js';
+
+const io = captureOutput();
+
+describe('accuracy across samples', () => {
+  it('reports the mean and std of per-sample accuracy, and unbiased pass@k', () => {
+    // 3 questions × 2 samples: sample 0 gets 2/3, sample 1 gets 1/3.
+    const a = accuracyOf([[true, true], [true, false], [false, false]], 2);
+    expect(a.perSample).toEqual([2 / 3, 1 / 3]);
+    expect(a.mean).toBeCloseTo(0.5, 12);
+    expect(a.std).toBeCloseTo(Math.sqrt(((1 / 6) ** 2 * 2) / 1), 12);
+    expect(a.passAtK['pass@1']).toBeCloseTo(0.5, 12);
+    expect(a.passAtK['pass@2']).toBeCloseTo(2 / 3, 12);
+    expect(accuracyOf([[true]], 1)).toMatchObject({ mean: 1, std: 0 });
+  });
+
+  it('breaks results down by subset', () => {
+    const items = [
+      { id: 'a', prompt: '', row: {}, subsets: { n_people: '3' } },
+      { id: 'b', prompt: '', row: {}, subsets: { n_people: '4' } },
+    ];
+    const s = (id: string, sample: number, correct: boolean): EvalSample => ({ id, sample, completion: '', tokens: 3, score: correct ? 1 : 0, status: correct ? 'ok' : 'wrong', correct, subsets: {} });
+    const sum = summarise({ bench: 'kk', source: 'x', items }, 'm', { n: 2, temperature: 0.7 }, [s('a', 0, true), s('a', 1, true), s('b', 1, true), s('b', 0, false)]);
+    expect(sum.overall.mean).toBeCloseTo(0.75, 12);
+    expect(sum.bySubset['n_people=3']?.mean).toBe(1);
+    expect(sum.bySubset['n_people=4']?.perSample).toEqual([0, 1]);
+    expect(sum.statuses).toEqual({ ok: 3, wrong: 1 });
+  });
+});
+
+describe('benchmark loaders', () => {
+  it('read each standard layout into prompts, rewards and subsets', async () => {
+    const dir = await tempDir();
+    const files: Record<string, object> = {
+      'kk.jsonl': { id: 'k1', quiz: 'A very special island… Who is a knight?', names: ['Ann', 'Bo'], solution: [true, false] },
+      'math.jsonl': { unique_id: 'm1', problem: 'What is $1+1$?', answer: '2', subject: 'Prealgebra', level: 1 },
+      'he.jsonl': { task_id: 'HumanEval/0', prompt: 'def f():\n', test: 'def check(c): pass', entry_point: 'f' },
+      'mmlu.jsonl': { question_id: 7, question: 'Pick one', options: ['x', 'y'], answer: 'B', category: 'law' },
+    };
+    for (const [f, row] of Object.entries(files)) await writeFile(join(dir, f), `${JSON.stringify(row)}\n`);
+    const kk = await loadEvalSet(join(dir, 'kk.jsonl'));
+    expect(kk).toMatchObject({ bench: 'kk', rewards: [{ ref: 'kk' }] });
+    expect(kk.items[0]).toMatchObject({ id: 'k1', subsets: { n_people: '2' } });
+    expect(kk.items[0]?.prompt).toMatch(/^A conversation between User and Assistant[\s\S]*Who is a knight\?[\s\S]*<think>$/);
+    const math = await loadEvalSet(join(dir, 'math.jsonl'));
+    expect(math).toMatchObject({ bench: 'math500', rewards: [{ ref: 'math' }] });
+    expect(math.items[0]).toMatchObject({ id: 'm1', subsets: { subject: 'Prealgebra', level: '1' } });
+    expect(math.items[0]?.prompt).toMatch(/\\boxed\{\}/);
+    const he = await loadEvalSet(join(dir, 'he.jsonl'));
+    expect(he).toMatchObject({ bench: 'humaneval', rewards: [{ ref: 'code' }] });
+    expect(he.items[0]?.prompt).toBe('def f():\n');
+    const mmlu = await loadEvalSet(join(dir, 'mmlu.jsonl'));
+    expect(mmlu).toMatchObject({ bench: 'mmlu-pro', rewards: [{ ref: 'mc' }] });
+    expect(mmlu.items[0]).toMatchObject({ id: '7', subsets: { category: 'law' } });
+    expect(mmlu.items[0]?.prompt).toMatch(/Pick one\nA\. x\nB\. y/);
+    expect(detectBench({ text: 'x' })).toBeNull();
+    await writeFile(join(dir, 'odd.jsonl'), '{"text": "x"}\n');
+    await expect(loadEvalSet(join(dir, 'odd.jsonl'))).rejects.toThrow(/cannot tell the benchmark from its columns \(text\); pass --bench/);
+    await expect(loadEvalSet(join(dir, 'odd.jsonl'), 'math500')).rejects.toThrow(/row 1: a MATH row needs 'problem' \(found: text\)/);
+  });
+
+  const math500 = sharedDataset('math500/test.jsonl');
+  const logicRl = sharedDataset('logic-rl-kk/5ppl/test.parquet');
+  it.skipIf(!math500 || !logicRl)('reads MATH-500 and Logic-RL K&K as published', async () => {
+    const m = await loadEvalSet(math500 as string, 'math500');
+    expect(m.items).toHaveLength(500);
+    expect(new Set(m.items.map((i) => i.subsets.subject)).size).toBe(7);
+    expect(new Set(m.items.map((i) => i.subsets.level))).toEqual(new Set(['1', '2', '3', '4', '5']));
+    const k = await loadEvalSet(logicRl as string);
+    expect(k.bench).toBe('kk');
+    expect(k.items.every((i) => i.subsets.n_people === '5')).toBe(true);
+  });
+});
+
+describe('warmup eval', () => {
+  it('evaluates a checkpoint and the same model behind an OpenAI-compatible server', async () => {
+    await selectBackend('wasm');
+    const dir = await tempDir();
+    const tokenizer = await loadDefaultTokenizer();
+    const model = Transformer.init(presetConfig('tiny', tokenizer.vocabSize, { numLayers: 1, hiddenSize: 64, intermediateSize: 128 }), 1);
+    await saveCheckpoint(join(dir, 'ckpt'), model, tokenizer);
+    io.out = '';
+    expect(await main(['eval', '--model', join(dir, 'ckpt'), '--bench', 'kk', '--n', '2', '--limit', '3', '--max-new-tokens', '8', '--out', join(dir, 'out'), '--workers', '1', '--json']), io.err).toBe(0);
+    const local = JSON.parse(io.out) as { bench: string; n: number; overall: { items: number; perSample: number[] }; statuses: Record<string, number> };
+    expect(local).toMatchObject({ bench: 'kk', n: 2, overall: { items: 3 } });
+    expect(Object.values(local.statuses).reduce((a, b) => a + b, 0)).toBe(6);
+    const server = createOpenAIServer({ model, tokenizer, name: 'student' });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      io.out = '';
+      expect(await main(['eval', '--base-url', url, '--served-model', 'student', '--bench', 'kk', '--n', '2', '--limit', '3', '--max-new-tokens', '8', '--workers', '1'])).toBe(0);
+      expect(io.out).toMatch(/kk \(.*kk\.jsonl\), student@http/);
+      expect(io.out).toMatch(/all\s+3\s+\d+\.\d ±/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      model.dispose();
+    }
+    expect(await main(['eval', '--bench', 'math500'])).toBe(1);
+    expect(io.err).toMatch(/--bench math500: give the file with --data/);
+    expect(await main(['eval', '--bench', 'kk'])).toBe(1);
+    expect(io.err).toMatch(/give either --model CKPT or --base-url URL/);
+  });
+});

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'parse5';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { ReportData } from '../../src/report/report.js';
+import { captureOutput, readAll, ROOT, tempDir } from '../helpers.js';
+
+const io = captureOutput();
+const pipeline = join(ROOT, 'pipelines', 'two-stage.ts');
+
+const rows = readAll;
+
+describe('pipelines/two-stage.ts (minimal preset)', () => {
+  it('runs every stage, writes every artifact and a report whose numbers match the files, and resumes without redoing work', async () => {
+    const dir = join(await tempDir(), 'run');
+    expect(await main(['run', pipeline, '--preset', 'minimal', '--out', dir]), io.err).toBe(0);
+    // Artifacts.
+    const manifest = JSON.parse(await readFile(join(dir, 'pipeline.json'), 'utf8')) as { pipeline: string; preset: string; config: { puzzles: number } };
+    expect(manifest).toMatchObject({ pipeline: 'two-stage', preset: 'minimal', config: { puzzles: 40 } });
+    expect(await rows(join(dir, 'puzzles.arrow'))).toHaveLength(40);
+    expect((await rows(join(dir, 'traces.arrows'))).length).toBeGreaterThan(30);
+    for (const ckpt of ['base', 'warm', 'rl-base/last', 'rl-warm/last']) expect(existsSync(join(dir, ckpt, 'model.safetensors')), ckpt).toBe(true);
+    for (const run of ['rl-base', 'rl-warm']) expect(await rows(join(dir, run, 'rollouts.arrows'))).toHaveLength(2 * 2 * 2);
+    const models = ['base', 'warm', 'base-rl', 'warm-rl'];
+    for (const m of models) for (const set of ['kk', 'arith']) expect(existsSync(join(dir, 'eval', m, set, 'summary.json')), `${m}/${set}`).toBe(true);
+    // The report: valid HTML, the charts, and the numbers of the files.
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    const errors: string[] = [];
+    parse(html, { onParseError: (e) => errors.push(e.code) });
+    expect(errors).toEqual([]);
+    const charts = ['sft_loss', 'rl_reward', 'rl_pass_rate', 'response_length', 'accuracy', 'sample_efficiency'];
+    for (const c of charts) {
+      expect(html).toContain(`<figure id="chart-${c}"><svg`);
+      expect((await readFile(join(dir, 'charts', `${c}.svg`), 'utf8')).startsWith('<svg')).toBe(true);
+    }
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportData;
+    const sftLoss = (await rows(join(dir, 'sft', 'metrics.arrows'))).filter((m) => m.name === 'loss').map((m) => [m.step, m.value]);
+    expect(report.sft.sft?.series.loss).toEqual(sftLoss);
+    const reward = (await rows(join(dir, 'rl-warm', 'metrics.arrows'))).filter((m) => m.name === 'reward_mean').map((m) => [m.step, m.value]);
+    expect(report.rl['rl-warm']?.series.reward_mean).toEqual(reward);
+    for (const m of models) {
+      const summary = JSON.parse(await readFile(join(dir, 'eval', m, 'kk', 'summary.json'), 'utf8')) as { overall: { mean: number; std: number } };
+      expect(report.eval[m]?.kk?.mean).toBe(summary.overall.mean);
+      expect(html).toContain(`<td>${m}</td>`);
+      expect(html).toContain(`${(100 * summary.overall.mean).toFixed(1)} ± ${(100 * summary.overall.std).toFixed(1)}`);
+    }
+    // Re-running the folder skips every finished stage and rewrites no artifact.
+    const before = (await stat(join(dir, 'warm', 'model.safetensors'))).mtimeMs;
+    io.err = '';
+    expect(await main(['run', pipeline, '--preset', 'minimal', '--out', dir]), io.err).toBe(0);
+    expect(io.err).toMatch(/resuming/);
+    expect(io.err).not.toMatch(/stage \S+: running/);
+    expect((await stat(join(dir, 'warm', 'model.safetensors'))).mtimeMs).toBe(before);
+    // An unfinished stage runs again, and only it.
+    await rm(join(dir, 'stages', 'eval-warm-rl-kk.json'));
+    io.err = '';
+    expect(await main(['run', pipeline, '--preset', 'minimal', '--out', dir]), io.err).toBe(0);
+    expect(io.err.match(/stage \S+: running/g)).toEqual(['stage eval-warm-rl-kk: running']);
+    // A different config is refused for this folder.
+    expect(await main(['run', pipeline, '--preset', 'minimal', '--set', 'rlSteps=3', '--out', dir])).toBe(1);
+    expect(io.err).toMatch(/holds a run of 'two-stage' with a different config \(rlSteps\)/);
+    // `warmup report` rebuilds the same numbers.
+    await rm(join(dir, 'report.json'));
+    expect(await main(['report', dir])).toBe(0);
+    expect((JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportData).eval).toEqual(report.eval);
+  }, 240_000);
+
+  it('rejects unknown keys, wrong types and unknown presets', async () => {
+    const out = join(await tempDir(), 'r');
+    expect(await main(['run', pipeline, '--set', 'nope=1', '--out', out])).toBe(1);
+    expect(io.err).toMatch(/--set nope: unknown key for pipeline 'two-stage' \(keys: base, preset, people/);
+    expect(await main(['run', pipeline, '--set', 'rlSteps=many', '--out', out])).toBe(1);
+    expect(io.err).toMatch(/--set rlSteps: expected a number, got "many"/);
+    expect(await main(['run', pipeline, '--preset', 'huge', '--out', out])).toBe(1);
+    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, minimal\)/);
+    expect(await main(['run', join(ROOT, 'pipelines', 'nope.ts')])).toBe(1);
+    expect(io.err).toMatch(/no such pipeline file/);
+  });
+});
