@@ -4,8 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 w() { node bin/warmup.js "$@"; }
-# K&K held-out evaluation: 3 and 4 people, 30 each (the warmup trains on other seeds).
+# K&K held-out evaluation: 3 and 4 people, 30 each (the warmup trains on other seeds),
+# interleaved so that any --limit takes both sizes.
 w kk generate --people 3,4 --count 60 --seed 1001 --out data/eval/kk.jsonl --quiet
+node -e '
+const fs = require("fs"); const rows = fs.readFileSync("data/eval/kk.jsonl", "utf8").trim().split("\n");
+const h = rows.length / 2; const out = [];
+for (let i = 0; i < h; i++) out.push(rows[i], rows[h + i]);
+fs.writeFileSync("data/eval/kk.jsonl", out.join("\n") + "\n");'
 # The RLVR target set: 100 small K&K puzzles (2 and 3 people).
 w kk generate --people 2,3 --count 100 --seed 2002 --out data/target/kk.jsonl --quiet
 # A cross-domain probe: one-step arithmetic with boxed answers (the math reward), 40 problems.

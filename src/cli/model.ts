@@ -94,6 +94,8 @@ async function sft(flags: SftFlags): Promise<void> {
   const trainer = new SFTTrainer(model, tokenizer, overrides);
   if (resumeState) trainer.resume(resumeState.optimizer, resumeState.trainerState);
   const train = examples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
+  const cut = train.filter((e) => !e.lossMask.some((m) => m === 1)).length;
+  if (cut > 0) log(`warning: ${cut} of ${train.length} examples have no completion token within --max-length ${trainer.config.maxLength} (the prompt fills it); they are left out. Raise --max-length to keep them.`);
   const held = evalExamples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
   const metricsPath = flags.metrics ?? `${flags.out.replace(/\/+$/, '')}-metrics.arrows`;
   const schema = withRunMetadata(METRICS, { command: 'sft', ...trainer.config, data: flags.data, backend: choice.name });

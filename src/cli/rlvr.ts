@@ -147,6 +147,7 @@ function stepMetricRows(runId: string, s: RLVRStep): MetricRecord[] {
     unscored: s.unscored,
     dropped_groups: s.dropped,
     staleness: s.staleness,
+    signal: s.signal,
     tokens: s.tokens,
     rollouts_per_s: s.rolloutsPerSec,
     model_idle: s.modelIdle,
@@ -159,7 +160,7 @@ function stepMetricRows(runId: string, s: RLVRStep): MetricRecord[] {
 }
 
 const progressLine = (s: RLVRStep): string =>
-  `reward ${s.rewardMean.toFixed(3)}  pass ${(100 * s.passRate).toFixed(0)}%  kl ${s.kl.toFixed(4)}  clip ${s.clipFraction.toFixed(3)}  ent ${s.entropy.toFixed(2)}  ${s.rolloutsPerSec.toFixed(1)} rollouts/s  pool ${(100 * s.poolUtil).toFixed(0)}%${s.replayed ? '  (from log)' : ''}`;
+  `reward ${s.rewardMean.toFixed(3)}  pass ${(100 * s.passRate).toFixed(0)}%  kl ${s.kl.toFixed(4)}  clip ${s.clipFraction.toFixed(3)}  ent ${Number.isFinite(s.entropy) ? s.entropy.toFixed(2) : "–"}  ${s.rolloutsPerSec.toFixed(1)} rollouts/s  pool ${(100 * s.poolUtil).toFixed(0)}%${s.replayed ? '  (from log)' : ''}`;
 
 async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const specs = rewardSpecsFromFlags(flags);
@@ -248,6 +249,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   let interrupted = false;
   let last: RLVRStep | null = null;
   const warned = { n: 0 };
+  let flat = 0;
   try {
     await pool.warmup(specs.some((s) => s.ref === 'code') ? ['python', 'javascript'] : []);
     log(`${examples.length} examples, ${config.steps} steps of ${config.promptsPerStep} prompts × ${config.groupSize} completions; lr ${config.lr.toExponential(2)}; rewards: ${specs.map((s) => s.ref).join(', ')}`);
@@ -280,6 +282,10 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
             metricWrites = metricWrites.then(() => metrics.write(recordsToBatch(metricSchema, rows)));
           }
           progress.update(s.step, progressLine(s));
+          flat = s.signal === 0 ? flat + 1 : 0;
+          if (flat === 3) {
+            log(`warning: no learning signal for 3 steps: in every group all completions got the same reward (${s.rewardMean.toFixed(3)}; pass ${(100 * s.passRate).toFixed(0)}%), so the policy does not move. Check the reward, the prompt template and --max-new-tokens, or use --dynamic-sampling.`);
+          }
         },
         error: reject,
         complete: resolve,

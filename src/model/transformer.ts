@@ -137,7 +137,7 @@ export class Transformer {
         ? tf.ones(shape)
         : name.endsWith('.bias')
           ? tf.zeros(shape)
-          : tf.randomNormal(shape, 0, 0.02, 'float32', seed * 1000 + k++);
+          : tf.randomNormal(shape, 0, 0.02, 'float32', seed * 1000 + ++k); // never seed 0: TF.js reads 0 as "unseeded"
       weights.set(name, tf.variable(value, true));
       value.dispose();
     }

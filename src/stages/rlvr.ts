@@ -176,6 +176,8 @@ export interface RLVRStep extends UpdateStats {
   readonly truncated: number;
   /** Groups dropped since the last step (dynamic sampling or staleness). */
   readonly dropped: number;
+  /** Share of the batch's completions with a non-zero advantage (0: every group all-equal, nothing to learn). */
+  readonly signal: number;
   /** Mean lag, in policy versions, of the trained groups. */
   readonly staleness: number;
   /** Rollouts sampled per second of wall time, over the run so far. */
@@ -357,7 +359,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
     let droppedSinceStep = 0;
     const orderCache = new Map<number, number[]>();
 
-    const stepMetrics = (s: { batch: readonly { reward: number | null; status: string; length: number; finish: string; version: number }[]; update: UpdateStats; lr: number; replayed: boolean }): RLVRStep => {
+    const stepMetrics = (s: { batch: readonly { reward: number | null; status: string; length: number; finish: string; version: number; advantage: number | null }[]; update: UpdateStats; lr: number; replayed: boolean }): RLVRStep => {
       const scored = s.batch.map((r) => r.reward).filter((r): r is number => r !== null);
       const { mean, std } = stats(scored);
       const wall = performance.now() - t0;
@@ -374,6 +376,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         completionLength: stats(s.batch.map((r) => r.length)).mean,
         truncated: s.batch.filter((r) => r.finish === 'length').length / Math.max(1, s.batch.length),
         dropped: droppedSinceStep,
+        signal: s.batch.filter((r) => r.advantage !== null && r.advantage !== 0).length / Math.max(1, s.batch.length),
         staleness: stats(s.batch.map((r) => version - 1 - r.version)).mean,
         rolloutsPerSec: rollouts / (wall / 1000),
         modelIdle: 1 - modelClock.busyNow() / wall,
@@ -410,7 +413,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         cursor += groupsInLog(records);
         const { update, lr } = await train(rows);
         droppedSinceStep = 0;
-        const batch = records.map((r) => ({ reward: r.reward, status: r.status, length: r.token_ids.length, finish: r.finish_reason, version: r.policy_version }));
+        const batch = records.filter((r) => r.advantage !== null).map((r) => ({ reward: r.reward, status: r.status, length: r.token_ids.length, finish: r.finish_reason, version: r.policy_version, advantage: r.advantage }));
         const out = stepMetrics({ batch, update, lr, replayed: true });
         await afterStep();
         subscriber.next(out);
@@ -562,7 +565,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
         );
         const { update, lr } = await train(rows);
         credits.release(c.promptsPerStep);
-        const scoredBatch = batch.flatMap((g) => g.members.map((m, i) => ({ reward: g.rewards[i] ?? null, status: m.reward.status, length: m.tokens.length, finish: m.finishReason, version: m.version })));
+        const scoredBatch = batch.flatMap((g) => g.members.map((m, i) => ({ reward: g.rewards[i] ?? null, status: m.reward.status, length: m.tokens.length, finish: m.finishReason, version: m.version, advantage: g.advantages[i] ?? null })));
         const out = stepMetrics({ batch: scoredBatch, update, lr, replayed: false });
         droppedSinceStep = 0;
         await afterStep();

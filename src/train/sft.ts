@@ -235,6 +235,10 @@ export class SFTTrainer {
    */
   async *train(train: readonly TokenizedExample[], options: { evalSet?: readonly TokenizedExample[]; outDir?: string; signal?: AbortSignal } = {}): AsyncGenerator<SFTStep> {
     const c = this.config;
+    // An example whose completion lies entirely past maxLength teaches nothing (and a
+    // batch of only such examples would have no gradient): leave it out.
+    train = train.filter((e) => e.lossMask.some((m) => m === 1));
+    if (train.length === 0) throw new Error(`sft: no example has a completion token within maxLength ${c.maxLength}: the prompts fill it; raise --max-length`);
     // The batches of an epoch are cut once, not at every step.
     let cached: { epoch: number; batches: Batch[] } = { epoch: 0, batches: this.epochBatches(train, 0) };
     const perEpoch = Math.ceil(cached.batches.length / c.gradAccum);
@@ -275,7 +279,8 @@ export class SFTTrainer {
         throw new NonFiniteLossError(`sft: the loss became ${lossSum} at step ${step + 1} (epoch ${epoch + 1}); stopped without saving, the last checkpoint is kept. Lower --lr or check the data.`);
       }
       const lr = learningRate(step, c.lr, c.warmupSteps, totalSteps, c.schedule, c.minLrRatio);
-      const gradNorm = grads ? this.optimizer.apply(grads, lr) : 0;
+      if (!grads) throw new Error(`internal: sft step ${step + 1} has no loss tokens`);
+      const gradNorm = this.optimizer.apply(grads, lr);
       Object.values(grads ?? {}).forEach((g) => g.dispose());
       if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(`sft: the gradient norm became ${gradNorm} at step ${step + 1}; stopped without saving.`);
       const done = this.optimizer.step;

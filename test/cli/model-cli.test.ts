@@ -53,6 +53,10 @@ describe('warmup sft and generate', () => {
     await writeFile(join(dir, 'bad.jsonl'), '{"question": "x"}\n');
     expect(await main(['sft', '--data', join(dir, 'bad.jsonl'), '--out', join(dir, 'c'), '--quiet'])).toBe(1);
     expect(io.err).toMatch(/needs string 'prompt' and 'completion' columns \(found: question\)/);
+    await writeFile(join(dir, 'data.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+    expect(await main(['sft', '--data', join(dir, 'data.jsonl'), '--out', join(dir, 'c'), '--max-length', '4', '--backend', 'wasm'])).toBe(1);
+    expect(io.err).toMatch(/warning: 23 of 23 examples have no completion token within --max-length 4/);
+    expect(io.err).toMatch(/sft: no example has a completion token within maxLength 4: the prompts fill it; raise --max-length/);
     expect(await main(['generate', '--model', join(dir, 'nope'), '--prompt', 'x'])).toBe(1);
     expect(io.err).toMatch(/config\.json: cannot read/);
   });

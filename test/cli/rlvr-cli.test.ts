@@ -106,6 +106,10 @@ describe('warmup rlvr and replay', () => {
     expect(io.err).toMatch(/column 'step' is missing; is this a rollouts log/);
     expect(await main(['rlvr', '--model', base, '--data', data, '--reward', 'nope', '--out', join(dir, 'z')])).toBe(1);
     expect(io.err).toMatch(/unknown reward 'nope'/);
+    // A reward that is the same for every completion: nothing to learn, and the run says so.
+    const flatOut = join(dir, 'flat');
+    expect(await main(['rlvr', '--model', base, '--data', data, '--reward', join(ROOT, 'test', 'fixtures', 'rewards', 'constant.mjs'), '--out', flatOut, '--steps', '3', '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '4', '--backend', 'wasm', '--workers', '1'])).toBe(0);
+    expect(io.err).toMatch(/warning: no learning signal for 3 steps/);
     expect(await main(['rlvr', '--model', base, '--data', data, '--reward', 'kk', '--out', join(dir, 'z'), '--resume'])).toBe(1);
     expect(io.err).toMatch(/--resume: .* has no checkpoint/);
     await writeFile(join(dir, 'bad.jsonl'), '{"text": "x"}\n');
