@@ -31,5 +31,5 @@ export * from './eval/run.js';
 export * from './stages/rlvr.js';
 export * from './train/grpo.js';
 export * from './train/policy.js';
-export * from './train/replay.js';
+export * from './stages/replay.js';
 export { writeReport, collectReport } from './report/report.js';

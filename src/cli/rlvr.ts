@@ -171,7 +171,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
   const { checkRLVRConfig, DEFAULT_RLVR, rlvr, scaledRlLr } = await import('../stages/rlvr.js');
   const { PolicyLearner } = await import('../train/policy.js');
-  const { readLoggedSteps } = await import('./../train/replay.js');
+  const { readLoggedSteps } = await import('../stages/replay.js');
   const { RewardPool } = await import('../sandbox/pool.js');
   const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples });
   if (total > examples.length) log(`using the first ${examples.length} of ${total} rows of ${flags.data} (--max-examples ${flags.maxExamples})`);
@@ -179,9 +179,15 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   log(describeBackend(choice));
   await mkdir(flags.out, { recursive: true });
   const configPath = join(flags.out, 'config.json');
-  const resumeFrom = flags.resume ? await newestCheckpoint(flags.out) : null;
-  if (flags.resume && !resumeFrom) throw new Error(`--resume: ${flags.out} has no checkpoint (last/ or checkpoints/step-*/) to resume from`);
-  if (!flags.resume && existsSync(join(flags.out, 'rollouts.arrows'))) throw new Error(`${flags.out} already holds a run: pass --resume to continue it, or choose another --out`);
+  const rolloutsPath = join(flags.out, 'rollouts.arrows');
+  const metricsPath = join(flags.out, 'metrics.arrows');
+  let resumeFrom: { dir: string | null; step: number; cursor: number } | null = flags.resume ? await newestCheckpoint(flags.out) : null;
+  if (flags.resume && !resumeFrom) {
+    if (!existsSync(rolloutsPath) || !existsSync(configPath)) throw new Error(`--resume: ${flags.out} has no checkpoint (last/ or checkpoints/step-*/) and no rollouts log to resume from`);
+    // Killed before its first checkpoint: start again from --model and train every logged step from the log.
+    resumeFrom = { dir: null, step: 0, cursor: 0 };
+  }
+  if (!flags.resume && existsSync(rolloutsPath)) throw new Error(`${flags.out} already holds a run: pass --resume to continue it, or choose another --out`);
   const loaded = await loadCheckpoint(resumeFrom?.dir ?? flags.model);
   const { model, tokenizer } = loaded;
   const config: RLVRConfig = checkRLVRConfig({
@@ -218,18 +224,16 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
     if (differs.length > 0 || JSON.stringify(saved.rewards) !== JSON.stringify(specs) || saved.data !== flags.data) {
       throw new Error(`--resume: the flags differ from the run in ${flags.out} (${[...differs, ...(saved.data !== flags.data ? ['data'] : []), ...(JSON.stringify(saved.rewards) !== JSON.stringify(specs) ? ['rewards'] : [])].join(', ')}); resume with the same command line (only --steps/--epochs may change)`);
     }
-    log(`resuming ${flags.out} from ${resumeFrom.dir} (step ${resumeFrom.step})`);
+    log(`resuming ${flags.out} from ${resumeFrom.dir ?? `${flags.model} and the log`} (step ${resumeFrom.step})`);
   }
   await writeFile(configPath, `${JSON.stringify(runConfig, null, 2)}\n`);
   const reference = config.beta > 0 ? (await loadCheckpoint(flags.model)).model : null;
   const learner = new PolicyLearner(model, config, reference, tokenizer.pad);
-  if (resumeFrom) {
+  if (resumeFrom?.dir) {
     if (!loaded.optimizer) throw new Error(`--resume: ${resumeFrom.dir} has no optimizer state`);
     learner.optimizer.load(loaded.optimizer, resumeFrom.step);
   }
   const pool = new RewardPool({ limits: { timeoutMs: flags.timeout }, ...(flags.workers ? { size: flags.workers } : {}) });
-  const rolloutsPath = join(flags.out, 'rollouts.arrows');
-  const metricsPath = join(flags.out, 'metrics.arrows');
   const rolloutSchema = withRunMetadata(ROLLOUTS, runConfig);
   const metricSchema = withRunMetadata(METRICS, runConfig);
   // Steps logged after the checkpoint are trained from the log; read them before appending.
@@ -284,7 +288,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
           progress.update(s.step, progressLine(s));
           flat = s.signal === 0 ? flat + 1 : 0;
           if (flat === 3) {
-            log(`warning: no learning signal for 3 steps: in every group all completions got the same reward (${s.rewardMean.toFixed(3)}; pass ${(100 * s.passRate).toFixed(0)}%), so the policy does not move. Check the reward, the prompt template and --max-new-tokens, or use --dynamic-sampling.`);
+            log(`warning: no learning signal for 3 steps: in every group all completions got the same reward (${s.rewardMean.toFixed(3)}; pass ${(100 * s.passRate).toFixed(0)}%), so the policy does not move. Check the reward, the prompt template and --max-new-tokens.`);
           }
         },
         error: reject,
@@ -326,7 +330,7 @@ interface ReplayFlags extends LearnerFlags {
 }
 
 async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
-  const { readLoggedSteps, recomputeAdvantages, rescoreStep, RescoreSummary } = await import('../train/replay.js');
+  const { readLoggedSteps, recomputeAdvantages, rescoreStep, RescoreSummary } = await import('../stages/replay.js');
   const { RewardPool } = await import('../sandbox/pool.js');
   const rescore = flags.reward.length > 0;
   if (!rescore && !flags.train) throw new Error('replay needs --reward (re-score) and/or --train (train offline from the log)');

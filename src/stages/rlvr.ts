@@ -149,6 +149,9 @@ export function promptAt(cursor: number, count: number, seed: number, cache = ne
   return order[cursor % count] as number;
 }
 
+/** Dynamic sampling gives up after this many batches' worth of dropped groups in a row (DAPO's max_num_gen_batches). */
+const MAX_DROPS_PER_STEP = 8;
+
 /** What the run saves to resume. */
 export interface RLVRState {
   /** Updates done (= the policy version). */
@@ -532,6 +535,11 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
       if (c.dynamicSampling && adv.degenerate) {
         pendingLog.push({ ...group, advantages: group.advantages.map(() => null) });
         droppedSinceStep++;
+        if (droppedSinceStep > MAX_DROPS_PER_STEP * c.promptsPerStep) {
+          throw new Error(
+            `rlvr: dynamic sampling dropped ${droppedSinceStep} groups in a row without filling a batch of ${c.promptsPerStep}: every group's completions get the same reward (e.g. ${String(rewards[0])}); there is nothing to learn. Check the reward, the prompt template and maxNewTokens`,
+          );
+        }
         credits.release(1);
         credits.grant(1);
         return EMPTY;

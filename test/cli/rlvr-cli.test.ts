@@ -117,15 +117,15 @@ describe('warmup rlvr and replay', () => {
     expect(io.err).toMatch(/row 1: needs a 'prompt', 'quiz', 'problem' or 'question' column \(found: text\)/);
   });
 
-  it('survives SIGKILL mid-run: --resume loses no logged rollout and equals the uninterrupted run', async () => {
-    const out = join(dir, 'killed');
+  const killAndResume = async (name: string, extra: string[]): Promise<void> => {
+    const out = join(dir, name);
     const bin = join(ROOT, 'bin', 'warmup.js');
     expect(existsSync(join(ROOT, 'dist', 'cli', 'main.js')), 'npm test builds dist first').toBe(true);
     const steps = 12;
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...rlvrArgs(out, steps), '--quiet'], { stdio: 'ignore', env: { ...process.env, WARMUP_WASM_THREADS: '1' } });
+      const child = spawn(process.execPath, [bin, ...rlvrArgs(out, steps), ...extra, '--quiet'], { stdio: 'ignore', env: { ...process.env, WARMUP_WASM_THREADS: '1' } });
       const timer = setInterval(() => {
-        // Kill once step 5 is logged (so checkpoints 2 and 4 exist and step 5 is only in the log).
+        // Kill once step 5 is logged (with --save-every 2, checkpoints 2 and 4 exist and step 5 is only in the log).
         void rows(join(out, 'rollouts.arrows')).then(
           (r) => {
             if (r.some((x) => x.step === 5)) child.kill('SIGKILL');
@@ -140,18 +140,27 @@ describe('warmup rlvr and replay', () => {
       });
     });
     expect(existsSync(join(out, 'last'))).toBe(false);
-    expect(await main([...rlvrArgs(out, steps), '--resume']), io.err).toBe(0);
+    expect(await main([...rlvrArgs(out, steps), ...extra, '--resume']), io.err).toBe(0);
     expect(io.err).toMatch(/resuming .* \(step \d+\)/);
     const resumed = await rows(join(out, 'rollouts.arrows'));
     expect(resumed.map((r) => r.step)).toEqual(Array.from({ length: steps * 32 }, (_, i) => 1 + Math.floor(i / 32)));
     // The same run without the kill.
     const clean = join(dir, 'clean');
-    expect(await main([...rlvrArgs(clean, steps), '--quiet']), io.err).toBe(0);
+    if (!existsSync(join(clean, 'last'))) expect(await main([...rlvrArgs(clean, steps), '--quiet']), io.err).toBe(0);
     const reference = await rows(join(clean, 'rollouts.arrows'));
     expect(resumed.map((r) => r.completion)).toEqual(reference.map((r) => r.completion));
     expect((await readFile(join(out, 'last', 'model.safetensors'))).equals(await readFile(join(clean, 'last', 'model.safetensors')))).toBe(true);
     const metrics = (await rows(join(out, 'metrics.arrows'))).filter((m) => m.name === 'loss').map((m) => m.step);
     expect(metrics).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+  };
+
+  it('survives SIGKILL mid-run: --resume loses no logged rollout and equals the uninterrupted run', async () => {
+    await killAndResume('killed', []);
+  });
+
+  it('resumes a run killed before its first checkpoint, from the starting model and the log', async () => {
+    await killAndResume('killed-early', ['--save-every', '0']);
+    expect(io.err).toMatch(/resuming .* from .*base and the log \(step 0\)/);
   });
 
   it('stops cleanly on SIGINT: flushes the logs, writes last/, exits 130, and resumes', async () => {

@@ -6,7 +6,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.js';
 import type { Transformer } from '../../src/model/transformer.js';
 import { DEFAULT_RLVR, promptAt, rlvr, type RLVRConfig, type RLVRDeps, type RLVRState, type RLVRStep } from '../../src/stages/rlvr.js';
 import { PolicyLearner } from '../../src/train/policy.js';
-import { groupsOf } from '../../src/train/replay.js';
+import { groupsOf } from '../../src/stages/replay.js';
 import { tempDir } from '../helpers.js';
 import { digitsTask, sevens, type DigitsTask } from './rlvr-fixture.js';
 
@@ -159,6 +159,12 @@ describe('rlvr stream on the digits task (wasm)', () => {
     // Every step still trained on 4 groups.
     r.logged.forEach((step) => expect(step.filter((x) => x.advantage !== null)).toHaveLength(32));
     dispose(r);
+  });
+
+  it('dynamic sampling gives up with a clear error when every group is all-equal', async () => {
+    await expect(
+      run(config({ steps: 2, dynamicSampling: true }), { score: () => Promise.resolve({ score: -2, status: 'format_error' as const, parts: {}, reason: 'x' }) }),
+    ).rejects.toThrow(/dynamic sampling dropped 33 groups in a row without filling a batch of 4: every group's completions get the same reward \(e\.g\. -2\)/);
   });
 
   it('with maxStaleness 1 generates ahead and records the lag', async () => {

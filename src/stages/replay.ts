@@ -1,5 +1,5 @@
 /**
- * Replay of logged rollouts: re-score them with other rewards, or train a policy
+ * The replay stage: logged rollouts: re-score them with other rewards, or train a policy
  * offline from them with the recorded log-probs as the behaviour policy.
  *
  * Logs are read one step at a time (a step's rows end where the next step's begin), so
@@ -10,8 +10,8 @@ import { readRowBatches } from '../data/dataset.js';
 import { ArrowTruncatedError } from '../data/ipc.js';
 import type { RolloutRecord } from '../data/schemas.js';
 import type { RewardResult, RewardSample } from '../reward/types.js';
-import { verify } from '../stages/verify.js';
-import { groupAdvantages, type AdvantageKind } from './grpo.js';
+import { verify } from './verify.js';
+import { groupAdvantages, type AdvantageKind } from '../train/grpo.js';
 
 const REQUIRED = ['step', 'prompt_id', 'group_idx', 'prompt', 'completion', 'token_ids', 'logprobs'] as const;
 
