@@ -73,7 +73,7 @@ async function demo(flags: DemoFlags): Promise<void> {
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('generate K&K puzzles through the streaming flow, re-check them, and show a sample (npm start)')
+    .description('generate K&K puzzles through the streaming flow, re-check them, and show a sample')
     .option('--out <dir>', 'output folder', 'runs/demo')
     .option('--count <n>', 'puzzles to generate', intOption('--count', 1), 4500)
     .addOption(new Option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or N,M,…').default([3, 4, 5, 6, 7], '3-7').argParser(parsePeople))

@@ -22,7 +22,7 @@ import { serveCommand } from './serve.js';
 export function makeProgram(): Command {
   const program = new Command('warmup')
     .description(
-      'Train reasoning models when good data is scarce: Knights & Knaves warmup data and teachers, verifiable rewards in a sandbox, a TensorFlow.js student with SFT, all streamed as Arrow datasets.',
+      'Train reasoning models when good data is scarce: Knights & Knaves warmup data and teachers, verifiable rewards in a sandbox, a TensorFlow.js student with SFT and GRPO, evaluation, and pipelines with reports, all streamed as Arrow datasets. npm start runs pipelines/two-stage.ts.',
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -12,7 +12,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-describe('warmup demo (npm start)', () => {
+describe('warmup demo', () => {
   it('streams puzzles to an Arrow log, re-checks them all, and says where they are', async () => {
     const dir = await tempDir();
     expect(await main(['demo', '--out', dir, '--count', '300'])).toBe(0);
