@@ -32,6 +32,18 @@ export function learningRate(step: number, peak: number, warmup: number, total: 
   return peak * ratio;
 }
 
+/** Adds micro-batch gradients `g` into `acc` (null: the first), disposing what it replaces; returns the sum. */
+export function accumulateGrads(acc: Record<string, tf.Tensor> | null, g: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  if (acc === null) return g;
+  for (const [name, v] of Object.entries(g)) {
+    const sum = tf.add(acc[name] as tf.Tensor, v);
+    (acc[name] as tf.Tensor).dispose();
+    v.dispose();
+    acc[name] = sum;
+  }
+  return acc;
+}
+
 /** AdamW over a fixed set of named variables. */
 export class AdamW {
   step = 0;

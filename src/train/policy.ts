@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KVCache, Transformer } from '../model/transformer.js';
 import { aggregationWeights, policyLoss, type PolicyLossConfig } from './grpo.js';
-import { AdamW, type AdamWConfig } from './optim.js';
+import { accumulateGrads, AdamW, type AdamWConfig } from './optim.js';
 
 /** One completion to learn from. */
 export interface PolicyRow {
@@ -213,16 +213,7 @@ export class PolicyLearner {
         entropySum += k.entropy.dataSync()[0] as number;
         lossTf += value.dataSync()[0] as number;
         [value, k.logp, k.entropy, ...Object.values(t).filter((x): x is tf.Tensor2D => x !== null)].forEach((x) => x.dispose());
-        if (grads === null) grads = g;
-        else {
-          const acc: Record<string, tf.Tensor> = grads;
-          for (const [name, v] of Object.entries(g)) {
-            const sum = tf.add(acc[name] as tf.Tensor, v);
-            (acc[name] as tf.Tensor).dispose();
-            v.dispose();
-            acc[name] = sum;
-          }
-        }
+        grads = accumulateGrads(grads, g);
       }
       // Clip fraction and KL on the host, by the pure function the tests check (rows not
       // run contribute nothing: their ratio is taken as 1).

@@ -18,7 +18,7 @@ import { deriveSeed, Rng } from '../util/rng.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
-import { AdamW, DEFAULT_ADAMW, learningRate, type AdamWConfig } from './optim.js';
+import { accumulateGrads, AdamW, DEFAULT_ADAMW, learningRate, type AdamWConfig } from './optim.js';
 
 /** One training pair. */
 export interface SFTExample {
@@ -262,16 +262,7 @@ export class SFTTrainer {
         const weight = b.tokens / Math.max(1, stepTokens);
         const { value, grads: g } = tf.variableGrads(() => tf.mul(this.model.loss(t), weight) as tf.Scalar, vars);
         lossSum += value.dataSync()[0] as number;
-        if (grads === null) grads = g;
-        else {
-          const acc: Record<string, tf.Tensor> = grads;
-          for (const [k, v] of Object.entries(g)) {
-            const sum = tf.add(acc[k] as tf.Tensor, v);
-            (acc[k] as tf.Tensor).dispose();
-            v.dispose();
-            acc[k] = sum;
-          }
-        }
+        grads = accumulateGrads(grads, g);
         [value, ...Object.values(t)].forEach((x) => x.dispose());
       }
       if (!Number.isFinite(lossSum)) {
