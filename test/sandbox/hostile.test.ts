@@ -31,12 +31,13 @@ async function expectBenign(): Promise<void> {
 
 describe('hostile Python', () => {
   it.each([
-    ['an infinite loop', 'while True:\n    pass\n' + PY_OK, 'timeout', /interrupted|time/],
+    // On a loaded machine the interrupt may not land within the grace period; then the worker is replaced. Both are timeouts.
+    ['an infinite loop', 'while True:\n    pass\n' + PY_OK, 'timeout', /interrupted|time|ignored the interrupt/],
     ['a loop that swallows the interrupt', 'while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass\n', 'timeout', /ignored the interrupt/],
     ['a memory bomb', 'x = []\nwhile True:\n    x.append(bytearray(5 * 10**7))\n', 'wrong', /memory/i],
     ['deep recursion', 'import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nf(0)\n' + PY_OK, 'wrong', /Recursion|stack/i],
     ['huge output', 'print("x" * 10**7)\n' + PY_OK, 'ok', null],
-    ['infinite output', 'while True:\n    print("spam")\n', 'timeout', /interrupted|time/],
+    ['infinite output', 'while True:\n    print("spam")\n', 'timeout', /interrupted|time|ignored the interrupt/],
     ['reading /etc/passwd', 'open("/etc/passwd").read()\n' + PY_OK, 'wrong', /FileNotFoundError/],
     ['reading the repo', `open(${JSON.stringify(`${process.cwd()}/package.json`)}).read()\n` + PY_OK, 'wrong', /FileNotFoundError/],
     ['network through sockets', 'import socket\n' + PY_OK, 'wrong', /not allowed/],
