@@ -32,4 +32,5 @@ export * from './stages/rlvr.js';
 export * from './train/grpo.js';
 export * from './train/policy.js';
 export * from './stages/replay.js';
+export * from './train/rollout-log.js';
 export { writeReport, collectReport } from './report/report.js';

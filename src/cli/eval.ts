@@ -1,7 +1,7 @@
 /** `warmup eval`: n samples per question from a checkpoint or a server, scored by the training rewards. */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { BENCH_NAMES, loadEvalSet, type BenchName } from '../eval/benchmarks.js';
@@ -119,6 +119,3 @@ export function evalCommand(): Command {
       else process.stdout.write(`${summaryTable(summary)}\n${flags.out ? `samples and summary: ${flags.out}\n` : ''}`);
     });
 }
-
-/** The folder of the repo's shipped data (data/). */
-export const DATA_DIR = dirname(dirname(fileURLToPath(new URL('../../data/eval/kk.jsonl', import.meta.url))));

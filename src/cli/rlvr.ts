@@ -159,8 +159,11 @@ function stepMetricRows(runId: string, s: RLVRStep): MetricRecord[] {
     .map(([name, value]) => ({ run_id: runId, step: s.step, name, value, wall_time: now }));
 }
 
+/** Entropy for a progress line: a dash when no row was run (nothing to learn). */
+const fmtEntropy = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
+
 const progressLine = (s: RLVRStep): string =>
-  `reward ${s.rewardMean.toFixed(3)}  pass ${(100 * s.passRate).toFixed(0)}%  kl ${s.kl.toFixed(4)}  clip ${s.clipFraction.toFixed(3)}  ent ${Number.isFinite(s.entropy) ? s.entropy.toFixed(2) : "–"}  ${s.rolloutsPerSec.toFixed(1)} rollouts/s  pool ${(100 * s.poolUtil).toFixed(0)}%${s.replayed ? '  (from log)' : ''}`;
+  `reward ${s.rewardMean.toFixed(3)}  pass ${(100 * s.passRate).toFixed(0)}%  kl ${s.kl.toFixed(4)}  clip ${s.clipFraction.toFixed(3)}  ent ${fmtEntropy(s.entropy)}  ${s.rolloutsPerSec.toFixed(1)} rollouts/s  pool ${(100 * s.poolUtil).toFixed(0)}%${s.replayed ? '  (from log)' : ''}`;
 
 async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const specs = rewardSpecsFromFlags(flags);
@@ -330,7 +333,8 @@ interface ReplayFlags extends LearnerFlags {
 }
 
 async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
-  const { readLoggedSteps, recomputeAdvantages, rescoreStep, RescoreSummary } = await import('../stages/replay.js');
+  const { readLoggedSteps, rescoreStep, RescoreSummary } = await import('../stages/replay.js');
+  const { policyRowsFromLog, recomputeAdvantages } = await import('../train/rollout-log.js');
   const { RewardPool } = await import('../sandbox/pool.js');
   const rescore = flags.reward.length > 0;
   if (!rescore && !flags.train) throw new Error('replay needs --reward (re-score) and/or --train (train offline from the log)');
@@ -343,8 +347,14 @@ async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
     if (!flags.quiet && !flags.json) process.stderr.write(`${line}\n`);
   };
   const pool = rescore ? new RewardPool({ limits: { timeoutMs: flags.timeout }, ...(flags.workers ? { size: flags.workers } : {}) }) : null;
-  const score = (s: RewardSample, signal: AbortSignal) => (pool as InstanceType<typeof RewardPool>).score(s, specs, { signal });
   const summary = new RescoreSummary();
+  /** A step's rows with the new rewards, counted into the summary. */
+  const rescored = async (rows: RolloutRecord[]): Promise<RolloutRecord[]> => {
+    const p = pool as InstanceType<typeof RewardPool>;
+    const scored = await rescoreStep(rows, (s: RewardSample, signal: AbortSignal) => p.score(s, specs, { signal }), p.size * 4);
+    scored.forEach((s, i) => summary.add(rows[i] as RolloutRecord, s.record));
+    return scored.map((s) => s.record);
+  };
   const progress = new Progress({ label: flags.train ? 'replay-train' : 'rescore', unit: 'steps', quiet: flags.quiet === true || flags.json === true });
   let steps = 0;
   try {
@@ -353,9 +363,7 @@ async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
       const out = await ArrowStreamWriter.open(flags.out, outSchema);
       try {
         for await (const rows of readLoggedSteps(file)) {
-          const scored = await rescoreStep(rows, score, (pool as InstanceType<typeof RewardPool>).size * 4);
-          scored.forEach((s, i) => summary.add(rows[i] as RolloutRecord, s.record));
-          await out.write(recordsToBatch(outSchema, recomputeAdvantages(scored.map((s) => s.record), flags.advantage, flags.dynamicSampling === true)));
+          await out.write(recordsToBatch(outSchema, recomputeAdvantages(await rescored(rows), flags.advantage, flags.dynamicSampling === true)));
           progress.update(++steps, `${summary.rows} rollouts, ${summary.changed} changed`);
         }
       } finally {
@@ -373,7 +381,7 @@ async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
     }
     const { describeBackend, selectBackend } = await import('../model/backend.js');
     const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
-    const { DEFAULT_RLVR, policyRowsFromLog, scaledRlLr } = await import('../stages/rlvr.js');
+    const { DEFAULT_RLVR, scaledRlLr } = await import('../stages/rlvr.js');
     const { PolicyLearner } = await import('../train/policy.js');
     const choice = await selectBackend(flags.backend);
     log(describeBackend(choice));
@@ -386,17 +394,13 @@ async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
     const promptIds = new Map<string, number[]>();
     let lossSum = 0;
     try {
-      for await (let rows of readLoggedSteps(file)) {
-        if (rescore) {
-          const scored = await rescoreStep(rows, score, (pool as InstanceType<typeof RewardPool>).size * 4);
-          scored.forEach((s, i) => summary.add(rows[i] as RolloutRecord, s.record));
-          rows = scored.map((s) => s.record);
-        }
+      for await (const logged of readLoggedSteps(file)) {
+        const rows = rescore ? await rescored(logged) : logged;
         const policyRows = policyRowsFromLog(recomputeAdvantages(rows, flags.advantage, flags.dynamicSampling === true), tokenizer, flags.overlong, promptIds);
         if (policyRows.length === 0) continue;
         const stats = learner.update(policyRows, config.lr);
         lossSum += stats.loss;
-        progress.update(++steps, `loss ${stats.loss.toFixed(4)}  clip ${stats.clipFraction.toFixed(3)}  ent ${stats.entropy.toFixed(2)}`);
+        progress.update(++steps, `loss ${stats.loss.toFixed(4)}  clip ${stats.clipFraction.toFixed(3)}  ent ${fmtEntropy(stats.entropy)}`);
       }
       await saveCheckpoint(flags.out, model, tokenizer, { optimizer: learner.optimizer.state(), trainerState: { step: steps, cursor: 0, source: file } });
     } finally {

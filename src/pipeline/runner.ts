@@ -15,14 +15,19 @@ import type { Pipeline, PipelineContext, PipelineValue } from './types.js';
 
 type AnyPipeline = Pipeline<Record<string, PipelineValue>>;
 
+let tsxRegistered = false;
+
 /** Loads a pipeline module (.ts or .js) and checks its shape. */
 export async function loadPipeline(file: string): Promise<AnyPipeline> {
   const path = resolve(file);
   if (!existsSync(path)) throw new Error(`${file}: no such pipeline file (see pipelines/ for the built-in ones)`);
   if (/\.[cm]?ts$/.test(path)) {
     // tsx's loader, registered once for this process: pipeline files are TypeScript.
-    const { register } = await import('tsx/esm/api');
-    register();
+    if (!tsxRegistered) {
+      const { register } = await import('tsx/esm/api');
+      register();
+      tsxRegistered = true;
+    }
   }
   const mod = (await import(pathToFileURL(path).href)) as { default?: Partial<AnyPipeline> };
   const p = mod.default;

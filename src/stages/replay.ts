@@ -1,6 +1,7 @@
 /**
- * The replay stage: logged rollouts: re-score them with other rewards, or train a policy
- * offline from them with the recorded log-probs as the behaviour policy.
+ * The replay stage: read logged rollouts a step at a time and re-score them with other
+ * rewards; training a policy
+ * offline from them (the rows to train on come from `train/rollout-log.ts`).
  *
  * Logs are read one step at a time (a step's rows end where the next step's begin), so
  * a log of any length replays in memory bounded by one step.
@@ -11,7 +12,6 @@ import { ArrowTruncatedError } from '../data/ipc.js';
 import type { RolloutRecord } from '../data/schemas.js';
 import type { RewardResult, RewardSample } from '../reward/types.js';
 import { verify } from './verify.js';
-import { groupAdvantages, type AdvantageKind } from '../train/grpo.js';
 
 const REQUIRED = ['step', 'prompt_id', 'group_idx', 'prompt', 'completion', 'token_ids', 'logprobs'] as const;
 
@@ -62,28 +62,6 @@ export async function* readLoggedSteps(path: string, options: { afterStep?: numb
     if (!(options.tolerateTornTail && e instanceof ArrowTruncatedError)) throw e;
   }
   if (current.length > 0 && (current[0] as RolloutRecord).step > (options.afterStep ?? -Infinity)) yield current;
-}
-
-/** Splits a step's rows into groups: a group starts at group_idx 0 or where the prompt changes. */
-export function groupsOf(rows: readonly RolloutRecord[]): RolloutRecord[][] {
-  const out: RolloutRecord[][] = [];
-  for (const r of rows) {
-    const last = out[out.length - 1];
-    if (!last || r.group_idx === 0 || (last[0] as RolloutRecord).prompt_id !== r.prompt_id) out.push([r]);
-    else last.push(r);
-  }
-  return out;
-}
-
-/** Recomputes the advantages of a step's rows from their rewards (Float32, as logged). */
-export function recomputeAdvantages(rows: readonly RolloutRecord[], kind: AdvantageKind, dynamicSampling: boolean): RolloutRecord[] {
-  return groupsOf(rows).flatMap((g) => {
-    const adv = groupAdvantages(g.map((r) => r.reward), kind);
-    return g.map((r, i) => {
-      const a = adv.advantages[i] ?? null;
-      return { ...r, advantage: a === null || (dynamicSampling && adv.degenerate) ? null : Math.fround(a) };
-    });
-  });
 }
 
 /** Re-scores a step's rows with `score`; the row's ground truth comes from its logged `example`. */

@@ -35,6 +35,7 @@ import type { RewardResult, RewardSample } from '../reward/types.js';
 import { groupAdvantages, overlongPenalty, type AdvantageKind } from '../train/grpo.js';
 import { learningRate } from '../train/optim.js';
 import type { LearnerConfig, PolicyLearner, PolicyRow, UpdateStats } from '../train/policy.js';
+import { groupsOf, policyRowsFromLog } from '../train/rollout-log.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { Semaphore } from '../util/semaphore.js';
 import { verify } from './verify.js';
@@ -308,24 +309,6 @@ function shapedReward(c: RLVRConfig, r: RewardResult, length: number): number | 
   return c.overlong === 'soft' ? r.score + overlongPenalty(length, c.maxNewTokens, c.overlongCache) : r.score;
 }
 
-/** Policy rows of one logged step: groups are runs of rows starting at group_idx 0; rows with a null advantage are skipped. */
-export function policyRowsFromLog(records: readonly RolloutRecord[], tokenizer: Tokenizer, overlong: RLVRConfig['overlong'], promptIds = new Map<string, number[]>()): PolicyRow[] {
-  const out: PolicyRow[] = [];
-  for (const r of records) {
-    if (r.advantage === null || r.token_ids.length === 0) continue;
-    let ids = promptIds.get(r.prompt);
-    if (!ids) {
-      ids = tokenizer.encode(r.prompt);
-      promptIds.set(r.prompt, ids);
-    }
-    out.push({ promptIds: ids, completionIds: r.token_ids, oldLogprobs: r.logprobs, advantage: r.advantage, trainable: !(overlong === 'mask' && r.finish_reason === 'length') });
-  }
-  return out;
-}
-
-/** Groups in a logged step (each starts at group_idx 0). */
-export const groupsInLog = (records: readonly RolloutRecord[]): number => records.filter((r) => r.group_idx === 0).length;
-
 /**
  * Runs RLVR and emits one `RLVRStep` per update. Unsubscribing stops it: generation
  * stops at its next token, in-flight scoring is cancelled, and an update already
@@ -413,7 +396,7 @@ export function rlvr(deps: RLVRDeps): Observable<RLVRStep> {
       for await (const records of deps.logged) {
         if (abort.signal.aborted || version >= c.steps) return;
         const rows = policyRowsFromLog(records, tokenizer, c.overlong);
-        cursor += groupsInLog(records);
+        cursor += groupsOf(records).length;
         const { update, lr } = await train(rows);
         droppedSinceStep = 0;
         const batch = records.filter((r) => r.advantage !== null).map((r) => ({ reward: r.reward, status: r.status, length: r.token_ids.length, finish: r.finish_reason, version: r.policy_version, advantage: r.advantage }));

@@ -6,7 +6,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.js';
 import type { Transformer } from '../../src/model/transformer.js';
 import { DEFAULT_RLVR, promptAt, rlvr, type RLVRConfig, type RLVRDeps, type RLVRState, type RLVRStep } from '../../src/stages/rlvr.js';
 import { PolicyLearner } from '../../src/train/policy.js';
-import { groupsOf } from '../../src/stages/replay.js';
+import { groupsOf } from '../../src/train/rollout-log.js';
 import { tempDir } from '../helpers.js';
 import { digitsTask, sevens, type DigitsTask } from './rlvr-fixture.js';
 
