@@ -13,7 +13,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
-import { installWasmMatMul } from './kernels.js';
+import { loadBlas, type BlasLookup } from './blas.js';
+import { registerFusedKernels } from './fused.js';
+import { installWasmIdentity, installWasmSum, useWasmMatMul } from './kernels.js';
 import { prepareWasmThreads, unrefWasmThreads, withDoubledCpus } from './wasm-threads.js';
 
 import { BACKEND_NAMES, type BackendName } from './names.js';
@@ -30,12 +32,20 @@ export interface BackendChoice {
   readonly reason: string;
   /** XNNPACK threads on wasm; 1 elsewhere. */
   readonly threads: number;
+  /** On wasm, what runs matrix products: a BLAS library, or XNNPACK and why. */
+  readonly matmul?: string;
 }
 
-/** Threads for the wasm backend: WARMUP_WASM_THREADS, else one per core. */
-export function wasmThreadsWanted(): number {
+/**
+ * Threads for the wasm backend: WARMUP_WASM_THREADS, else one per core, or one when a
+ * BLAS runs the matrix products (it has its own threads; XNNPACK's idle pool then only
+ * competes with them: a small-preset training step took 915 ms with two wasm threads
+ * against 760 ms with one, on 2 cores).
+ */
+export function wasmThreadsWanted(withBlas = false): number {
   const env = Number(process.env.WARMUP_WASM_THREADS);
-  return Number.isInteger(env) && env >= 1 ? env : Math.max(1, availableParallelism());
+  if (Number.isInteger(env) && env >= 1) return env;
+  return withBlas ? 1 : Math.max(1, availableParallelism());
 }
 
 // Optional packages, imported by name at run time (absent where their install failed).
@@ -48,6 +58,12 @@ let wasmKernelsRegistered = false;
 function registerWasmKernels(): void {
   if (wasmKernelsRegistered) return;
   wasmKernelsRegistered = true;
+  // WARMUP_FUSED=off runs the transformer's ops as compositions of stock kernels (for comparisons).
+  if (process.env.WARMUP_FUSED !== 'off') {
+    registerFusedKernels();
+    installWasmSum();
+    installWasmIdentity();
+  }
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
     backendName: 'wasm',
@@ -73,8 +89,20 @@ function registerWasmKernels(): void {
   });
 }
 
-async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threads: number }> {
+/** Registers the wasm BatchMatMul kernel; returns what it runs on. */
+function chooseWasmMatMul(lookup: BlasLookup | null): string {
+  // WARMUP_STOCK_MATMUL=1 keeps the stock kernel (for benchmarks and comparisons).
+  if (!lookup) {
+    useWasmMatMul('stock');
+    return 'stock XNNPACK kernel (WARMUP_STOCK_MATMUL=1)';
+  }
+  useWasmMatMul(lookup.blas ?? 'xnnpack');
+  return lookup.blas ? `BLAS ${lookup.blas.library}` : `XNNPACK (${lookup.reason})`;
+}
+
+async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threads: number; matmul?: string }> {
   let threads = 1;
+  let matmul: string | undefined;
   switch (name) {
     case 'node-gpu':
       await import(NODE_GPU);
@@ -83,12 +111,12 @@ async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threa
       await import(NODE_CPU);
       break;
     case 'wasm': {
-      threads = wasmThreadsWanted();
+      const blas = process.env.WARMUP_STOCK_MATMUL === '1' ? null : await loadBlas();
+      threads = wasmThreadsWanted(blas?.blas != null);
       if (threads > 1) prepareWasmThreads();
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
-      // WARMUP_STOCK_MATMUL=1 keeps the stock kernel (for benchmarks and comparisons).
-      if (process.env.WARMUP_STOCK_MATMUL !== '1') installWasmMatMul();
+      matmul = chooseWasmMatMul(blas);
       if (threads > 1) {
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
         wasm.setThreadsCount(threads);
@@ -99,7 +127,7 @@ async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threa
         });
         if (!ok) throw new Error("tf.setBackend('wasm') failed with threads (set WARMUP_WASM_THREADS=1 to run on one)");
         unrefWasmThreads();
-        return { tfBackend: 'wasm', threads: wasm.getThreadsCount() };
+        return { tfBackend: 'wasm', threads: wasm.getThreadsCount(), matmul };
       }
       break;
     }
@@ -109,7 +137,7 @@ async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threa
   const tfBackend = name === 'node' || name === 'node-gpu' ? 'tensorflow' : name;
   if (!(await tf.setBackend(tfBackend))) throw new Error(`tf.setBackend('${tfBackend}') failed`);
   await tf.ready();
-  return { tfBackend, threads };
+  return { tfBackend, threads, ...(matmul ? { matmul } : {}) };
 }
 
 const shortError = (e: unknown): string => {
@@ -130,9 +158,9 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto'): P
   const failures: string[] = [];
   for (const name of order) {
     try {
-      const { tfBackend, threads } = await tryBackend(name);
+      const { tfBackend, threads, matmul } = await tryBackend(name);
       const reason = failures.length === 0 ? (requested === 'auto' ? 'fastest available' : 'requested') : `fallback: ${failures.join('; ')}`;
-      return { name, tfBackend, reason, threads };
+      return { name, tfBackend, reason, threads, ...(matmul ? { matmul } : {}) };
     } catch (e) {
       failures.push(`${name} ${shortError(e)}`);
     }
@@ -140,6 +168,6 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto'): P
   throw new Error(`no TensorFlow.js backend could start: ${failures.join('; ')}`);
 }
 
-/** One line for logs: "backend: wasm (fallback: node-gpu not installed; node not installed)". */
+/** One line for logs: "backend: wasm, 2 threads, matmul: BLAS libopenblas.so.0 (fallback: node-gpu not installed; …)". */
 export const describeBackend = (c: BackendChoice): string =>
-  `backend: ${c.name}${c.name === 'wasm' ? `, ${c.threads} thread${c.threads === 1 ? '' : 's'}` : ''} (${c.reason})`;
+  `backend: ${c.name}${c.name === 'wasm' ? `, ${c.threads} thread${c.threads === 1 ? '' : 's'}` : ''}${c.matmul ? `, matmul: ${c.matmul}` : ''} (${c.reason})`;

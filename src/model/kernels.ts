@@ -1,34 +1,117 @@
 /**
  * Faster kernels for the wasm backend, registered over the stock ones.
  *
- * BatchMatMul: the stock wasm kernel reaches XNNPACK only for an untransposed product
- * with batch size 1; every transposed product (all the backward passes) and every
- * batched one (attention) runs a naive loop at ~1–1.6 GFLOP/s. This kernel rewrites
- * each call into that fast case: transposes are materialised first (a fast copy), a
- * shared right-hand side is multiplied once with the batch folded into rows, and a
- * batched product runs one XNNPACK call per batch item on slices copied within the
- * wasm heap. Results equal the stock kernel's (tested against the cpu backend).
+ * BatchMatMul has two implementations, chosen when the backend starts:
+ *
+ * - `blas`: a system BLAS (see blas.ts) called on the wasm heap, every transpose and
+ *   batch form (including broadcast batch shapes) mapped onto `cblas_sgemm` calls
+ *   with no copies.
+ * - `xnnpack`: the stock kernel reaches XNNPACK only for an untransposed product with
+ *   batch size 1; every transposed product (all the backward passes) and every batched
+ *   one (attention) runs a naive loop at ~1–1.6 GFLOP/s. This rewrites each call into
+ *   that fast case: transposes are materialised first (a fast copy), a shared
+ *   right-hand side is multiplied once with the batch folded into rows, and a batched
+ *   product runs one XNNPACK call per batch item on slices copied within the wasm heap.
+ *
+ * Results equal the stock kernel's (tested against the cpu backend).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { Blas } from './blas.js';
 
 type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo;
 
-let installed = false;
+const size = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
 
-/** Replaces the wasm BatchMatMul kernel (idempotent). */
-export function installWasmMatMul(): void {
-  if (installed) return;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
+/** For each flat index of `outBatch`, the flat index into `batch` broadcast to it. */
+function broadcastIndex(outBatch: readonly number[], batch: readonly number[]): Int32Array {
+  const n = size(outBatch);
+  const map = new Int32Array(n);
+  const offset = outBatch.length - batch.length;
+  for (let i = 0; i < n; i++) {
+    let rest = i;
+    let index = 0;
+    let stride = 1;
+    for (let d = outBatch.length - 1; d >= 0; d--) {
+      const dim = outBatch[d] as number;
+      const coord = rest % dim;
+      rest = Math.floor(rest / dim);
+      const own = d - offset >= 0 ? (batch[d - offset] as number) : 1;
+      if (own !== 1) index += coord * stride;
+      stride *= own;
+    }
+    map[i] = index;
+  }
+  return map;
+}
+
+/** BatchMatMul through `cblas_sgemm`; other dtypes go to `fallback`. */
+function blasMatMul(blas: Blas, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const wasm = args.backend as BackendWasm;
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
+    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const M = a.shape[transposeA ? ra - 1 : ra - 2] as number;
+    const K = a.shape[transposeA ? ra - 2 : ra - 1] as number;
+    const N = b.shape[transposeB ? rb - 2 : rb - 1] as number;
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+    const out = wasm.makeOutput([...outBatch, M, N], 'float32');
+    const C = wasm.typedArrayFromHeap(out) as Float32Array;
+    if (C.length === 0) return out;
+    if (K === 0) {
+      C.fill(0);
+      return out;
+    }
+    const A = wasm.typedArrayFromHeap(a) as Float32Array;
+    const B = wasm.typedArrayFromHeap(b) as Float32Array;
+    const lda = transposeA ? M : K;
+    const ldb = transposeB ? K : N;
+    const n = size(outBatch);
+    if (size(batchB) === 1 && !transposeA && size(batchA) === n) {
+      // A shared right-hand side: one product with the batch folded into rows.
+      blas.sgemm(false, transposeB, n * M, N, K, A, lda, B, ldb, C, N);
+      return out;
+    }
+    const ia = broadcastIndex(outBatch, batchA);
+    const ib = broadcastIndex(outBatch, batchB);
+    for (let i = 0; i < n; i++) {
+      const ai = (ia[i] as number) * M * K;
+      const bi = (ib[i] as number) * K * N;
+      blas.sgemm(transposeA, transposeB, M, N, K, A.subarray(ai, ai + M * K), lda, B.subarray(bi, bi + K * N), ldb, C.subarray(i * M * N, (i + 1) * M * N), N);
+    }
+    return out;
+  };
+}
+
+let original: tf.KernelConfig | undefined;
+
+/** Which BatchMatMul the wasm backend runs: the stock kernel, XNNPACK rewrites, or a BLAS. */
+export type WasmMatMul = 'stock' | 'xnnpack' | Blas;
+
+/** Registers the wasm BatchMatMul kernel for `impl` (may be called again to switch). */
+export function useWasmMatMul(impl: WasmMatMul): void {
+  original ??= tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) return;
+  const stock = original.kernelFunc as unknown as KernelFunc;
+  const kernelFunc = impl === 'stock' ? stock : impl === 'xnnpack' ? xnnpackMatMul(stock) : blasMatMul(impl, xnnpackMatMul(stock));
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+/** BatchMatMul rewritten into XNNPACK's fast case (see the module comment). */
+function xnnpackMatMul(matmul: KernelFunc): KernelFunc {
   const transposeKernel = tf.getKernel('Transpose', 'wasm');
   const reshapeKernel = tf.getKernel('Reshape', 'wasm');
-  if (!original || !transposeKernel || !reshapeKernel) return;
-  installed = true;
-  const matmul = original.kernelFunc as unknown as KernelFunc;
+  if (!transposeKernel || !reshapeKernel) throw new Error('internal: the wasm backend has no Transpose/Reshape kernel');
   const transpose = transposeKernel.kernelFunc as unknown as KernelFunc;
   const reshape = reshapeKernel.kernelFunc as unknown as KernelFunc;
 
-  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
+  return ({ inputs, backend, attrs }) => {
     const wasm = backend as BackendWasm;
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = (attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
@@ -43,7 +126,6 @@ export function installWasmMatMul(): void {
     };
     const A = transposeA ? swapLast(a) : a; // [..., M, K]
     const B = transposeB ? swapLast(b) : b; // [..., K, N]
-    const size = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
     const batchA = size(A.shape.slice(0, -2));
     const batchB = size(B.shape.slice(0, -2));
     const [M, K] = A.shape.slice(-2) as [number, number];
@@ -83,6 +165,56 @@ export function installWasmMatMul(): void {
     out.shape = outShape;
     return out;
   };
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+/**
+ * Sum over leading axes (bias and norm-weight gradients: [B*T, D] → [D]). The stock
+ * wasm kernel transposes the reduced axes innermost first, ~3 ms for [1024, 320]; a
+ * column-sum loop takes a tenth of that. Other reductions go to the stock kernel.
+ */
+export function installWasmSum(): void {
+  const stock = tf.getKernel('Sum', 'wasm');
+  if (!stock) return;
+  const stockFunc = stock.kernelFunc as unknown as KernelFunc;
+  const kernelFunc: KernelFunc = (args) => {
+    const wasm = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = (args.attrs ?? {}) as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return stockFunc(args);
+    const kept = x.shape.slice(axes.length);
+    const cols = size(kept);
+    const out = wasm.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+    const xs = wasm.typedArrayFromHeap(x) as Float32Array;
+    const acc = new Float64Array(cols);
+    for (let base = 0; base < xs.length; base += cols) {
+      for (let j = 0; j < cols; j++) acc[j] = (acc[j] as number) + (xs[base + j] as number);
+    }
+    (wasm.typedArrayFromHeap(out) as Float32Array).set(acc);
+    return out;
+  };
+  tf.unregisterKernel('Sum', 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+/**
+ * Identity without a copy. The engine clones (Identity) every tensor it saves for a
+ * gradient; the stock wasm kernel copies the data (~500 copies a training step of the
+ * small preset, 27 ms), where the cpu backend shares it. Tensors are immutable, so
+ * sharing the buffer with a reference count, as Reshape already does, is safe.
+ */
+export function installWasmIdentity(): void {
+  const stock = tf.getKernel('Identity', 'wasm');
+  if (!stock) return;
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    ...stock,
+    kernelFunc: ({ inputs, backend }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      (backend as BackendWasm).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
 }

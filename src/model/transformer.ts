@@ -11,6 +11,7 @@
  * K key/value heads, E head size, V vocabulary, I MLP width.
  */
 import * as tf from '@tensorflow/tfjs';
+import { rmsNorm, rotary } from './fused.js';
 import type { PresetName } from './names.js';
 
 /** Architecture hyperparameters (Hugging Face Qwen2 config names in `toHFConfig`). */
@@ -154,8 +155,7 @@ export class Transformer {
   }
 
   private rmsNorm(x: tf.Tensor3D, weight: tf.Tensor1D): tf.Tensor3D {
-    const variance = tf.mean(tf.square(x), -1, true); // [B, T, 1]
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, this.config.rmsNormEps))), weight); // [B, T, D]
+    return rmsNorm(x, weight, this.config.rmsNormEps); // [B, T, D]
   }
 
   private linear(x: tf.Tensor2D, name: string, bias = false): tf.Tensor2D {
@@ -169,13 +169,6 @@ export class Transformer {
     const angles = tf.mul(tf.expandDims(tf.cast(positions, 'float32'), -1), this.invFreq); // [B, T, E/2]
     const full = tf.concat([angles, angles], -1).reshape([B, 1, T, this.headSize]); // [B, 1, T, E]
     return [tf.cos(full) as tf.Tensor4D, tf.sin(full) as tf.Tensor4D];
-  }
-
-  private applyRotary(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
-    const half = this.headSize / 2;
-    const [x1, x2] = tf.split(x, [half, half], -1); // [B, h, T, E/2] each
-    const rotated = tf.concat([tf.neg(x2 as tf.Tensor), x1 as tf.Tensor], -1); // [B, h, T, E]
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)); // [B, h, T, E]
   }
 
   /**
@@ -213,8 +206,8 @@ export class Transformer {
         const q = this.linear(x, `${p}.self_attn.q_proj`, c.attentionBias).reshape([B, T, c.numHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, E]
         let k = this.linear(x, `${p}.self_attn.k_proj`, c.attentionBias).reshape([B, T, c.numKvHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, K, T, E]
         let v = this.linear(x, `${p}.self_attn.v_proj`, c.attentionBias).reshape([B, T, c.numKvHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, K, T, E]
-        const qr = this.applyRotary(q, cos, sin); // [B, H, T, E]
-        k = this.applyRotary(k, cos, sin); // [B, K, T, E]
+        const qr = rotary(q, cos, sin); // [B, H, T, E]
+        k = rotary(k, cos, sin); // [B, K, T, E]
         if (input.cache) {
           k = tf.concat([input.cache.keys[l] as tf.Tensor4D, k], 2); // [B, K, S, E]
           v = tf.concat([input.cache.values[l] as tf.Tensor4D, v], 2); // [B, K, S, E]

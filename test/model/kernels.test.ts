@@ -1,8 +1,21 @@
-// The wasm BatchMatMul replacement must equal the stock kernels (checked against cpu)
-// in every transpose and batch form, and leak nothing.
+// The wasm kernels registered over the stock ones (matmul through a BLAS or XNNPACK,
+// leading-axis Sum, copy-free Identity) and the fused transformer ops must equal the
+// stock kernels (checked against the cpu backend or the stock composition), with
+// gradients, and leak nothing.
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/model/backend.js';
+import { loadBlas } from '../../src/model/blas.js';
+import { registerFusedKernels, rmsNorm, rotary, unregisterFusedKernels } from '../../src/model/fused.js';
+import { useWasmMatMul, type WasmMatMul } from '../../src/model/kernels.js';
+import { presetConfig, Transformer } from '../../src/model/transformer.js';
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+};
 
 const cases: [number[], number[], boolean, boolean][] = [
   [[64, 32], [32, 48], false, false],
@@ -19,38 +32,144 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[5, 1, 7], [5, 7, 1], false, false],
 ];
 
-describe('wasm BatchMatMul kernel', () => {
-  it('equals the cpu backend in every transpose and batch form, and leaks nothing', async () => {
+const blas = await loadBlas('auto');
+if (!blas.blas) console.log(`[skip] BLAS matmul kernel tests: ${blas.reason}`);
+const matmuls: [string, WasmMatMul | null][] = [
+  ['xnnpack', 'xnnpack'],
+  ['blas', blas.blas],
+];
+
+describe.each(matmuls)('wasm BatchMatMul kernel (%s)', (_, impl) => {
+  afterAll(async () => {
+    await selectBackend('wasm'); // back to the default choice
+  });
+
+  it.skipIf(impl === null)('equals the cpu backend in every transpose and batch form, and leaks nothing', async () => {
     await selectBackend('cpu');
-    const want = cases.map(([sa, sb, ta, tb]) => tf.tidy(() => tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 1), tf.randomNormal(sb, 0, 1, 'float32', 2), ta, tb).arraySync()));
+    const want = cases.map(([sa, sb, ta, tb]) => tf.tidy(() => tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 1), tf.randomNormal(sb, 0, 1, 'float32', 2), ta, tb).dataSync()));
     await selectBackend('wasm');
+    useWasmMatMul(impl as WasmMatMul);
     const before = tf.memory().numTensors;
     cases.forEach(([sa, sb, ta, tb], i) => {
       const got = tf.tidy(() => tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 1), tf.randomNormal(sb, 0, 1, 'float32', 2), ta, tb));
-      const err = tf.tidy(() => tf.max(tf.abs(tf.sub(got, tf.tensor(want[i] as number[])))).dataSync()[0] as number);
-      expect(err, `${JSON.stringify([sa, sb, ta, tb])}`).toBeLessThan(1e-4);
+      expect(maxAbsDiff(got.dataSync(), want[i] as Float32Array), `${JSON.stringify([sa, sb, ta, tb])}`).toBeLessThan(1e-4);
       got.dispose();
     });
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('gives the same gradients as the cpu backend through a transposed product', async () => {
+  it.skipIf(impl === null)('gives the same gradients as the cpu backend through a transposed product', async () => {
     const f = (x: tf.Tensor, w: tf.Tensor): tf.Scalar => tf.sum(tf.square(tf.matMul(x, w, false, true)));
     const run = async (backend: 'cpu' | 'wasm') => {
       await selectBackend(backend);
+      if (backend === 'wasm') useWasmMatMul(impl as WasmMatMul);
       return tf.tidy(() => {
         const x = tf.randomNormal([10, 8], 0, 1, 'float32', 3);
         const w = tf.randomNormal([6, 8], 0, 1, 'float32', 4);
         const q = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 5);
         const k = tf.randomNormal([2, 6, 8], 0, 1, 'float32', 6);
-        return [...tf.grads(f)([x, w]), ...tf.grads(f)([q, k])].map((g) => g.arraySync());
+        return [...tf.grads(f)([x, w]), ...tf.grads(f)([q, k])].map((g) => g.dataSync());
       });
     };
     const cpu = await run('cpu');
     const wasm = await run('wasm');
-    for (let i = 0; i < 4; i++) {
-      const err = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.tensor(cpu[i] as number[]), tf.tensor(wasm[i] as number[])))).dataSync()[0] as number);
-      expect(err).toBeLessThan(1e-3);
+    for (let i = 0; i < 4; i++) expect(maxAbsDiff(cpu[i] as Float32Array, wasm[i] as Float32Array)).toBeLessThan(1e-3);
+  });
+});
+
+describe('wasm Sum and Identity kernels', () => {
+  it('sum over leading axes (and any other) equals the cpu backend', async () => {
+    const sums: [number[], number | number[], boolean][] = [
+      [[64, 48], 0, false],
+      [[4, 16, 48], [0, 1], false],
+      [[4, 16, 48], [1, 0], true],
+      [[4, 16, 48], -1, false],
+      [[4, 16, 48], [0, 2], false],
+      [[7], 0, false],
+    ];
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend(backend);
+      return sums.map(([shape, axis, keep]) => tf.tidy(() => {
+        const y = tf.sum(tf.randomNormal(shape, 0, 1, 'float32', 9), axis, keep);
+        return { shape: y.shape, values: y.dataSync() };
+      }));
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    sums.forEach((c, i) => {
+      expect(wasm[i]?.shape, JSON.stringify(c)).toEqual(cpu[i]?.shape);
+      expect(maxAbsDiff(wasm[i]?.values as Float32Array, cpu[i]?.values as Float32Array), JSON.stringify(c)).toBeLessThan(1e-4);
+    });
+  });
+
+  it('a clone shares the data and outlives the original', async () => {
+    await selectBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('fused transformer ops (wasm)', () => {
+  // Values and gradients (against a random cotangent) of each op, fused and as stock
+  // kernels, on the same inputs.
+  const check = (f: (...x: tf.Tensor[]) => tf.Tensor, inputs: () => tf.Tensor[]): number => {
+    const run = (): Float32Array[] => tf.tidy(() => {
+      const xs = inputs();
+      const y = f(...xs);
+      const w = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
+      return [y, ...tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), w)))(xs)].map((t) => t.dataSync() as Float32Array);
+    });
+    const before = tf.memory().numTensors;
+    const fused = run();
+    expect(tf.memory().numTensors, 'no tensor leaks').toBe(before);
+    unregisterFusedKernels();
+    try {
+      const stock = run();
+      return Math.max(...fused.map((a, i) => maxAbsDiff(a, stock[i] as Float32Array)));
+    } finally {
+      registerFusedKernels();
     }
+  };
+
+  it('RMSNorm equals its stock composition, with gradients', async () => {
+    await selectBackend('wasm');
+    expect(check((x, w) => rmsNorm(x as tf.Tensor, w as tf.Tensor1D, 1e-6), () => [tf.randomNormal([3, 5, 24], 0, 2, 'float32', 1), tf.randomNormal([24], 1, 0.5, 'float32', 2)])).toBeLessThan(2e-5);
+  });
+
+  it('the rotary embedding equals its stock composition, with gradients, shared or per-row angles', async () => {
+    await selectBackend('wasm');
+    for (const cb of [1, 2]) {
+      const angles = (): tf.Tensor => tf.tile(tf.randomUniform([cb, 1, 7, 4], 0, 6, 'float32', 4), [1, 1, 1, 2]);
+      const err = check((x, c, s) => rotary(x as tf.Tensor4D, c as tf.Tensor4D, s as tf.Tensor4D), () => {
+        const a = angles();
+        return [tf.randomNormal([2, 3, 7, 8], 0, 1, 'float32', 5), tf.cos(a), tf.sin(a)];
+      });
+      expect(err, `cos/sin batch ${cb}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it("a whole transformer gives the cpu backend's loss and gradients", async () => {
+    const config = presetConfig('tiny', 64, { hiddenSize: 32, intermediateSize: 48, numLayers: 2, numHeads: 4, numKvHeads: 2 });
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend(backend);
+      const model = Transformer.init(config, 12);
+      const ids = tf.tensor2d(Array.from({ length: 2 * 9 }, (_, i) => (i * 7) % 64), [2, 9], 'int32');
+      const x = ids.slice([0, 0], [2, 8]) as tf.Tensor2D;
+      const y = ids.slice([0, 1], [2, 8]) as tf.Tensor2D;
+      const { value, grads } = tf.variableGrads(() => model.loss({ ids: x, targets: y, lossMask: tf.onesLike(x) as tf.Tensor2D }));
+      const out = { loss: value.dataSync()[0] as number, grads: model.variables().map((v) => (grads[v.name] as tf.Tensor).dataSync() as Float32Array) };
+      tf.dispose([ids, x, y, value, ...Object.values(grads)]);
+      model.dispose();
+      return out;
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    expect(Math.abs(cpu.loss - wasm.loss)).toBeLessThan(1e-5);
+    cpu.grads.forEach((g, i) => expect(maxAbsDiff(g, wasm.grads[i] as Float32Array)).toBeLessThan(1e-4));
   });
 });

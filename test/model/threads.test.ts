@@ -8,7 +8,7 @@ const run = (threads: number) => {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, WARMUP_WASM_THREADS: String(threads) },
+    env: { ...process.env, WARMUP_WASM_THREADS: String(threads), WARMUP_BLAS: 'off' }, // XNNPACK runs the product
   });
   if (r.status !== 0) throw new Error(`exit ${r.status} ${r.signal ?? ''}: ${r.stderr.slice(-500)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { line: string; threads: number; values: number[] };

@@ -119,7 +119,13 @@ describe('rlvr stream on the digits task (wasm)', () => {
     const a = await run(config({ steps: 4 }));
     const b = await run(config({ steps: 4, chunkPrompts: 4 }));
     expect(b.logged.flat().map((x) => x.token_ids)).toEqual(a.logged.flat().map((x) => x.token_ids));
-    expect(b.steps.map((s) => s.loss)).toEqual(a.steps.map((s) => s.loss));
+    // Generation in chunks of 4 prompts: a BLAS may sum in another order for other
+    // batch sizes, so sampling-time log-probs (and the losses that use them) agree to
+    // float precision rather than bit for bit.
+    b.steps.forEach((s, i) => expect(s.loss).toBeCloseTo(a.steps[i]?.loss as number, 5));
+    const again = await run(config({ steps: 4 }));
+    expect(again.steps.map((s) => s.loss)).toEqual(a.steps.map((s) => s.loss));
+    dispose(again);
     dispose(a);
     dispose(b);
   });

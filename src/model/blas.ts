@@ -1,0 +1,111 @@
+/**
+ * A system BLAS for the wasm backend's matrix products.
+ *
+ * WebAssembly has 128-bit SIMD only, so XNNPACK inside the TF.js wasm backend peaks at
+ * ~30 GFLOP/s a core, while an optimised BLAS (OpenBLAS, BLIS, Accelerate) uses the
+ * machine's full vector width: on the 2-core AVX-512 machine this was built on,
+ * OpenBLAS's sgemm runs at ~200 GFLOP/s against XNNPACK's ~60. When such a library is
+ * installed (Debian: `apt install libopenblas0-pthread`), `cblas_sgemm` is called
+ * through koffi (an FFI with prebuilt binaries, an optional dependency) directly on the
+ * wasm heap, with no copies.
+ *
+ * `WARMUP_BLAS`: unset or `auto` looks for a known fast library; `off` never uses one;
+ * a path (or library name) loads that one, and failing to is an error.
+ */
+import { realpathSync } from 'node:fs';
+
+/** Row-major single-precision GEMM: C = A·B with optional transposes (C overwritten). */
+export type Sgemm = (
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C: Float32Array,
+  ldc: number,
+) => void;
+
+export interface Blas {
+  /** The library file that was loaded. */
+  readonly library: string;
+  readonly sgemm: Sgemm;
+}
+
+/** Libraries tried by `auto`, fastest kinds first. The reference BLAS (~4 GFLOP/s) is never picked. */
+const CANDIDATES: Record<string, readonly string[]> = {
+  linux: [
+    'libopenblas.so.0',
+    'libopenblas.so',
+    'libblis.so.4',
+    'libblis.so',
+    '/usr/lib/x86_64-linux-gnu/libblas.so.3',
+    '/usr/lib/aarch64-linux-gnu/libblas.so.3',
+  ],
+  darwin: ['/System/Library/Frameworks/Accelerate.framework/Accelerate'],
+};
+
+// CBLAS enum values.
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+/** A generic libblas.so.3 is only worth using when it resolves to an optimised implementation. */
+function isOptimised(path: string): boolean {
+  if (!path.includes('libblas.so')) return true;
+  try {
+    return /openblas|blis|mkl/i.test(realpathSync(path));
+  } catch {
+    return false;
+  }
+}
+
+/** The part of koffi used here (typed locally: koffi is optional, so its types may be absent). */
+interface Koffi {
+  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
+}
+
+function open(koffi: Koffi, library: string): Blas {
+  const lib = koffi.load(library);
+  const fn = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, float *, int, float *, int, float, float *, int)');
+  return {
+    library,
+    sgemm: (transA, transB, M, N, K, A, lda, B, ldb, C, ldc) => {
+      fn(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, 1, A, lda, B, ldb, 0, C, ldc);
+    },
+  };
+}
+
+/** The BLAS found, or why none is used. */
+export type BlasLookup = { readonly blas: Blas } | { readonly blas: null; readonly reason: string };
+
+/** Loads the BLAS that `WARMUP_BLAS` asks for (see the module comment). */
+export async function loadBlas(setting = process.env.WARMUP_BLAS ?? 'auto'): Promise<BlasLookup> {
+  if (setting === 'off') return { blas: null, reason: 'WARMUP_BLAS=off' };
+  let koffi: Koffi;
+  try {
+    koffi = ((await import('koffi')) as { default: Koffi }).default;
+  } catch (e) {
+    if (setting !== 'auto') throw new Error(`WARMUP_BLAS=${setting}: the optional package koffi, needed to call a BLAS, did not load (${(e as Error).message.split('\n')[0]})`, { cause: e });
+    return { blas: null, reason: 'koffi (optional dependency) not installed' };
+  }
+  if (setting !== 'auto') {
+    try {
+      return { blas: open(koffi, setting) };
+    } catch (e) {
+      throw new Error(`WARMUP_BLAS=${setting}: cannot load cblas_sgemm from it (${(e as Error).message.split('\n')[0]}); give the path of an OpenBLAS/BLIS library, or 'off'`, { cause: e });
+    }
+  }
+  for (const library of CANDIDATES[process.platform] ?? []) {
+    if (!isOptimised(library)) continue;
+    try {
+      return { blas: open(koffi, library) };
+    } catch {
+      // not installed here; try the next
+    }
+  }
+  return { blas: null, reason: 'no OpenBLAS/BLIS/Accelerate found (Debian: apt install libopenblas0-pthread)' };
+}
