@@ -15,7 +15,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import { loadBlas, type BlasLookup } from './blas.js';
 import { registerFusedKernels } from './fused.js';
-import { installWasmIdentity, installWasmSum, useWasmMatMul } from './kernels.js';
+import { installWasmGather, installWasmIdentity, installWasmSum, useWasmMatMul } from './kernels.js';
 import { prepareWasmThreads, unrefWasmThreads, withDoubledCpus } from './wasm-threads.js';
 
 import { BACKEND_NAMES, type BackendName } from './names.js';
@@ -58,11 +58,11 @@ let wasmKernelsRegistered = false;
 function registerWasmKernels(): void {
   if (wasmKernelsRegistered) return;
   wasmKernelsRegistered = true;
-  // WARMUP_FUSED=off runs the transformer's ops as compositions of stock kernels (for comparisons).
+  // WARMUP_FUSED=off keeps the stock kernels (for comparisons).
   if (process.env.WARMUP_FUSED !== 'off') {
-    registerFusedKernels();
     installWasmSum();
     installWasmIdentity();
+    installWasmGather();
   }
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
@@ -100,6 +100,13 @@ function chooseWasmMatMul(lookup: BlasLookup | null): string {
   return lookup.blas ? `BLAS ${lookup.blas.library}` : `XNNPACK (${lookup.reason})`;
 }
 
+/** The fused SIMD kernels (src/model/fused.ts), once the wasm backend's memory exists. */
+function registerFused(): void {
+  if (process.env.WARMUP_FUSED !== 'off' && !registerFusedKernels()) {
+    process.emitWarning('warmup: the fused SIMD kernels could not reach the wasm heap; running the stock kernels');
+  }
+}
+
 async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threads: number; matmul?: string }> {
   let threads = 1;
   let matmul: string | undefined;
@@ -127,6 +134,7 @@ async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threa
         });
         if (!ok) throw new Error("tf.setBackend('wasm') failed with threads (set WARMUP_WASM_THREADS=1 to run on one)");
         unrefWasmThreads();
+        registerFused();
         return { tfBackend: 'wasm', threads: wasm.getThreadsCount(), matmul };
       }
       break;
@@ -137,6 +145,7 @@ async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threa
   const tfBackend = name === 'node' || name === 'node-gpu' ? 'tensorflow' : name;
   if (!(await tf.setBackend(tfBackend))) throw new Error(`tf.setBackend('${tfBackend}') failed`);
   await tf.ready();
+  if (name === 'wasm') registerFused();
   return { tfBackend, threads, ...(matmul ? { matmul } : {}) };
 }
 

@@ -218,3 +218,38 @@ export function installWasmIdentity(): void {
     },
   });
 }
+
+/**
+ * Gather of whole rows (the embedding lookup: x [V, D], int32 indices, axis 0) as row
+ * copies within the heap; the stock kernel took 12 ms for 1,024 rows of 320. Indices
+ * out of range are an error naming the index, as in the stock kernel. Other gathers go
+ * to the stock kernel.
+ */
+export function installWasmGather(): void {
+  const stock = tf.getKernel('GatherV2', 'wasm');
+  if (!stock) return;
+  const stockFunc = stock.kernelFunc as unknown as KernelFunc;
+  const kernelFunc: KernelFunc = (args) => {
+    const wasm = args.backend as BackendWasm;
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = (args.attrs ?? {}) as { axis: number; batchDims: number };
+    if (axis !== 0 || (batchDims ?? 0) !== 0 || x.dtype !== 'float32' || indices.dtype !== 'int32') return stockFunc(args);
+    const rows = x.shape[0] as number;
+    const width = size(x.shape.slice(1));
+    const out = wasm.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
+    const o = wasm.typedArrayFromHeap(out) as Float32Array;
+    const xs = wasm.typedArrayFromHeap(x) as Float32Array;
+    const ids = wasm.typedArrayFromHeap(indices) as Int32Array;
+    for (let i = 0; i < ids.length; i++) {
+      const r = ids[i] as number;
+      if (r < 0 || r >= rows) {
+        wasm.disposeData(out.dataId);
+        throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+      }
+      o.set(xs.subarray(r * width, (r + 1) * width), i * width);
+    }
+    return out;
+  };
+  tf.unregisterKernel('GatherV2', 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}

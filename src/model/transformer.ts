@@ -11,7 +11,7 @@
  * K key/value heads, E head size, V vocabulary, I MLP width.
  */
 import * as tf from '@tensorflow/tfjs';
-import { rmsNorm, rotary } from './fused.js';
+import { maskedSoftmax, rmsNorm, rotary, swiglu, targetLogProbs } from './fused.js';
 import type { PresetName } from './names.js';
 
 /** Architecture hyperparameters (Hugging Face Qwen2 config names in `toHFConfig`). */
@@ -220,14 +220,14 @@ export class Transformer {
         // kv·groups + g, as Hugging Face's repeat_kv) are stacked along the time axis, so
         // K and V are used without copies.
         const qg = qr.reshape([B, c.numKvHeads, groups * T, E]); // [B, K, G*T, E]
-        const scores = tf.add(tf.div(tf.matMul(qg, k, false, true), Math.sqrt(E)), groupMask); // [B, K, G*T, S]
-        const attn = tf.matMul(tf.softmax(scores), v).reshape([B, c.numHeads, T, E]); // [B, H, T, E]
+        const probs = maskedSoftmax(tf.matMul(qg, k, false, true), groupMask as tf.Tensor4D, 1 / Math.sqrt(E)); // softmax(q·kᵀ/√E + mask), [B, K, G*T, S]
+        const attn = tf.matMul(probs, v).reshape([B, c.numHeads, T, E]); // [B, H, T, E]
         const merged = attn.transpose([0, 2, 1, 3]).reshape([B * T, c.numHeads * E]) as tf.Tensor2D; // [B*T, H*E]
         h = tf.add(h, this.linear(merged, `${p}.self_attn.o_proj`).reshape([B, T, c.hiddenSize])); // [B, T, D]
         const y = this.rmsNorm(h, this.w(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D).reshape([B * T, c.hiddenSize]) as tf.Tensor2D; // [B*T, D]
         const gate = this.linear(y, `${p}.mlp.gate_proj`); // [B*T, I]
         const up = this.linear(y, `${p}.mlp.up_proj`); // [B*T, I]
-        const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D; // SwiGLU: silu(gate) * up, [B*T, I]
+        const act = swiglu(gate, up); // SwiGLU: silu(gate) * up, [B*T, I]
         h = tf.add(h, this.linear(act, `${p}.mlp.down_proj`).reshape([B, T, c.hiddenSize])); // [B, T, D]
       }
       const out = this.rmsNorm(h, this.w('model.norm.weight') as tf.Tensor1D).reshape([B * T, c.hiddenSize]) as tf.Tensor2D; // [B*T, D]
@@ -250,8 +250,7 @@ export class Transformer {
         ...(batch.positions ? { positions: batch.positions } : {}),
         ...(batch.segmentIds ? { segmentIds: batch.segmentIds } : {}),
       }); // [B, T, V]
-      const logp = tf.logSoftmax(logits); // [B, T, V]
-      const picked = tf.sum(tf.mul(logp, tf.oneHot(targets, this.config.vocabSize)), -1); // [B, T]
+      const picked = targetLogProbs(logits, targets); // [B, T]
       const m = tf.cast(lossMask, 'float32'); // [B, T]
       const count = tf.maximum(tf.sum(m), 1);
       return tf.div(tf.neg(tf.sum(tf.mul(picked, m))), count) as tf.Scalar;

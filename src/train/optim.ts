@@ -4,6 +4,7 @@
  * save it and a resumed run continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADAMW, fusedAdamW, type AdamWAttrs } from '../model/fused.js';
 
 export interface AdamWConfig {
   /** Peak learning rate. */
@@ -81,14 +82,23 @@ export class AdamW {
         // tf.variableGrads keys gradients by the variables' own (generated) names.
         const g0 = grads[p.name] ?? grads[name];
         if (!g0) continue;
-        const g = scale === 1 ? g0 : tf.mul(g0, scale);
         const m = this.m.get(name) as tf.Variable;
         const v = this.v.get(name) as tf.Variable;
+        const decay = weightDecay > 0 && p.shape.length > 1 ? weightDecay : 0;
+        if (fusedAdamW(p.size)) {
+          // One SIMD kernel for the whole update (wasm); the same arithmetic as below.
+          const attrs: AdamWAttrs = { lr, beta1, beta2, eps, decay, bc1, bc2, scale };
+          const [p1, m1, v1] = tf.engine().runKernel(ADAMW, { param: p, grad: g0, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          m.assign(m1 as tf.Tensor);
+          v.assign(v1 as tf.Tensor);
+          p.assign(p1 as tf.Tensor);
+          continue;
+        }
+        const g = scale === 1 ? g0 : tf.mul(g0, scale);
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-        const decay = weightDecay > 0 && p.shape.length > 1 ? tf.mul(p, weightDecay) : null;
-        p.assign(tf.sub(p, tf.mul(decay ? tf.add(update, decay) : update, lr)));
+        p.assign(tf.sub(p, tf.mul(decay > 0 ? tf.add(update, tf.mul(p, decay)) : update, lr)));
       }
     });
     return norm;

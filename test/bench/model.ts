@@ -5,12 +5,19 @@
  * PyTorch (CPU, OpenBLAS) running the same architecture and shapes
  * (test/bench/torch_reference.py), measured in the same run when /usr/bin/python3 has
  * torch; its matmul gives the OpenBLAS reference.
+ *
+ * On wasm the default configuration (matrix products on a system BLAS when one is
+ * found, fused SIMD kernels) is measured, then, in the same process, the products on
+ * XNNPACK without the fused kernels, to show what each part brings.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '../../dist/model/backend.js';
+import { describeBackend, selectBackend, type BackendName } from '../../dist/model/backend.js';
+import { registerFusedKernels, unregisterFusedKernels } from '../../dist/model/fused.js';
+import { useWasmMatMul } from '../../dist/model/kernels.js';
+import { loadBlas } from '../../dist/model/blas.js';
 import { generate } from '../../dist/model/sample.js';
 import { presetConfig, Transformer } from '../../dist/model/transformer.js';
 import { AdamW, DEFAULT_ADAMW } from '../../dist/train/optim.js';
@@ -84,13 +91,14 @@ export async function run(): Promise<unknown> {
   const vocab = tokenizer.vocabSize;
   const results: Record<string, unknown> = {};
   for (const name of ['node-gpu', 'node', 'wasm', 'cpu'] as BackendName[]) {
+    let line: string;
     try {
-      await selectBackend(name);
+      line = describeBackend(await selectBackend(name));
     } catch (e) {
       results[name] = { unavailable: (e as Error).message.slice(0, 200) };
       continue;
     }
-    const r: Record<string, unknown> = { matmul_gflops: { 512: +matmulGflops(512).toFixed(1), 1024: +matmulGflops(1024).toFixed(1) } };
+    const r: Record<string, unknown> = { backend: line, matmul_gflops: { 512: +matmulGflops(512).toFixed(1), 1024: +matmulGflops(1024).toFixed(1) } };
     r.tiny = modelRates('tiny', vocab);
     r.small = name === 'cpu' ? { skipped: 'the cpu backend trains the small preset at a few tokens/s; it is the fallback of last resort' } : modelRates('small', vocab);
     const model = Transformer.init(presetConfig('tiny', vocab), 1);
@@ -104,17 +112,34 @@ export async function run(): Promise<unknown> {
     model.dispose();
     r.tf_memory_mb = Math.round(tf.memory().numBytes / 2 ** 20);
     results[name] = r;
+    if (name === 'wasm') {
+      // The same process, products on XNNPACK and no fused kernels (the Sum, Identity and
+      // Gather replacements stay; the thread count stays as chosen above).
+      useWasmMatMul('xnnpack');
+      unregisterFusedKernels();
+      results['wasm-xnnpack-unfused'] = {
+        matmul_gflops: { 512: +matmulGflops(512).toFixed(1), 1024: +matmulGflops(1024).toFixed(1) },
+        tiny: modelRates('tiny', vocab),
+        small: modelRates('small', vocab),
+      };
+      const blas = await loadBlas();
+      useWasmMatMul(blas.blas ?? 'xnnpack');
+      registerFusedKernels();
+    }
   }
   const torch = torchBaseline(vocab);
   const ratios: Record<string, unknown> = {};
   const torchTrain = (torch.train_tokens_per_s ?? {}) as Record<string, number>;
-  const wasm = results.wasm as { tiny?: { train_tokens_per_s: number }; small?: { train_tokens_per_s: number }; matmul_gflops?: Record<string, number> } | undefined;
-  if (wasm?.tiny && torchTrain.tiny) ratios.tiny_train_vs_torch = +(wasm.tiny.train_tokens_per_s / torchTrain.tiny).toFixed(3);
-  if (wasm?.small && torchTrain.small) ratios.small_train_vs_torch = +(wasm.small.train_tokens_per_s / torchTrain.small).toFixed(3);
+  type Rates = { tiny?: { train_tokens_per_s: number }; small?: { train_tokens_per_s: number }; matmul_gflops?: Record<string, number> } | undefined;
   const blas = (torch.matmul_gflops as Record<string, number> | undefined)?.['1024'];
-  if (wasm?.matmul_gflops?.['1024'] && blas) ratios.matmul1024_vs_openblas = +(wasm.matmul_gflops['1024'] / blas).toFixed(3);
+  for (const [key, suffix] of [['wasm', ''], ['wasm-xnnpack-unfused', '_xnnpack_unfused']] as const) {
+    const w = results[key] as Rates;
+    if (w?.tiny && torchTrain.tiny) ratios[`tiny_train_vs_torch${suffix}`] = +(w.tiny.train_tokens_per_s / torchTrain.tiny).toFixed(3);
+    if (w?.small && torchTrain.small) ratios[`small_train_vs_torch${suffix}`] = +(w.small.train_tokens_per_s / torchTrain.small).toFixed(3);
+    if (w?.matmul_gflops?.['1024'] && blas) ratios[`matmul1024_vs_openblas${suffix}`] = +(w.matmul_gflops['1024'] / blas).toFixed(3);
+  }
   return {
-    what: 'TF.js model throughput per backend; training = forward + backward + AdamW; shapes tiny B=8 T=256, small B=8 T=128',
+    what: 'TF.js model throughput per backend; training = forward + backward + AdamW; shapes tiny B=8 T=256, small B=8 T=128; wasm = default (BLAS products when found, fused SIMD kernels), wasm-xnnpack-unfused = the same process with products on XNNPACK and no fused kernels',
     vocab,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     backends: results,
