@@ -2,11 +2,15 @@
 // leading-axis Sum, copy-free Identity) and the fused transformer ops must equal the
 // stock kernels (checked against the cpu backend or the stock composition), with
 // gradients, and leak nothing.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/model/backend.js';
 import { loadBlas } from '../../src/model/blas.js';
-import { registerFusedKernels, rmsNorm, rotary, unregisterFusedKernels } from '../../src/model/fused.js';
+import { maskedSoftmax, registerFusedKernels, rmsNorm, rotary, swiglu, targetLogProbs, unregisterFusedKernels } from '../../src/model/fused.js';
+import { AdamW, DEFAULT_ADAMW } from '../../src/train/optim.js';
+import { ROOT } from '../helpers.js';
 import { useWasmMatMul, type WasmMatMul } from '../../src/model/kernels.js';
 import { presetConfig, Transformer } from '../../src/model/transformer.js';
 
@@ -102,6 +106,27 @@ describe('wasm Sum and Identity kernels', () => {
     });
   });
 
+  it('gathers embedding rows as the cpu backend does, and names an index out of range', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend(backend);
+      return tf.tidy(() => {
+        const table = tf.randomNormal([10, 6], 0, 1, 'float32', 4);
+        const ids = tf.tensor2d([[0, 9, 3], [3, 3, 1]], [2, 3], 'int32');
+        const y = tf.gather(table, ids);
+        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, ids))))(table);
+        return { shape: y.shape, y: y.dataSync(), g: g.dataSync() };
+      });
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    expect(wasm.shape).toEqual([2, 3, 6]);
+    expect(maxAbsDiff(wasm.y, cpu.y)).toBe(0);
+    expect(maxAbsDiff(wasm.g, cpu.g)).toBeLessThan(1e-6);
+    const before = tf.memory().numTensors;
+    expect(() => tf.tidy(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([1, 4], 'int32')))).toThrow(/index value 4 is not in \[0, 3\]/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('a clone shares the data and outlives the original', async () => {
     await selectBackend('wasm');
     const before = tf.memory().numTensors;
@@ -115,6 +140,12 @@ describe('wasm Sum and Identity kernels', () => {
 });
 
 describe('fused transformer ops (wasm)', () => {
+  it('run the SIMD module built from the committed kernels.wat', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-simd.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   // Values and gradients (against a random cotangent) of each op, fused and as stock
   // kernels, on the same inputs.
   const check = (f: (...x: tf.Tensor[]) => tf.Tensor, inputs: () => tf.Tensor[]): number => {
@@ -130,7 +161,8 @@ describe('fused transformer ops (wasm)', () => {
     unregisterFusedKernels();
     try {
       const stock = run();
-      return Math.max(...fused.map((a, i) => maxAbsDiff(a, stock[i] as Float32Array)));
+      // Largest difference relative to 1 + |stock value|.
+      return Math.max(...fused.map((a, i) => Math.max(...Array.from(a, (v, j) => Math.abs(v - (stock[i]?.[j] as number)) / (1 + Math.abs(stock[i]?.[j] as number))))));
     } finally {
       registerFusedKernels();
     }
@@ -150,6 +182,59 @@ describe('fused transformer ops (wasm)', () => {
         return [tf.randomNormal([2, 3, 7, 8], 0, 1, 'float32', 5), tf.cos(a), tf.sin(a)];
       });
       expect(err, `cos/sin batch ${cb}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the attention softmax equals its stock composition, with gradients, for a shared or per-row mask', async () => {
+    await selectBackend('wasm');
+    for (const mb of [1, 2]) {
+      const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.tile(tf.linalg.bandPart(tf.ones([6, 8]), -1, 2).reshape([1, 1, 6, 8]), [mb, 1, 1, 1])), -1e9));
+      const err = check((s) => maskedSoftmax(s as tf.Tensor4D, mask as tf.Tensor4D, 0.35), () => [tf.randomNormal([2, 3, 6, 8], 0, 3, 'float32', 6)]);
+      mask.dispose();
+      expect(err, `mask batch ${mb}`).toBeLessThan(1e-6);
+    }
+  });
+
+  it('SwiGLU equals its stock composition, with gradients, over the range of the exponential', async () => {
+    await selectBackend('wasm');
+    expect(check((g, u) => swiglu(g as tf.Tensor, u as tf.Tensor), () => [tf.randomNormal([16, 12], 0, 30, 'float32', 7), tf.randomNormal([16, 12], 0, 1, 'float32', 8)])).toBeLessThan(1e-5);
+  });
+
+  it('target log-probabilities equal the stock log-softmax, with gradients', async () => {
+    await selectBackend('wasm');
+    const targets = tf.tensor2d([[0, 5, 11], [3, 3, 7]], [2, 3], 'int32');
+    const err = check((l) => targetLogProbs(l as tf.Tensor, targets), () => [tf.randomNormal([2, 3, 12], 0, 5, 'float32', 9)]);
+    targets.dispose();
+    expect(err).toBeLessThan(2e-5);
+  });
+
+  it('the fused AdamW step equals the stock-op update, weight decay, clipping and bias correction included', async () => {
+    await selectBackend('wasm');
+    const steps = (): Float32Array[] => {
+      const weights = new Map([
+        ['w', tf.tidy(() => tf.variable(tf.randomNormal([8, 12], 0, 1, 'float32', 10)))],
+        ['b', tf.tidy(() => tf.variable(tf.randomNormal([12], 0, 1, 'float32', 11)))],
+      ]);
+      const opt = new AdamW({ ...DEFAULT_ADAMW, clipNorm: 0.5 }, weights);
+      for (let i = 0; i < 3; i++) {
+        const grads = { w: tf.randomNormal([8, 12], 0, 2, 'float32', 20 + i), b: tf.randomNormal([12], 0, 2, 'float32', 30 + i) };
+        opt.apply(grads, 1e-2);
+        tf.dispose(Object.values(grads));
+      }
+      const out = [...weights.values(), ...opt.state().values()].map((t) => t.dataSync() as Float32Array);
+      opt.dispose();
+      weights.forEach((w) => w.dispose());
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    const fused = steps();
+    expect(tf.memory().numTensors).toBe(before);
+    unregisterFusedKernels();
+    try {
+      const stock = steps();
+      fused.forEach((f, i) => expect(maxAbsDiff(f, stock[i] as Float32Array), `tensor ${i}`).toBeLessThan(1e-6));
+    } finally {
+      registerFusedKernels();
     }
   });
 
