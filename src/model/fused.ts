@@ -7,9 +7,9 @@
  * backward, each a pass over memory plus dispatch, with the tape keeping their
  * intermediates. On wasm each is instead one kernel forward and one backward, written in
  * WebAssembly SIMD (simd/kernels.wat) and run in place on the backend's heap. Where a
- * fused forward did not beat XNNPACK's own SIMD kernels (RMSNorm, SwiGLU and softmax:
- * XNNPACK's sigmoid takes 1.1 ms for 1M floats, our exp-based SwiGLU 3.5 ms), the
- * forward stays stock, unrecorded, and only the backward is one kernel.
+ * fused forward did not beat XNNPACK's own SIMD kernels (SwiGLU and softmax: XNNPACK's
+ * sigmoid takes 1.1 ms for 1M floats, our exp-based SwiGLU 3.5 ms), the forward stays
+ * stock, unrecorded, and only the backward is one kernel.
  *
  * The ops fall back to the stock composition, with TF.js autodiff, on other backends
  * (node, node-gpu, cpu), when a row length is not a multiple of 4 (SIMD width), and with
@@ -22,12 +22,14 @@ import { pointer, simdKernels, type SimdKernels } from './simd.js';
 type Inputs = Record<string, tf.TensorInfo>;
 type Attrs = Record<string, unknown>;
 
+const RMS_NORM = 'WarmupRmsNorm';
 const RMS_NORM_GRAD = 'WarmupRmsNormGrad';
 const ROTARY = 'WarmupRotary';
 const SOFTMAX_GRAD = 'WarmupMaskedSoftmaxGrad';
 const SWIGLU_GRAD = 'WarmupSwiGLUGrad';
 const TARGET_LOGP = 'WarmupTargetLogProb';
 const TARGET_LOGP_GRAD = 'WarmupTargetLogProbGrad';
+const SUM_SQUARES = 'WarmupSumSquares';
 /** Kernel name of the fused AdamW update: inputs {param, grad, m, v}, attrs `AdamWAttrs` → [param', m', v']. */
 export const ADAMW = 'WarmupAdamW';
 
@@ -49,12 +51,11 @@ const rmsNormStock = <T extends tf.Tensor>(x: T, weight: tf.Tensor1D, eps: numbe
 /** x · rsqrt(mean(x², -1) + eps) · weight, over the last axis. x [..., D], weight [D]. */
 export function rmsNorm<T extends tf.Tensor>(x: T, weight: tf.Tensor1D, eps: number): T {
   if (!fusable(RMS_NORM_GRAD, last(x.shape))) return rmsNormStock(x, weight, eps);
-  // Forward: the stock kernels (XNNPACK), not recorded; backward: one kernel.
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, w, save] = args as [tf.Tensor, tf.Tensor1D, tf.GradSaveFunc];
     save([xs, w]);
     return {
-      value: rmsNormStock(xs, w, eps),
+      value: run(RMS_NORM, { x: xs, weight: w }, { eps }) as tf.Tensor,
       gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => run(RMS_NORM_GRAD, { dy, x: sx as tf.Tensor, weight: sw as tf.Tensor }, { eps }) as tf.Tensor[],
     };
   });
@@ -147,6 +148,12 @@ export interface AdamWAttrs {
   readonly scale: number;
 }
 
+/** Σ x² over all of `tensors` as a float32 scalar (the global gradient norm²), in one kernel on wasm. */
+export function sumOfSquares(tensors: readonly tf.Tensor[]): tf.Scalar {
+  if (!fusable(SUM_SQUARES, ...tensors.map((t) => t.size))) return tf.tidy(() => tf.addN(tensors.map((g) => tf.sum(tf.square(g)))) as tf.Scalar);
+  return run(SUM_SQUARES, Object.fromEntries(tensors.map((t, i) => [String(i), t]))) as tf.Scalar;
+}
+
 /** Whether the fused AdamW kernel runs here for a parameter of `size` floats. */
 export const fusedAdamW = (size: number): boolean => fusable(ADAMW, size);
 
@@ -189,6 +196,13 @@ type Kernel = (simd: SimdKernels, wasm: BackendWasm, inputs: Inputs, attrs: Attr
 const out = (wasm: BackendWasm, shape: readonly number[]): tf.TensorInfo => wasm.makeOutput([...shape], 'float32');
 
 const kernels: Record<string, Kernel> = {
+  [RMS_NORM]: (simd, wasm, { x, weight }, { eps }) => {
+    const X = x as tf.TensorInfo;
+    const D = last(X.shape);
+    const y = out(wasm, X.shape);
+    simd.rms_norm(pointer(wasm, X), pointer(wasm, weight as tf.TensorInfo), pointer(wasm, y), tf.util.sizeFromShape(X.shape) / D, D, eps as number);
+    return y;
+  },
   [RMS_NORM_GRAD]: (simd, wasm, { dy, x, weight }, { eps }) => {
     const X = x as tf.TensorInfo;
     const D = last(X.shape);
@@ -244,6 +258,13 @@ const kernels: Record<string, Kernel> = {
     const p = (t: tf.TensorInfo | undefined): number => pointer(wasm, t as tf.TensorInfo);
     simd.target_log_prob_grad(p(dy), p(L), p(lse), p(targets), p(dl), N, V);
     return dl;
+  },
+  [SUM_SQUARES]: (simd, wasm, inputs) => {
+    let total = 0;
+    for (const t of Object.values(inputs)) total += simd.sum_squares(pointer(wasm, t), tf.util.sizeFromShape(t.shape));
+    const result = out(wasm, []);
+    wasm.typedArrayFromHeap(result)[0] = total;
+    return result;
   },
   [ADAMW]: (simd, wasm, { param, grad, m, v }, attrs) => {
     const P = param as tf.TensorInfo;

@@ -10,11 +10,13 @@ import { KERNELS_WASM, KERNELS_WASM_SHARED } from './simd/kernels-wasm.js';
 /** The exports of simd/kernels.wat (pointers are byte offsets; lengths in floats). */
 export interface SimdKernels {
   swiglu_grad(dy: number, g: number, u: number, dg: number, du: number, n: number): void;
+  rms_norm(x: number, w: number, y: number, rows: number, D: number, eps: number): void;
   rms_norm_grad(dy: number, x: number, w: number, dx: number, dw: number, rows: number, D: number, eps: number): void;
   rotary(x: number, cos: number, sin: number, y: number, B: number, H: number, T: number, E: number, cb: number, inverse: number): void;
   masked_softmax_grad(dp: number, p: number, ds: number, rows: number, S: number, scale: number): void;
   log_sum_exp(l: number, lse: number, N: number, V: number): void;
   target_log_prob_grad(dy: number, l: number, lse: number, targets: number, dl: number, N: number, V: number): void;
+  sum_squares(x: number, n: number): number;
   adamw(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number, lr: number, b1: number, b2: number, eps: number, decay: number, bc1: number, bc2: number, scale: number): void;
 }
 

@@ -4,7 +4,7 @@
  * save it and a resumed run continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADAMW, fusedAdamW, type AdamWAttrs } from '../model/fused.js';
+import { ADAMW, fusedAdamW, sumOfSquares, type AdamWAttrs } from '../model/fused.js';
 
 export interface AdamWConfig {
   /** Peak learning rate. */
@@ -70,7 +70,7 @@ export class AdamW {
   apply(grads: Readonly<Record<string, tf.Tensor>>, lr: number): number {
     const { beta1, beta2, eps, weightDecay, clipNorm } = this.config;
     // Read outside tf.tidy: on wasm a dataSync inside a tidy scope is much slower.
-    const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+    const normT = tf.tidy(() => tf.sqrt(sumOfSquares(Object.values(grads))));
     const norm = normT.dataSync()[0] as number;
     normT.dispose();
     if (!Number.isFinite(norm)) return norm;

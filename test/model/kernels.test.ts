@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/model/backend.js';
 import { loadBlas } from '../../src/model/blas.js';
-import { maskedSoftmax, registerFusedKernels, rmsNorm, rotary, swiglu, targetLogProbs, unregisterFusedKernels } from '../../src/model/fused.js';
+import { maskedSoftmax, registerFusedKernels, rmsNorm, rotary, sumOfSquares, swiglu, targetLogProbs, unregisterFusedKernels } from '../../src/model/fused.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optim.js';
 import { ROOT } from '../helpers.js';
 import { useWasmMatMul, type WasmMatMul } from '../../src/model/kernels.js';
@@ -206,6 +206,21 @@ describe('fused transformer ops (wasm)', () => {
     const err = check((l) => targetLogProbs(l as tf.Tensor, targets), () => [tf.randomNormal([2, 3, 12], 0, 5, 'float32', 9)]);
     targets.dispose();
     expect(err).toBeLessThan(2e-5);
+  });
+
+  it('the sum of squares over many tensors (the gradient norm) equals the stock reduction', async () => {
+    await selectBackend('wasm');
+    const run = (): number => tf.tidy(() => {
+      const ts = [tf.randomNormal([300, 40], 0, 3, 'float32', 40), tf.randomNormal([8], 0, 1, 'float32', 41), tf.randomNormal([2, 2, 4], 0, 1e3, 'float32', 42)];
+      return sumOfSquares(ts).dataSync()[0] as number;
+    });
+    const fused = run();
+    unregisterFusedKernels();
+    try {
+      expect(Math.abs(fused - run()) / fused).toBeLessThan(1e-6);
+    } finally {
+      registerFusedKernels();
+    }
   });
 
   it('the fused AdamW step equals the stock-op update, weight decay, clipping and bias correction included', async () => {

@@ -68,6 +68,36 @@
         (local.set $du (i32.add (local.get $du) (i32.const 16)))
         (br $next))))
 
+  ;; RMSNorm over rows of D: y = x · w / sqrt(mean(x²) + eps).
+  (func (export "rms_norm") (param $x i32) (param $w i32) (param $y i32) (param $rows i32) (param $D i32) (param $eps f32)
+    (local $row i32) (local $j i32) (local $bytes i32) (local $ss v128) (local $xv v128) (local $rv v128)
+    (local.set $bytes (i32.shl (local.get $D) (i32.const 2)))
+    (local.set $row (i32.const 0))
+    (block $rows_done (loop $row_loop
+      (br_if $rows_done (i32.ge_u (local.get $row) (local.get $rows)))
+      (local.set $ss (v128.const i32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $a (loop $sums
+        (br_if $a (i32.ge_u (local.get $j) (local.get $bytes)))
+        (local.set $xv (v128.load (i32.add (local.get $x) (local.get $j))))
+        (local.set $ss (f32x4.add (local.get $ss) (f32x4.mul (local.get $xv) (local.get $xv))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $sums)))
+      (local.set $rv (f32x4.splat (f32.div (f32.const 1)
+        (f32.sqrt (f32.add (f32.div (call $hsum (local.get $ss)) (f32.convert_i32_u (local.get $D))) (local.get $eps))))))
+      (local.set $j (i32.const 0))
+      (block $b (loop $scale
+        (br_if $b (i32.ge_u (local.get $j) (local.get $bytes)))
+        (v128.store (i32.add (local.get $y) (local.get $j))
+          (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $rv))
+                     (v128.load (i32.add (local.get $w) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $scale)))
+      (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br $row_loop))))
+
   ;; RMSNorm gradients over rows of D: dx = r·dy·w − x·r³·(Σ dy·w·x)/D, dw = Σ_rows dy·x·r,
   ;; r = 1/sqrt(mean(x²) + eps).
   (func (export "rms_norm_grad") (param $dy i32) (param $x i32) (param $w i32) (param $dx i32) (param $dw i32)
@@ -319,4 +349,20 @@
               (f32x4.mul (local.get $pv) (local.get $DEC))))))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $l))))
+
+  ;; Σ x² over n floats, accumulated in float64 (gradient norms over millions of values).
+  (func (export "sum_squares") (param $x i32) (param $n i32) (result f64)
+    (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $v (f32x4.mul (local.get $v) (local.get $v)))
+      (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $hi (f64x2.add (local.get $hi)
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $l)))
+    (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+    (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
 )
