@@ -152,7 +152,7 @@ async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threa
 const shortError = (e: unknown): string => {
   const m = e instanceof Error ? e.message : String(e);
   if (/Cannot find (module|package)/.test(m)) return 'not installed';
-  return m.split('\n')[0]?.slice(0, 160) ?? m;
+  return m.split('\n')[0]?.slice(0, 300) ?? m;
 };
 
 /**

@@ -112,14 +112,15 @@ export async function loadBlas(setting = process.env.WARMUP_BLAS ?? 'auto'): Pro
   try {
     koffi = ((await import('koffi')) as { default: Koffi }).default;
   } catch (e) {
-    if (setting !== 'auto') throw new Error(`WARMUP_BLAS=${setting}: the optional package koffi, needed to call a BLAS, did not load (${(e as Error).message.split('\n')[0]})`, { cause: e });
+    const why = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' ? 'it is not installed' : (e as Error).message.split('\n')[0];
+    if (setting !== 'auto') throw new Error(`WARMUP_BLAS=${setting}: the optional package koffi, needed to call a BLAS, did not load (${why}); reinstall with npm install, or unset WARMUP_BLAS`, { cause: e });
     return { blas: null, reason: 'koffi (optional dependency) not installed' };
   }
   if (setting !== 'auto') {
     try {
       return { blas: open(koffi, setting) };
     } catch (e) {
-      throw new Error(`WARMUP_BLAS=${setting}: cannot load cblas_sgemm from it (${(e as Error).message.split('\n')[0]}); give the path of an OpenBLAS/BLIS library, or 'off'`, { cause: e });
+      throw new Error(`WARMUP_BLAS=${setting}: cannot load cblas_sgemm (${(e as Error).message.split('\n')[0]}); set it to an OpenBLAS/BLIS library, or to off`, { cause: e });
     }
   }
   for (const library of CANDIDATES[process.platform] ?? []) {

@@ -43,6 +43,13 @@ const matmuls: [string, WasmMatMul | null][] = [
   ['blas', blas.blas],
 ];
 
+describe('BLAS lookup (WARMUP_BLAS)', () => {
+  it('off uses none and says so; a library that cannot load is an error naming it and what to do', async () => {
+    expect(await loadBlas('off')).toEqual({ blas: null, reason: 'WARMUP_BLAS=off' });
+    await expect(loadBlas('/nonexistent/libopenblas.so')).rejects.toThrow(/WARMUP_BLAS=\/nonexistent\/libopenblas\.so: (cannot load cblas_sgemm|the optional package koffi).*(OpenBLAS\/BLIS library, or to off|unset WARMUP_BLAS)/);
+  });
+});
+
 describe.each(matmuls)('wasm BatchMatMul kernel (%s)', (_, impl) => {
   afterAll(async () => {
     await selectBackend('wasm'); // back to the default choice
