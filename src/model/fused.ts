@@ -114,7 +114,7 @@ export function swiglu<T extends tf.Tensor>(gate: T, up: T): T {
 export function targetLogProbs(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
   const V = last(logits.shape);
   if (!fusable(TARGET_LOGP, V)) return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.cast(targets, 'int32'), V)), -1));
-  const ids = tf.cast(targets.reshape([-1]), 'int32'); // [N]
+  const ids = tf.tidy(() => tf.cast(targets.reshape([-1]), 'int32')); // [N]
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [l, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const flat = l.reshape([-1, V]); // [N, V]

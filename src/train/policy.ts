@@ -10,6 +10,7 @@
  * when the completion was sampled.
  */
 import * as tf from '@tensorflow/tfjs';
+import { targetLogProbs } from '../model/fused.js';
 import type { KVCache, Transformer } from '../model/transformer.js';
 import { aggregationWeights, policyLoss, type PolicyLossConfig } from './grpo.js';
 import { accumulateGrads, AdamW, type AdamWConfig } from './optim.js';
@@ -116,8 +117,8 @@ export function tokenLogprobs(model: Transformer, mb: MicroBatch, targets: tf.Te
     logits = tf.concat([logits, c.logits], 1); // [n, C, V]
   }
   const scaled = temperature > 0 && temperature !== 1 ? tf.div(logits, temperature) : logits; // [n, C, V]
-  const all = tf.logSoftmax(scaled); // [n, C, V]
-  const logp = tf.sum(tf.mul(all, tf.oneHot(targets, V)), -1) as tf.Tensor2D; // [n, C]
+  const logp = targetLogProbs(scaled, targets) as tf.Tensor2D; // [n, C]; one fused kernel backward on wasm
+  const all = tf.logSoftmax(scaled); // [n, C, V], for the entropy (a metric: not differentiated)
   const entropy = tf.neg(tf.sum(tf.mul(tf.exp(all), all), -1)) as tf.Tensor2D; // [n, C]
   return { logp, entropy };
 }
