@@ -175,16 +175,21 @@ function xnnpackMatMul(matmul: KernelFunc): KernelFunc {
   };
 }
 
+/** Registers `make(stock)` as the wasm kernel `name`, in place of the stock one. */
+function replaceWasmKernel(name: string, make: (stock: KernelFunc) => KernelFunc): void {
+  const stock = tf.getKernel(name, 'wasm');
+  if (!stock) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc });
+}
+
 /**
  * Sum over leading axes (bias and norm-weight gradients: [B*T, D] → [D]). The stock
  * wasm kernel transposes the reduced axes innermost first, ~3 ms for [1024, 320]; a
  * column-sum loop takes a tenth of that. Other reductions go to the stock kernel.
  */
 export function installWasmSum(): void {
-  const stock = tf.getKernel('Sum', 'wasm');
-  if (!stock) return;
-  const stockFunc = stock.kernelFunc as unknown as KernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
+  replaceWasmKernel('Sum', (stockFunc) => (args) => {
     const wasm = args.backend as BackendWasm;
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = (args.attrs ?? {}) as { axis: number | number[]; keepDims: boolean };
@@ -202,9 +207,7 @@ export function installWasmSum(): void {
     }
     (wasm.typedArrayFromHeap(out) as Float32Array).set(acc);
     return out;
-  };
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel({ ...stock, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  });
 }
 
 /**
@@ -214,16 +217,10 @@ export function installWasmSum(): void {
  * sharing the buffer with a reference count, as Reshape already does, is safe.
  */
 export function installWasmIdentity(): void {
-  const stock = tf.getKernel('Identity', 'wasm');
-  if (!stock) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    ...stock,
-    kernelFunc: ({ inputs, backend }) => {
-      const { x } = inputs as { x: tf.TensorInfo };
-      (backend as BackendWasm).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  replaceWasmKernel('Identity', () => ({ inputs, backend }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    (backend as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 }
 
@@ -234,10 +231,7 @@ export function installWasmIdentity(): void {
  * to the stock kernel.
  */
 export function installWasmGather(): void {
-  const stock = tf.getKernel('GatherV2', 'wasm');
-  if (!stock) return;
-  const stockFunc = stock.kernelFunc as unknown as KernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
+  replaceWasmKernel('GatherV2', (stockFunc) => (args) => {
     const wasm = args.backend as BackendWasm;
     const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
     const { axis, batchDims } = (args.attrs ?? {}) as { axis: number; batchDims: number };
@@ -257,7 +251,5 @@ export function installWasmGather(): void {
       o.set(xs.subarray(r * width, (r + 1) * width), i * width);
     }
     return out;
-  };
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({ ...stock, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  });
 }
