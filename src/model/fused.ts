@@ -1,7 +1,7 @@
 /**
  * Transformer ops with fused SIMD kernels on the wasm backend: RMSNorm, rotary
- * embedding, attention softmax, SwiGLU, the log-probability of target tokens, and AdamW
- * (used by the optimizer).
+ * embedding, attention softmax, SwiGLU, the log-probability of target tokens, and, for
+ * the optimizer, the gradient norm and AdamW.
  *
  * Composed from stock TF.js ops, each of these is 3–15 kernels forward and as many
  * backward, each a pass over memory plus dispatch, with the tape keeping their
