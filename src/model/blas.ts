@@ -105,8 +105,21 @@ function open(koffi: Koffi, library: string): Blas {
 /** The BLAS found, or why none is used. */
 export type BlasLookup = { readonly blas: Blas } | { readonly blas: null; readonly reason: string };
 
-/** Loads the BLAS that `WARMUP_BLAS` asks for (see the module comment). */
+const lookups = new Map<string, BlasLookup>();
+
+/**
+ * The BLAS that `WARMUP_BLAS` asks for (see the module comment), looked up once per
+ * setting: the backend is selected again whenever a caller switches back to wasm.
+ */
 export async function loadBlas(setting = process.env.WARMUP_BLAS ?? 'auto'): Promise<BlasLookup> {
+  const known = lookups.get(setting);
+  if (known) return known;
+  const found = await findBlas(setting);
+  lookups.set(setting, found);
+  return found;
+}
+
+async function findBlas(setting: string): Promise<BlasLookup> {
   if (setting === 'off') return { blas: null, reason: 'WARMUP_BLAS=off' };
   let koffi: Koffi;
   try {

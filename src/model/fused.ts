@@ -163,8 +163,8 @@ export const fusedAdamW = (size: number): boolean => fusable(ADAMW, size);
 let gradientsRegistered = false;
 
 /** Sums `t` down to `shape` (the inverse of broadcasting). */
-const sumTo = (t: tf.Tensor, shape: readonly number[]): tf.Tensor => {
-  const axes = t.shape.map((d, i) => (shape[i] === 1 && d !== 1 ? i : -1)).filter((i) => i >= 0);
+const sumTo = (t: tf.Tensor, shape: number[]): tf.Tensor => {
+  const axes = tf.backend_util.getReductionAxes(shape, t.shape);
   return axes.length > 0 ? tf.sum(t, axes, true) : t;
 };
 

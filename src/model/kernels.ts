@@ -21,11 +21,9 @@ import type { Blas } from './blas.js';
 
 type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo;
 
-const size = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
-
 /** For each flat index of `outBatch`, the flat index into `batch` broadcast to it. */
 function broadcastIndex(outBatch: readonly number[], batch: readonly number[]): Int32Array {
-  const n = size(outBatch);
+  const n = tf.util.sizeFromShape([...outBatch]);
   const map = new Int32Array(n);
   const offset = outBatch.length - batch.length;
   for (let i = 0; i < n; i++) {
@@ -74,8 +72,8 @@ function blasMatMul(blas: Blas, fallback: KernelFunc): KernelFunc {
     const B = wasm.typedArrayFromHeap(b) as Float32Array;
     const lda = transposeA ? M : K;
     const ldb = transposeB ? K : N;
-    const n = size(outBatch);
-    const fold = size(batchB) === 1 && !transposeA && size(batchA) === n;
+    const n = tf.util.sizeFromShape(outBatch);
+    const fold = tf.util.sizeFromShape(batchB) === 1 && !transposeA && tf.util.sizeFromShape(batchA) === n;
     const products = (): void => {
       if (fold) {
         // A shared right-hand side: one product with the batch folded into rows.
@@ -134,8 +132,8 @@ function xnnpackMatMul(matmul: KernelFunc): KernelFunc {
     };
     const A = transposeA ? swapLast(a) : a; // [..., M, K]
     const B = transposeB ? swapLast(b) : b; // [..., K, N]
-    const batchA = size(A.shape.slice(0, -2));
-    const batchB = size(B.shape.slice(0, -2));
+    const batchA = tf.util.sizeFromShape(A.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(B.shape.slice(0, -2));
     const [M, K] = A.shape.slice(-2) as [number, number];
     const N = B.shape[B.shape.length - 1] as number;
     const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
@@ -198,7 +196,7 @@ export function installWasmSum(): void {
     const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
     if (x.dtype !== 'float32' || !leading) return stockFunc(args);
     const kept = x.shape.slice(axes.length);
-    const cols = size(kept);
+    const cols = tf.util.sizeFromShape(kept);
     const out = wasm.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
     const xs = wasm.typedArrayFromHeap(x) as Float32Array;
     const acc = new Float64Array(cols);
@@ -237,7 +235,7 @@ export function installWasmGather(): void {
     const { axis, batchDims } = (args.attrs ?? {}) as { axis: number; batchDims: number };
     if (axis !== 0 || (batchDims ?? 0) !== 0 || x.dtype !== 'float32' || indices.dtype !== 'int32') return stockFunc(args);
     const rows = x.shape[0] as number;
-    const width = size(x.shape.slice(1));
+    const width = tf.util.sizeFromShape(x.shape.slice(1));
     const out = wasm.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
     const o = wasm.typedArrayFromHeap(out) as Float32Array;
     const xs = wasm.typedArrayFromHeap(x) as Float32Array;
