@@ -13,9 +13,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
-import { loadBlas, type BlasLookup } from './blas.js';
+import { loadBlas } from './blas.js';
+import { loadOrt } from './ort.js';
 import { registerFusedKernels } from './fused.js';
-import { installWasmGather, installWasmIdentity, installWasmSum, useWasmMatMul } from './kernels.js';
+import { installWasmGather, installWasmIdentity, installWasmSum, useWasmMatMul, type WasmMatMul } from './kernels.js';
 import { prepareWasmThreads, unrefWasmThreads, withDoubledCpus } from './wasm-threads.js';
 
 import { BACKEND_NAMES, type BackendName } from './names.js';
@@ -38,9 +39,9 @@ export interface BackendChoice {
 
 /**
  * Threads for the wasm backend: WARMUP_WASM_THREADS, else one per core, or one when a
- * BLAS runs the matrix products (it has its own threads; XNNPACK's idle pool then only
- * competes with them: a small-preset training step took 915 ms with two wasm threads
- * against 760 ms with one, on 2 cores).
+ * BLAS or ONNX Runtime runs the matrix products (they have their own threads; XNNPACK's
+ * idle pool then only competes with them: a small-preset training step took 915 ms with
+ * two wasm threads against 760 ms with one, on 2 cores).
  */
 export function wasmThreadsWanted(withBlas = false): number {
   const env = Number(process.env.WARMUP_WASM_THREADS);
@@ -89,15 +90,49 @@ function registerWasmKernels(): void {
   });
 }
 
-/** Registers the wasm BatchMatMul kernel; returns what it runs on. */
-function chooseWasmMatMul(lookup: BlasLookup | null): string {
-  // WARMUP_STOCK_MATMUL=1 keeps the stock kernel (for benchmarks and comparisons).
-  if (!lookup) {
-    useWasmMatMul('stock');
-    return 'stock XNNPACK kernel (WARMUP_STOCK_MATMUL=1)';
+/** What runs the wasm backend's matrix products, and the XNNPACK threads that go with it. */
+interface MatMulChoice {
+  readonly impl: WasmMatMul;
+  /** For the backend line: what runs and why. */
+  readonly describe: string;
+  /** Whether the heap must stay unshared (one XNNPACK thread): a BLAS or ORT runs its own threads. */
+  readonly ownThreads: boolean;
+}
+
+export const MATMUL_SETTINGS = ['auto', 'blas', 'ort', 'xnnpack'] as const;
+
+/**
+ * The product path for the wasm backend. `WARMUP_MATMUL` (auto | blas | ort | xnnpack)
+ * picks one; `auto` takes a system BLAS (fastest here: OpenBLAS ~1.1x PyTorch on the
+ * small preset), else ONNX Runtime from npm (onnxruntime-node, MLAS), else XNNPACK.
+ * ORT needs an unshared heap, so `WARMUP_WASM_THREADS` above 1 rules it out.
+ * `WARMUP_STOCK_MATMUL=1` keeps TF.js's own kernel (for comparisons).
+ */
+async function chooseWasmMatMul(): Promise<MatMulChoice> {
+  if (process.env.WARMUP_STOCK_MATMUL === '1') return { impl: 'stock', describe: 'stock XNNPACK kernel (WARMUP_STOCK_MATMUL=1)', ownThreads: false };
+  const setting = process.env.WARMUP_MATMUL ?? 'auto';
+  if (!(MATMUL_SETTINGS as readonly string[]).includes(setting)) throw new Error(`WARMUP_MATMUL=${setting} is not one of ${MATMUL_SETTINGS.join(', ')}`);
+  const threadsSet = Number(process.env.WARMUP_WASM_THREADS) > 1;
+  const why: string[] = [];
+  if (setting === 'auto' || setting === 'blas') {
+    const { blas, ...rest } = await loadBlas();
+    if (blas) return { impl: blas, describe: `BLAS ${blas.library}${setting === 'blas' ? ' (WARMUP_MATMUL=blas)' : ''}`, ownThreads: true };
+    const reason = 'reason' in rest ? rest.reason : 'none found';
+    if (setting === 'blas') throw new Error(`WARMUP_MATMUL=blas, but no BLAS can be used: ${reason}; install one or set WARMUP_MATMUL=auto`);
+    why.push(`no system BLAS: ${reason}`);
   }
-  useWasmMatMul(lookup.blas ?? 'xnnpack');
-  return lookup.blas ? `BLAS ${lookup.blas.library}` : `XNNPACK (${lookup.reason})`;
+  if (setting === 'auto' || setting === 'ort') {
+    if (threadsSet) {
+      if (setting === 'ort') throw new Error(`WARMUP_MATMUL=ort needs one wasm thread (ONNX Runtime cannot read a shared heap), but WARMUP_WASM_THREADS=${process.env.WARMUP_WASM_THREADS}; unset one of them`);
+      why.push(`ONNX Runtime not used with WARMUP_WASM_THREADS=${process.env.WARMUP_WASM_THREADS}`);
+    } else {
+      const found = await loadOrt();
+      if (found.ort) return { impl: found.ort, describe: `ONNX Runtime ${found.ort.library} (${setting === 'ort' ? 'WARMUP_MATMUL=ort' : why.join('; ')})`, ownThreads: true };
+      if (setting === 'ort') throw new Error(`WARMUP_MATMUL=ort, but ${found.reason}; run npm install, or set WARMUP_MATMUL=auto`);
+      why.push(found.reason);
+    }
+  }
+  return { impl: 'xnnpack', describe: `XNNPACK (${setting === 'xnnpack' ? 'WARMUP_MATMUL=xnnpack' : why.join('; ')})`, ownThreads: false };
 }
 
 /** The fused SIMD kernels (src/model/fused.ts), once the wasm backend's memory exists. */
@@ -118,12 +153,13 @@ async function tryBackend(name: BackendName): Promise<{ tfBackend: string; threa
       await import(NODE_CPU);
       break;
     case 'wasm': {
-      const blas = process.env.WARMUP_STOCK_MATMUL === '1' ? null : await loadBlas();
-      threads = wasmThreadsWanted(blas?.blas != null);
+      const choice = await chooseWasmMatMul();
+      threads = wasmThreadsWanted(choice.ownThreads);
       if (threads > 1) prepareWasmThreads();
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
-      matmul = chooseWasmMatMul(blas);
+      useWasmMatMul(choice.impl);
+      matmul = choice.describe;
       if (threads > 1) {
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
         wasm.setThreadsCount(threads);

@@ -6,6 +6,8 @@
  * - `blas`: a system BLAS (see blas.ts) called on the wasm heap, every transpose and
  *   batch form (including broadcast batch shapes) mapped onto `cblas_sgemm` calls
  *   with no copies.
+ * - `ort`: ONNX Runtime's CPU kernels (see ort.ts), one call per product for every
+ *   transpose, batch and broadcast form, inputs and output as views of the wasm heap.
  * - `xnnpack`: the stock kernel reaches XNNPACK only for an untransposed product with
  *   batch size 1; every transposed product (all the backward passes) and every batched
  *   one (attention) runs a naive loop at ~1–1.6 GFLOP/s. This rewrites each call into
@@ -18,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Blas } from './blas.js';
+import type { OrtProducts } from './ort.js';
 
 type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo;
 
@@ -94,17 +97,44 @@ function blasMatMul(blas: Blas, fallback: KernelFunc): KernelFunc {
   };
 }
 
+/** BatchMatMul as one ONNX Runtime call on views of the heap; other dtypes go to `fallback`. */
+function ortMatMul(ort: OrtProducts, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const wasm = args.backend as BackendWasm;
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
+    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const M = a.shape[transposeA ? ra - 1 : ra - 2] as number;
+    const K = a.shape[transposeA ? ra - 2 : ra - 1] as number;
+    const N = b.shape[transposeB ? rb - 2 : rb - 1] as number;
+    const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const outShape = [...outBatch, M, N];
+    const out = wasm.makeOutput(outShape, 'float32');
+    const C = wasm.typedArrayFromHeap(out) as Float32Array;
+    if (C.length === 0) return out;
+    if (K === 0) {
+      C.fill(0);
+      return out;
+    }
+    const flops = 2 * C.length * K;
+    ort.matmul(transposeA, transposeB, wasm.typedArrayFromHeap(a) as Float32Array, a.shape, wasm.typedArrayFromHeap(b) as Float32Array, b.shape, C, outShape, flops);
+    return out;
+  };
+}
+
 let original: tf.KernelConfig | undefined;
 
-/** Which BatchMatMul the wasm backend runs: the stock kernel, XNNPACK rewrites, or a BLAS. */
-export type WasmMatMul = 'stock' | 'xnnpack' | Blas;
+/** Which BatchMatMul the wasm backend runs: the stock kernel, XNNPACK rewrites, a BLAS, or ONNX Runtime. */
+export type WasmMatMul = 'stock' | 'xnnpack' | Blas | OrtProducts;
 
 /** Registers the wasm BatchMatMul kernel for `impl` (may be called again to switch). */
 export function useWasmMatMul(impl: WasmMatMul): void {
   original ??= tf.getKernel('BatchMatMul', 'wasm');
   if (!original) return;
   const stock = original.kernelFunc as unknown as KernelFunc;
-  const kernelFunc = impl === 'stock' ? stock : impl === 'xnnpack' ? xnnpackMatMul(stock) : blasMatMul(impl, xnnpackMatMul(stock));
+  const kernelFunc = impl === 'stock' ? stock : impl === 'xnnpack' ? xnnpackMatMul(stock) : 'kind' in impl ? ortMatMul(impl, xnnpackMatMul(stock)) : blasMatMul(impl, xnnpackMatMul(stock));
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
 }

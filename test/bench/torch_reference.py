@@ -5,7 +5,9 @@ CPU. Written for this benchmark. Usage:
 
   /usr/bin/python3 torch_reference.py '{"configs": [...], "matmul": [512, 1024], "seconds": 3}'
 
-prints one JSON object: training tokens/s per config and matmul GFLOP/s.
+prints one JSON object: training tokens/s per config, matmul GFLOP/s and, when asked
+("sample": {"new_tokens", "batches", "prompt_tokens"}), KV-cache sampling tokens/s per
+config and batch (preallocated cache, inference_mode, the faster of 1 and 2 threads).
 """
 import json
 import math
@@ -36,7 +38,8 @@ class Block(torch.nn.Module):
     def norm(x, w, eps=1e-6):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, cache=None, pos=0):
+        """`cache`: preallocated (keys, values) [b, kv heads, max len, e], filled up to `pos`."""
         b, t, _ = x.shape
         y = self.norm(x, self.ln1)
         q = self.q(y).view(b, t, self.h, self.e).transpose(1, 2)
@@ -48,12 +51,17 @@ class Block(torch.nn.Module):
             return z * cos + torch.cat([-z2, z1], dim=-1) * sin
 
         q, k = rot(q), rot(k)
+        if cache is not None:
+            cache[0][:, :, pos : pos + t] = k
+            cache[1][:, :, pos : pos + t] = v
+            k, v = cache[0][:, :, : pos + t], cache[1][:, :, : pos + t]
         g = self.h // self.k
         k = k.repeat_interleave(g, dim=1)
         v = v.repeat_interleave(g, dim=1)
         att = (q @ k.transpose(-1, -2)) / math.sqrt(self.e)
-        mask = torch.full((t, t), float("-inf")).triu(1)
-        a = torch.softmax(att + mask, dim=-1) @ v
+        if t > 1:
+            att = att + torch.full((t, pos + t), float("-inf")).triu(pos + 1)
+        a = torch.softmax(att, dim=-1) @ v
         x = x + self.o(a.transpose(1, 2).reshape(b, t, -1))
         y = self.norm(x, self.ln2)
         return x + self.down(F.silu(self.gate(y)) * self.up(y))
@@ -69,15 +77,33 @@ class Model(torch.nn.Module):
         inv = 1.0 / (10000 ** (torch.arange(0, e, 2).float() / e))
         self.register_buffer("inv", inv)
 
-    def forward(self, ids):
+    def forward(self, ids, caches=None, pos=0):
         t = ids.shape[1]
-        ang = torch.arange(t).float()[:, None] * self.inv[None, :]
+        ang = torch.arange(pos, pos + t).float()[:, None] * self.inv[None, :]
         full = torch.cat([ang, ang], dim=-1)
         cos, sin = full.cos(), full.sin()
         x = self.emb(ids)
-        for blk in self.blocks:
-            x = blk(x, cos, sin)
+        for i, blk in enumerate(self.blocks):
+            x = blk(x, cos, sin, None if caches is None else caches[i], pos)
         return Block.norm(x, self.ln) @ self.emb.weight.T
+
+
+def sample_rate(model, c, batch, prompt_tokens, new_tokens):
+    """Tokens/s of KV-cache decoding at T = 1: a preallocated cache, inference_mode."""
+    e = c["hiddenSize"] // c["numHeads"]
+    total = prompt_tokens + new_tokens
+    gen = torch.Generator().manual_seed(1)
+    with torch.inference_mode():
+        caches = [(torch.zeros(batch, c["numKvHeads"], total, e), torch.zeros(batch, c["numKvHeads"], total, e)) for _ in model.blocks]
+        ids = torch.arange(prompt_tokens).remainder(c["vocabSize"]).repeat(batch, 1)
+        start = time.perf_counter()
+        logits = model(ids, caches, 0)[:, -1]
+        pos = prompt_tokens
+        for _ in range(new_tokens):
+            nxt = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=gen)
+            logits = model(nxt, caches, pos)[:, -1]
+            pos += 1
+        return batch * new_tokens / (time.perf_counter() - start)
 
 
 def main():
@@ -103,6 +129,22 @@ def main():
             step()
             n += 1
         out["train_tokens_per_s"][name] = n * b * (t - 1) / (time.perf_counter() - start)
+    sample = spec.get("sample")
+    if sample:
+        out["sample_tokens_per_s"] = {}
+        for name, c in spec["configs"].items():
+            torch.manual_seed(1)
+            model = Model(c).eval()
+            rates = {}
+            for batch in sample["batches"]:
+                best = 0.0
+                for threads in sorted({1, torch.get_num_threads(), 2}):
+                    torch.set_num_threads(threads)
+                    sample_rate(model, c, batch, sample["prompt_tokens"], 8)  # warm
+                    best = max(best, sample_rate(model, c, batch, sample["prompt_tokens"], sample["new_tokens"]))
+                rates[f"batch{batch}"] = best
+            torch.set_num_threads(out["threads"])
+            out["sample_tokens_per_s"][name] = rates
     for size in spec["matmul"]:
         a, bm = torch.randn(size, size), torch.randn(size, size)
         a @ bm

@@ -1,4 +1,4 @@
-// The wasm kernels registered over the stock ones (matmul through a BLAS or XNNPACK,
+// The wasm kernels registered over the stock ones (matmul through a BLAS, ONNX Runtime or XNNPACK,
 // leading-axis Sum, copy-free Identity) and the fused transformer ops must equal the
 // stock kernels (checked against the cpu backend or the stock composition), with
 // gradients, and leak nothing.
@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/model/backend.js';
+import { describeBackend, selectBackend } from '../../src/model/backend.js';
 import { loadBlas } from '../../src/model/blas.js';
+import { findOrt, loadOrt } from '../../src/model/ort.js';
 import { maskedSoftmax, registerFusedKernels, rmsNorm, rotary, sumOfSquares, swiglu, targetLogProbs, unregisterFusedKernels } from '../../src/model/fused.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optim.js';
 import { ROOT } from '../helpers.js';
@@ -38,9 +39,12 @@ const cases: [number[], number[], boolean, boolean][] = [
 
 const blas = await loadBlas('auto');
 if (!blas.blas) console.log(`[skip] BLAS matmul kernel tests: ${blas.reason}`);
+const ort = await loadOrt();
+if (!ort.ort) console.log(`[skip] ONNX Runtime matmul kernel tests: ${ort.reason}`);
 const matmuls: [string, WasmMatMul | null][] = [
   ['xnnpack', 'xnnpack'],
   ['blas', blas.blas],
+  ['ort', ort.ort],
 ];
 
 describe('BLAS lookup (WARMUP_BLAS)', () => {
@@ -260,10 +264,12 @@ describe('fused transformer ops (wasm)', () => {
     }
   });
 
-  it("a whole transformer gives the cpu backend's loss and gradients", async () => {
+  it.each(matmuls)("a whole transformer gives the cpu backend's loss and gradients (matmul: %s)", async (_, impl) => {
+    if (impl === null) return; // said at the top: this product path is absent here
     const config = presetConfig('tiny', 64, { hiddenSize: 32, intermediateSize: 48, numLayers: 2, numHeads: 4, numKvHeads: 2 });
     const run = async (backend: 'cpu' | 'wasm') => {
       await selectBackend(backend);
+      if (backend === 'wasm') useWasmMatMul(impl);
       const model = Transformer.init(config, 12);
       const ids = tf.tensor2d(Array.from({ length: 2 * 9 }, (_, i) => (i * 7) % 64), [2, 9], 'int32');
       const x = ids.slice([0, 0], [2, 8]) as tf.Tensor2D;
@@ -276,7 +282,58 @@ describe('fused transformer ops (wasm)', () => {
     };
     const cpu = await run('cpu');
     const wasm = await run('wasm');
+    await selectBackend('wasm'); // back to the default choice
     expect(Math.abs(cpu.loss - wasm.loss)).toBeLessThan(1e-5);
     cpu.grads.forEach((g, i) => expect(maxAbsDiff(g, wasm.grads[i] as Float32Array)).toBeLessThan(1e-4));
   });
+});
+
+describe('product path choice (WARMUP_MATMUL)', () => {
+  const withEnv = async (env: Record<string, string | undefined>, f: () => Promise<void>): Promise<void> => {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+    try {
+      await f();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await selectBackend('wasm');
+    }
+  };
+
+  it('names the path that runs, and why, on the backend line', async () => {
+    await withEnv({ WARMUP_MATMUL: 'xnnpack' }, async () => {
+      expect(describeBackend(await selectBackend('wasm'))).toMatch(/matmul: XNNPACK \(WARMUP_MATMUL=xnnpack\)/);
+    });
+    await withEnv({ WARMUP_MATMUL: undefined, WARMUP_BLAS: 'off' }, async () => {
+      const line = describeBackend(await selectBackend('wasm'));
+      if (ort.ort) expect(line).toMatch(/1 thread, matmul: ONNX Runtime onnxruntime-node 1\.30\.0 \(MLAS, \d threads?\) \(no system BLAS: WARMUP_BLAS=off\)/);
+      else expect(line).toMatch(/matmul: XNNPACK \(no system BLAS: WARMUP_BLAS=off; /);
+    });
+  });
+
+  it('refuses an unknown setting, and a forced path that cannot run, naming what to do', async () => {
+    await withEnv({ WARMUP_MATMUL: 'gpu' }, async () => {
+      await expect(selectBackend('wasm')).rejects.toThrow(/WARMUP_MATMUL=gpu is not one of auto, blas, ort, xnnpack/);
+    });
+    await withEnv({ WARMUP_MATMUL: 'blas', WARMUP_BLAS: 'off' }, async () => {
+      await expect(selectBackend('wasm')).rejects.toThrow(/WARMUP_MATMUL=blas, but no BLAS can be used: WARMUP_BLAS=off; install one or set WARMUP_MATMUL=auto/);
+    });
+    await withEnv({ WARMUP_MATMUL: 'ort', WARMUP_WASM_THREADS: '2' }, async () => {
+      await expect(selectBackend('wasm')).rejects.toThrow(/WARMUP_MATMUL=ort needs one wasm thread .* WARMUP_WASM_THREADS=2/);
+    });
+  });
+
+  it('without the optional package, ONNX Runtime is reported missing (and auto falls back)', () => {
+    const missing = (id: string): never => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+    };
+    expect(findOrt(missing)).toEqual({ ort: null, reason: 'onnxruntime-node (optional dependency) not installed' });
+    const otherVersion = (id: string): unknown => (id.endsWith('package.json') ? { version: '1.31.0' } : {});
+    expect(findOrt(otherVersion)).toEqual({ ort: null, reason: expect.stringMatching(/onnxruntime-node 1\.31\.0 installed, but warmup calls its native binding as of 1\.30\.0/) as unknown });
+  });
+
 });
