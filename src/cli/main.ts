@@ -18,6 +18,7 @@ import { evalCommand } from './eval.js';
 import { runCommands } from './run.js';
 import { tracesCommand } from './traces.js';
 import { serveCommand } from './serve.js';
+import { worldCommand } from './world.js';
 
 export function makeProgram(): Command {
   const program = new Command('warmup')
@@ -36,6 +37,7 @@ export function makeProgram(): Command {
   for (const c of runCommands()) program.addCommand(c);
   program.addCommand(tracesCommand());
   program.addCommand(serveCommand());
+  program.addCommand(worldCommand());
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();

@@ -1,4 +1,4 @@
-/** `warmup sft`, `warmup generate` and `warmup tokenizer train`. */
+/** `warmup sft`, `warmup pretrain`, `warmup generate`, `warmup init` and `warmup tokenizer train`. */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +18,9 @@ import { backendOption, intOption, numberOption, printJson } from './common.js';
 import { Progress } from './progress.js';
 
 interface SftFlags {
+  /** `pretrain`: rows with `text`, loss on every token; `sft`: prompt/completion rows, loss on completions. */
+  kind?: 'sft' | 'pretrain';
+  tokenizer?: string;
   data: string;
   eval?: string;
   evalFraction: number;
@@ -41,20 +44,35 @@ interface SftFlags {
   quiet?: boolean;
 }
 
+/** A tokenizer.json file, with an error that names it when it cannot be read. */
+async function loadTokenizerFile(path: string): Promise<Tokenizer> {
+  const { readFile } = await import('node:fs/promises');
+  const { tokenizerFromJSON } = await import('../model/tokenizer.js');
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`--tokenizer ${path}: cannot read a tokenizer.json (${(e as Error).message.split('\n')[0]})`, { cause: e });
+  }
+  return tokenizerFromJSON(json);
+}
+
 async function sft(flags: SftFlags): Promise<void> {
   // TensorFlow.js loads here, not when the CLI starts.
   const { describeBackend, selectBackend } = await import('../model/backend.js');
   const { loadCheckpoint } = await import('../model/checkpoint.js');
   const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
-  const { collectExamples, NonFiniteLossError, SFTTrainer, tokenizeExample } = await import('../train/sft.js');
+  const { collectExamples, collectTexts, NonFiniteLossError, SFTTrainer, tokenizeExample } = await import('../train/sft.js');
+  const kind = flags.kind ?? 'sft';
+  const collect = kind === 'pretrain' ? collectTexts : collectExamples;
   const choice = await selectBackend(flags.backend);
   const log = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
   log(describeBackend(choice));
-  let examples = await collectExamples(flags.data);
+  let examples = await collect(flags.data);
   let evalExamples: SFTExample[] = [];
-  if (flags.eval) evalExamples = await collectExamples(flags.eval);
+  if (flags.eval) evalExamples = await collect(flags.eval);
   else if (flags.evalFraction > 0) {
     const order = new Rng(flags.seed).shuffle([...examples.keys()]);
     const k = Math.max(1, Math.round(examples.length * flags.evalFraction));
@@ -87,7 +105,7 @@ async function sft(flags: SftFlags): Promise<void> {
     ({ model, tokenizer } = await loadCheckpoint(flags.model));
     log(`starting from ${flags.model}`);
   } else {
-    tokenizer = await loadDefaultTokenizer();
+    tokenizer = flags.tokenizer ? await loadTokenizerFile(flags.tokenizer) : await loadDefaultTokenizer();
     model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
   }
   log(`model: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters; ${examples.length} training and ${evalExamples.length} held-out examples`);
@@ -98,14 +116,14 @@ async function sft(flags: SftFlags): Promise<void> {
   if (cut > 0) log(`warning: ${cut} of ${train.length} examples have no completion token within --max-length ${trainer.config.maxLength} (the prompt fills it); they are left out. Raise --max-length to keep them.`);
   const held = evalExamples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
   const metricsPath = flags.metrics ?? `${flags.out.replace(/\/+$/, '')}-metrics.arrows`;
-  const schema = withRunMetadata(METRICS, { command: 'sft', ...trainer.config, data: flags.data, backend: choice.name });
+  const schema = withRunMetadata(METRICS, { command: kind, ...trainer.config, data: flags.data, backend: choice.name });
   const metrics = await ArrowStreamWriter.open(metricsPath, schema, { append: flags.resume === true });
-  const runId = `sft-${flags.seed}`;
+  const runId = `${kind}-${flags.seed}`;
   let progress: Progress | null = null;
   let lastLoss = Number.NaN;
   try {
     for await (const s of trainer.train(train, { evalSet: held, outDir: flags.out })) {
-      progress ??= new Progress({ label: 'sft', total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true });
+      progress ??= new Progress({ label: kind, total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true });
       lastLoss = s.loss;
       const now = Date.now() / 1000;
       const rows: MetricRecord[] = [
@@ -175,30 +193,43 @@ async function generateCmd(flags: GenerateFlags): Promise<void> {
 }
 
 export function modelCommands(): Command[] {
-  const sftCmd = new Command('sft')
-    .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
-    .requiredOption('--data <file>', 'training rows with prompt and completion (a traces dataset, .jsonl, .parquet)')
-    .requiredOption('--out <dir>', 'checkpoint folder (written atomically; metrics go to OUT-metrics.arrows)')
-    .addOption(new Option('--preset <name>', 'model size for a new student').choices([...PRESET_NAMES]).default('tiny'))
-    .option('--model <dir>', 'start from this checkpoint instead of a new model')
-    .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
-    .option('--eval-fraction <f>', 'share of --data held out when --eval is not given', numberOption('--eval-fraction', 0, 0.5), 0.05)
-    .option('--metrics <file>', 'metrics Arrow stream')
-    .addOption(backendOption())
-    .option('--epochs <n>', 'passes over the data (default 3)', intOption('--epochs', 1))
-    .option('--lr <x>', 'peak learning rate (default 1e-3)', numberOption('--lr', 0))
-    .option('--batch-size <n>', 'rows per micro-batch (default 8)', intOption('--batch-size', 1))
-    .option('--grad-accum <n>', 'micro-batches per step (default 1)', intOption('--grad-accum', 1))
-    .option('--max-length <n>', 'tokens per row (default 512)', intOption('--max-length', 2))
-    .option('--warmup-steps <n>', 'linear warmup steps (default 20)', intOption('--warmup-steps', 0))
-    .addOption(new Option('--schedule <kind>', 'after warmup (default cosine)').choices(['cosine', 'constant']))
-    .option('--no-packing', 'one example per row, bucketed by length, instead of packing')
-    .option('--seed <n>', 'seed of the model init and data order', intOption('--seed', 0, 0xffffffff), 0)
-    .option('--save-every <n>', 'checkpoint every N steps (always at the end)', intOption('--save-every', 0))
-    .option('--eval-every <n>', 'held-out loss every N steps (always at the end)', intOption('--eval-every', 0))
-    .option('--resume', 'continue the run saved in --out (same data order, optimizer state and step)')
-    .option('--quiet', 'no progress output')
-    .action((flags: SftFlags) => sft(flags));
+  /** The options sft and pretrain share: the model, the schedule, checkpoints and resume. */
+  const trainingOptions = (cmd: Command, defaults: { epochs: number; lr: string }): Command =>
+    cmd
+      .requiredOption('--out <dir>', 'checkpoint folder (written atomically; metrics go to OUT-metrics.arrows)')
+      .addOption(new Option('--preset <name>', 'model size for a new model').choices([...PRESET_NAMES]).default('tiny'))
+      .option('--model <dir>', 'start from this checkpoint instead of a new model')
+      .option('--eval-fraction <f>', 'share of --data held out when --eval is not given', numberOption('--eval-fraction', 0, 0.5), 0.05)
+      .option('--metrics <file>', 'metrics Arrow stream')
+      .addOption(backendOption())
+      .option('--epochs <n>', `passes over the data (default ${defaults.epochs})`, intOption('--epochs', 1))
+      .option('--lr <x>', `peak learning rate (default ${defaults.lr})`, numberOption('--lr', 0))
+      .option('--batch-size <n>', 'rows per micro-batch (default 8)', intOption('--batch-size', 1))
+      .option('--grad-accum <n>', 'micro-batches per step (default 1)', intOption('--grad-accum', 1))
+      .option('--max-length <n>', 'tokens per row (default 512)', intOption('--max-length', 2))
+      .option('--warmup-steps <n>', 'linear warmup steps (default 20)', intOption('--warmup-steps', 0))
+      .addOption(new Option('--schedule <kind>', 'after warmup (default cosine)').choices(['cosine', 'constant']))
+      .option('--seed <n>', 'seed of the model init and data order', intOption('--seed', 0, 0xffffffff), 0)
+      .option('--save-every <n>', 'checkpoint every N steps (always at the end)', intOption('--save-every', 0))
+      .option('--eval-every <n>', 'held-out loss every N steps (always at the end)', intOption('--eval-every', 0))
+      .option('--resume', 'continue the run saved in --out (same data order, optimizer state and step)')
+      .option('--quiet', 'no progress output');
+  const sftCmd = trainingOptions(
+    new Command('sft')
+      .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
+      .requiredOption('--data <file>', 'training rows with prompt and completion (a traces dataset, .jsonl, .parquet)')
+      .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
+      .option('--no-packing', 'one example per row, bucketed by length, instead of packing'),
+    { epochs: 3, lr: '1e-3' },
+  ).action((flags: SftFlags) => sft({ ...flags, kind: 'sft' }));
+  const pretrainCmd = trainingOptions(
+    new Command('pretrain')
+      .description('causal-LM pretraining on a text corpus (rows with a text column; loss on every token, documents packed) and write a checkpoint')
+      .requiredOption('--data <file>', 'corpus rows with a text column (.jsonl, .arrow, .arrows, .parquet)')
+      .option('--eval <file>', 'held-out corpus rows (default: a seeded --eval-fraction of --data)')
+      .option('--tokenizer <file>', 'tokenizer.json for a new model (default: the embedded byte-level BPE)'),
+    { epochs: 3, lr: '1e-3' },
+  ).action((flags: SftFlags) => sft({ ...flags, kind: 'pretrain', packing: true }));
   const generateCommand = new Command('generate')
     .description('sample from a checkpoint')
     .requiredOption('--model <dir>', 'checkpoint folder (ours or a Hugging Face Qwen2 folder)')
@@ -224,10 +255,8 @@ export function modelCommands(): Command[] {
       const { selectBackend } = await import('../model/backend.js');
       const { saveCheckpoint } = await import('../model/checkpoint.js');
       const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
-      const { tokenizerFromJSON } = await import('../model/tokenizer.js');
       await selectBackend(flags.backend);
-      const { readFile } = await import('node:fs/promises');
-      const tokenizer = flags.tokenizer ? tokenizerFromJSON(JSON.parse(await readFile(flags.tokenizer, 'utf8')) as Record<string, unknown>) : await loadDefaultTokenizer();
+      const tokenizer = flags.tokenizer ? await loadTokenizerFile(flags.tokenizer) : await loadDefaultTokenizer();
       const model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
       await saveCheckpoint(flags.out, model, tokenizer);
       process.stderr.write(`${flags.preset}: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters -> ${flags.out}\n`);
@@ -254,5 +283,5 @@ export function modelCommands(): Command[] {
       await writeFile(flags.out, JSON.stringify(tok.toJSON()));
       process.stderr.write(`${tok.vocabSize} tokens -> ${flags.out}\n`);
     });
-  return [sftCmd, generateCommand, initCmd, tokenizerCmd];
+  return [sftCmd, pretrainCmd, generateCommand, initCmd, tokenizerCmd];
 }

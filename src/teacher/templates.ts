@@ -41,7 +41,18 @@ export const LOGIC_RL_TEMPLATE: PromptTemplate = {
     '<|im_end|>\n<|im_start|>user\n{quiz}\n<|im_end|>\n<|im_start|>assistant\n<think>',
 };
 
-export const TEMPLATES: Readonly<Record<string, PromptTemplate>> = { r1: R1_TEMPLATE, 'logic-rl': LOGIC_RL_TEMPLATE };
+/**
+ * The toy world's chat frame (src/world/world.ts): the same "User: … Assistant:" turn
+ * as its target domains, and the assistant turn left open, so a warmed-up model learns
+ * to open <think> itself, the habit it can carry to a math, code or multiple-choice turn.
+ */
+export const WORLD_KK_TEMPLATE: PromptTemplate = {
+  id: 'world',
+  version: 1,
+  text: 'User: {quiz} Think it through, then state the identity of each person inside <answer> </answer> tags, one per line: (1) … (2) ….\nAssistant:',
+};
+
+export const TEMPLATES: Readonly<Record<string, PromptTemplate>> = { r1: R1_TEMPLATE, 'logic-rl': LOGIC_RL_TEMPLATE, world: WORLD_KK_TEMPLATE };
 
 /** Fills a template. */
 export function renderPrompt(t: PromptTemplate, vars: { quiz: string; names?: readonly string[] }): string {

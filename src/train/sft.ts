@@ -311,6 +311,22 @@ export class SFTTrainer {
 }
 
 /**
+ * Pretraining documents from a dataset file with a `text` column (.jsonl, .arrow,
+ * .arrows, .parquet), as pairs with an empty prompt: the loss counts every token.
+ */
+export async function collectTexts(source: string): Promise<SFTExample[]> {
+  const out: SFTExample[] = [];
+  let row = 0;
+  for await (const r of readRows(source)) {
+    row++;
+    if (typeof r.text !== 'string') throw new Error(`${source} row ${row}: needs a string 'text' column (found: ${Object.keys(r).join(', ')})`);
+    if (r.text.length > 0) out.push({ prompt: '', completion: r.text });
+  }
+  if (out.length === 0) throw new Error(`${source} has no non-empty text rows`);
+  return out;
+}
+
+/**
  * Collects training pairs from an Observable (a live traces stage) or a dataset file
  * with prompt and completion columns (a traces .arrow/.arrows, .jsonl, .parquet).
  */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,5 +59,38 @@ describe('warmup sft and generate', () => {
     expect(io.err).toMatch(/sft: no example has a completion token within maxLength 4: the prompts fill it; raise --max-length/);
     expect(await main(['generate', '--model', join(dir, 'nope'), '--prompt', 'x'])).toBe(1);
     expect(io.err).toMatch(/config\.json: cannot read/);
+  });
+});
+
+describe('warmup pretrain', () => {
+  const texts = Array.from({ length: 40 }, (_, i) => ({ text: `${i % 5} plus 2 is ${(i % 5) + 2}. Ann has ${i % 5} apples.` }));
+  const lossesOf = async (path: string): Promise<number[]> => {
+    const out: number[] = [];
+    for await (const r of readRows(path)) if (r.name === 'loss') out.push(r.value as number);
+    return out;
+  };
+
+  it('trains on a text column with the loss falling, and a resumed run ends with the uninterrupted run\'s weights', async () => {
+    const dir = await tempDir();
+    const data = join(dir, 'corpus.jsonl');
+    await writeFile(data, texts.map((t) => JSON.stringify(t)).join('\n'));
+    // A constant schedule, so the learning rate of a step does not depend on --epochs.
+    const args = (out: string) => ['pretrain', '--data', data, '--out', out, '--backend', 'wasm', '--max-length', '64', '--batch-size', '4', '--lr', '3e-3', '--warmup-steps', '0', '--schedule', 'constant', '--eval-fraction', '0', '--quiet'];
+    expect(await main([...args(join(dir, 'straight')), '--epochs', '4']), io.err).toBe(0);
+    const losses = await lossesOf(join(dir, 'straight-metrics.arrows'));
+    expect(losses.length).toBeGreaterThan(8);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-3))).toBeLessThan(0.6 * mean(losses.slice(0, 3)));
+    expect(await main([...args(join(dir, 'split')), '--epochs', '2']), io.err).toBe(0);
+    expect(await main([...args(join(dir, 'split')), '--epochs', '4', '--resume']), io.err).toBe(0);
+    expect(await lossesOf(join(dir, 'split-metrics.arrows'))).toEqual(losses);
+    expect(readFileSync(join(dir, 'split', 'model.safetensors')).equals(readFileSync(join(dir, 'straight', 'model.safetensors')))).toBe(true);
+  });
+
+  it('names a corpus row without a text column', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'bad.jsonl'), '{"prompt": "x", "completion": "y"}\n');
+    expect(await main(['pretrain', '--data', join(dir, 'bad.jsonl'), '--out', join(dir, 'm'), '--backend', 'wasm', '--quiet'])).not.toBe(0);
+    expect(io.err).toMatch(/bad\.jsonl row 1: needs a string 'text' column \(found: prompt, completion\)/);
   });
 });

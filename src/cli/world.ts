@@ -1,0 +1,107 @@
+/**
+ * `warmup world sets` (the toy world's question sets per domain: held-out test, dev, RL)
+ * and `warmup world corpus` (the pretraining corpus of its base, with every question
+ * set's items excluded).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { readRows } from '../data/dataset.js';
+import { DEFAULT_CORPUS, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, makeCorpus, makeSplits, SPLITS, type CorpusConfig } from '../world/world.js';
+import { intOption, numberOption, printJson } from './common.js';
+
+/** Writes `text` to `path` through a temporary file beside it (the folder is created). */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+async function writeSets(flags: { out: string; seed: number; test: number; dev: number; rl: number; json?: boolean }): Promise<void> {
+  const hashes: Record<string, string> = {};
+  for (const domain of DOMAINS) {
+    const sets = makeSplits(domain, flags.seed, { test: flags.test, dev: flags.dev, rl: flags.rl });
+    for (const split of SPLITS) {
+      const text = sets[split].map((r) => JSON.stringify(r)).join('\n') + '\n';
+      const path = join(flags.out, domain, `${split}.jsonl`);
+      await writeAtomic(path, text);
+      hashes[`${domain}/${split}.jsonl`] = sha256(text);
+    }
+  }
+  await writeAtomic(join(flags.out, 'sets.json'), `${JSON.stringify({ seed: flags.seed, sizes: { test: flags.test, dev: flags.dev, rl: flags.rl }, sha256: hashes }, null, 2)}\n`);
+  const result = { out: flags.out, seed: flags.seed, files: Object.keys(hashes).length, sha256: hashes };
+  if (flags.json) printJson(result);
+  else process.stdout.write(`wrote ${Object.keys(hashes).length} sets to ${flags.out} (hashes in ${join(flags.out, 'sets.json')})\n`);
+}
+
+/** Every item key in a sets folder written by `world sets`. */
+export async function setKeys(dir: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const domain of DOMAINS) {
+    for (const split of SPLITS) {
+      const path = join(dir, domain, `${split}.jsonl`);
+      try {
+        await readFile(path);
+      } catch {
+        throw new Error(`--sets ${dir}: ${path} is missing; write the sets first with warmup world sets --out ${dir}`);
+      }
+      for await (const r of readRows(path)) keys.add(itemKey(r));
+    }
+  }
+  return keys;
+}
+
+async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; json?: boolean }): Promise<void> {
+  const exclude = await setKeys(flags.sets);
+  const scaled = (n: number): number => Math.round(n * flags.scale);
+  const config: CorpusConfig = {
+    seed: flags.seed,
+    items: { math: scaled(DEFAULT_CORPUS.items.math), code: scaled(DEFAULT_CORPUS.items.code), mc: scaled(DEFAULT_CORPUS.items.mc) },
+    factParagraphs: scaled(DEFAULT_CORPUS.factParagraphs),
+    arithmeticLines: scaled(DEFAULT_CORPUS.arithmeticLines),
+  };
+  const lines: string[] = [];
+  const kinds: Record<string, number> = {};
+  for (const doc of makeCorpus(config, exclude)) {
+    lines.push(JSON.stringify({ text: doc.text, kind: doc.kind }));
+    kinds[doc.kind] = (kinds[doc.kind] ?? 0) + 1;
+  }
+  const text = lines.join('\n') + '\n';
+  await writeAtomic(flags.out, text);
+  const result = { out: flags.out, documents: lines.length, kinds, excluded_keys: exclude.size, sha256: sha256(text), config };
+  if (flags.json) printJson(result);
+  else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+export function worldCommand(): Command {
+  const world = new Command('world').description('the toy world: target-domain question sets (math, code, multiple choice) and the pretraining corpus of its base');
+  world
+    .command('sets')
+    .description('write the held-out test, dev and RL sets of every domain as DIR/DOMAIN/SPLIT.jsonl, with their hashes in DIR/sets.json')
+    .requiredOption('--out <dir>', 'folder to write')
+    .option('--seed <n>', 'seed of the sets', intOption('--seed', 0, 0xffffffff), 0)
+    .option('--test <n>', 'held-out items per domain (nothing is tuned on them)', intOption('--test', 1), DEFAULT_SPLIT_SIZES.test)
+    .option('--dev <n>', 'dev items per domain (tune on these)', intOption('--dev', 0), DEFAULT_SPLIT_SIZES.dev)
+    .option('--rl <n>', 'RL items per domain (the paper: at most 100)', intOption('--rl', 1), DEFAULT_SPLIT_SIZES.rl)
+    .option('--json', 'print the summary as JSON')
+    .action(writeSets);
+  world
+    .command('corpus')
+    .description('write the base model pretraining corpus (JSONL, a text column): questions with direct answers, creature facts and arithmetic facts; no K&K, no chain of thought, no item of the sets')
+    .requiredOption('--out <file>', 'corpus .jsonl to write')
+    .requiredOption('--sets <dir>', 'the sets written by warmup world sets: their items are excluded')
+    .option('--seed <n>', 'seed of the corpus', intOption('--seed', 0, 0xffffffff), 1)
+    .option('--scale <x>', 'multiplies every document count of the default corpus (112,000 documents)', numberOption('--scale', 0.0001, 100), 1)
+    .option('--json', 'print the summary as JSON')
+    .action(writeCorpus);
+  return world;
+}

@@ -1,0 +1,184 @@
+/**
+ * The toy world: three target domains (math, code, multiple choice) with one prompt
+ * template each, their question sets (RL, dev, held-out test), and the pretraining
+ * corpus of a base model that answers them directly.
+ *
+ * Every item is keyed by a hash of its normalised question text. The sets are drawn
+ * first, from their own seeded streams, and the corpus is drawn from other streams with
+ * every set's keys excluded, so the base never saw a question it is evaluated on. The
+ * corpus holds no K&K and no chain of thought: questions with direct answers, the
+ * creatures' facts as plain sentences, and arithmetic facts.
+ */
+import { hash53 } from '../util/hash.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { makeCodeItem, type CodeItem } from './code.js';
+import { makeArithmeticFact, makeMathItem, type MathItem } from './math.js';
+import { creatureFacts, makeCreatures, makeMCItem, renderMC, type MCItem } from './mc.js';
+import { CREATURE_NAMES } from './vocab.js';
+
+/** The seed of the world's facts (which creature is which colour): fixed, shared by every run. */
+export const WORLD_SEED = 2505;
+
+export const DOMAINS = ['math', 'code', 'mc'] as const;
+export type Domain = (typeof DOMAINS)[number];
+
+/** A dataset row of a world domain: the item's own layout plus `id` and `domain`. */
+export type WorldRow = { readonly id: string; readonly domain: Domain } & Record<string, unknown>;
+
+/** The prompt of a row, one template per domain, for pretraining, RL and eval alike. */
+export function worldPrompt(row: Readonly<Record<string, unknown>>): string {
+  switch (row.domain as Domain) {
+    case 'math':
+      return `User: ${String(row.problem)} Put the final answer in \\boxed{}.\nAssistant:`;
+    case 'code':
+      return `User: Complete this Python function.\n${String(row.prompt)}Assistant:`;
+    case 'mc':
+      return `User: ${renderMC({ question: String(row.question), options: row.options as string[] })}\nAnswer with the letter in \\boxed{}.\nAssistant:`;
+    default:
+      throw new Error(`world row ${String(row.id)}: unknown domain ${JSON.stringify(row.domain)} (expected one of ${DOMAINS.join(', ')})`);
+  }
+}
+
+/** The direct answer a base writes (the corpus's completions; never a chain of thought). */
+export function worldAnswer(row: Readonly<Record<string, unknown>>): string {
+  switch (row.domain as Domain) {
+    case 'math':
+      return ` \\boxed{${String(row.answer)}}`;
+    case 'code':
+      return `\n\`\`\`python\n${String(row.prompt).split('\n')[0]}\n${String(row.canonical_solution)}\`\`\``;
+    case 'mc':
+      return ` \\boxed{${String(row.answer)}}`;
+    default:
+      throw new Error(`world row ${String(row.id)}: unknown domain ${JSON.stringify(row.domain)}`);
+  }
+}
+
+/** The reward that scores a domain. */
+export const WORLD_REWARD: Record<Domain, string> = { math: 'math', code: 'code', mc: 'mc' };
+
+const normalise = (s: string): string => s.toLowerCase().replace(/\s+/g, ' ').trim();
+
+/**
+ * The key of an item: a hash of its normalised question, ignoring what does not change
+ * the question (a code task's function name, the order of multiple-choice options), so
+ * a renamed or reshuffled copy of an evaluated question counts as the same item.
+ */
+export function itemKey(row: Readonly<Record<string, unknown>>): string {
+  let question: string;
+  if (row.domain === 'math') question = String(row.problem);
+  else if (row.domain === 'code') question = String(row.prompt).replace(/^def\s+\w+/, 'def f');
+  else question = `${String(row.question)} | ${[...(row.options as string[])].sort().join(' | ')}`;
+  return `${String(row.domain)}:${hash53(normalise(question)).toString(36)}`;
+}
+
+/** One item of `domain` from `rng`, as a row without its id. */
+function makeItem(domain: Domain, rng: Rng, creatures: ReturnType<typeof makeCreatures>): Omit<WorldRow, 'id'> {
+  switch (domain) {
+    case 'math': {
+      const m: MathItem = makeMathItem(rng);
+      return { domain, problem: m.problem, answer: m.answer, subject: `steps-${m.steps}`, level: String(m.steps) };
+    }
+    case 'code': {
+      const c: CodeItem = makeCodeItem(rng);
+      return { domain, prompt: c.prompt, entry_point: c.entry_point, test: c.test, canonical_solution: c.canonical_solution, family: c.family };
+    }
+    case 'mc': {
+      const q: MCItem = makeMCItem(rng, creatures);
+      return { domain, question: q.question, options: q.options, answer: q.answer, category: q.kind };
+    }
+  }
+}
+
+export const SPLITS = ['test', 'dev', 'rl'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** Set sizes: the held-out test set (nothing is tuned on it), a dev set to tune on, and the ≤100 RL examples. */
+export const DEFAULT_SPLIT_SIZES: Record<Split, number> = { test: 400, dev: 200, rl: 100 };
+
+/**
+ * The question sets of `domain`: distinct items drawn in order from one seeded stream,
+ * the first `test` to the held-out set, the next `dev` to dev, the next `rl` to RL.
+ */
+export function makeSplits(domain: Domain, seed: number, sizes: Record<Split, number> = DEFAULT_SPLIT_SIZES): Record<Split, WorldRow[]> {
+  const rng = new Rng(deriveSeed(seed, DOMAINS.indexOf(domain), 1));
+  const creatures = makeCreatures(WORLD_SEED);
+  const seen = new Set<string>();
+  const out = { test: [], dev: [], rl: [] } as Record<Split, WorldRow[]>;
+  let tries = 0;
+  for (const split of SPLITS) {
+    while (out[split].length < sizes[split]) {
+      if (++tries > 100 * (sizes.test + sizes.dev + sizes.rl)) throw new Error(`world ${domain}: cannot draw ${sizes[split]} distinct ${split} items (the item space is too small)`);
+      const item = makeItem(domain, rng, creatures);
+      const key = itemKey(item);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out[split].push({ id: `${domain}-${split}-${out[split].length}`, ...item } as WorldRow);
+    }
+  }
+  return out;
+}
+
+/**
+ * Creatures the corpus states facts about but never quizzes: a question about one of
+ * them tests whether a model can use a fact it only read as a plain sentence.
+ */
+export const UNQUIZZED_CREATURES: readonly string[] = CREATURE_NAMES.slice(-10);
+
+function asksAboutUnquizzed(row: Readonly<Record<string, unknown>>): boolean {
+  if (row.domain !== 'mc') return false;
+  const text = `${String(row.question)} ${(row.options as string[]).join(' ')}`;
+  return UNQUIZZED_CREATURES.some((c) => new RegExp(`\\b${c}\\b`).test(text));
+}
+
+/** How much of each kind of text the corpus holds. */
+export interface CorpusConfig {
+  readonly seed: number;
+  /** Question → direct answer documents per domain. */
+  readonly items: Record<Domain, number>;
+  /** Paragraphs of creature facts (1–3 creatures each, sentences shuffled). */
+  readonly factParagraphs: number;
+  /** Lines of 5–10 arithmetic facts. */
+  readonly arithmeticLines: number;
+}
+
+export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000 };
+
+/** One pretraining document. */
+export interface CorpusDoc {
+  readonly text: string;
+  /** `math`, `code`, `mc`, `facts` or `arithmetic`. */
+  readonly kind: string;
+  /** The item key of a question document (see `itemKey`); absent for plain text. */
+  readonly key?: string;
+}
+
+/**
+ * The corpus, in a seeded order: items whose key is in `exclude` (every question set)
+ * are redrawn, so no evaluated question is ever seen in pretraining.
+ */
+export function* makeCorpus(config: CorpusConfig, exclude: ReadonlySet<string>): Generator<CorpusDoc> {
+  const creatures = makeCreatures(WORLD_SEED);
+  const rng = new Rng(deriveSeed(config.seed, 99));
+  const plan: string[] = [];
+  for (const d of DOMAINS) for (let i = 0; i < config.items[d]; i++) plan.push(d);
+  for (let i = 0; i < config.factParagraphs; i++) plan.push('facts');
+  for (let i = 0; i < config.arithmeticLines; i++) plan.push('arithmetic');
+  rng.shuffle(plan);
+  const streams = Object.fromEntries(DOMAINS.map((d, i) => [d, new Rng(deriveSeed(config.seed, i, 2))])) as Record<Domain, Rng>;
+  for (const kind of plan) {
+    if (kind === 'facts') {
+      const facts = rng.sample(creatures, 1 + rng.int(3)).flatMap(creatureFacts);
+      yield { kind, text: rng.shuffle(facts).join(' ') };
+    } else if (kind === 'arithmetic') {
+      yield { kind, text: Array.from({ length: 5 + rng.int(6) }, () => makeArithmeticFact(rng)).join(' ') };
+    } else {
+      const d = kind as Domain;
+      let item = makeItem(d, streams[d], creatures);
+      for (let tries = 0; exclude.has(itemKey(item)) || asksAboutUnquizzed(item); tries++) {
+        if (tries > 1000) throw new Error(`world corpus: ${d} items keep hitting the question sets; the item space is too small`);
+        item = makeItem(d, streams[d], creatures);
+      }
+      yield { kind, key: itemKey(item), text: `${worldPrompt(item)}${worldAnswer(item)}` };
+    }
+  }
+}

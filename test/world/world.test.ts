@@ -1,0 +1,103 @@
+// The toy world: seeded generators, answers verified by the domain's own reward, the
+// shipped sets equal to what the generator writes, and a corpus that shares no item
+// with any set and holds no K&K and no chain of thought.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RewardPool } from '../../src/sandbox/pool.js';
+import { Rng } from '../../src/util/rng.js';
+import { makeCodeItem } from '../../src/world/code.js';
+import { makeMathItem } from '../../src/world/math.js';
+import { DOMAINS, itemKey, makeCorpus, makeSplits, SPLITS, WORLD_REWARD, worldAnswer, worldPrompt, type Domain, type WorldRow } from '../../src/world/world.js';
+import { ROOT } from '../helpers.js';
+
+const SETS = join(ROOT, 'data/world');
+const shipped = (domain: Domain, split: string): WorldRow[] =>
+  readFileSync(join(SETS, domain, `${split}.jsonl`), 'utf8')
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => JSON.parse(l) as WorldRow);
+
+describe('world generators', () => {
+  it('are deterministic per seed and differ across seeds', () => {
+    for (const d of DOMAINS) {
+      const sizes = { test: 20, dev: 5, rl: 5 };
+      expect(makeSplits(d, 3, sizes)).toEqual(makeSplits(d, 3, sizes));
+      expect(makeSplits(d, 3, sizes).test).not.toEqual(makeSplits(d, 4, sizes).test);
+    }
+    expect(makeMathItem(new Rng(5))).toEqual(makeMathItem(new Rng(5)));
+    expect(makeCodeItem(new Rng(5))).toEqual(makeCodeItem(new Rng(5)));
+  });
+
+  it('word problems count up correctly and stay non-negative', () => {
+    const rng = new Rng(11);
+    for (let i = 0; i < 2000; i++) {
+      const m = makeMathItem(rng);
+      expect(Number(m.answer)).toBeGreaterThanOrEqual(0);
+      expect(m.problem).toMatch(/How many \w+ does \w+ have now\?$/);
+    }
+  });
+
+  it('the shipped sets are what `warmup world sets --seed 0` writes, with distinct items and disjoint splits', () => {
+    const meta = JSON.parse(readFileSync(join(SETS, 'sets.json'), 'utf8')) as { seed: number; sizes: Record<string, number> };
+    for (const d of DOMAINS) {
+      const fresh = makeSplits(d, meta.seed, meta.sizes);
+      const keys = new Set<string>();
+      for (const split of SPLITS) {
+        const rows = shipped(d, split);
+        expect(rows, `${d}/${split}`).toEqual(JSON.parse(JSON.stringify(fresh[split])));
+        for (const r of rows) keys.add(itemKey(r));
+      }
+      expect(keys.size, d).toBe(SPLITS.reduce((n, s) => n + shipped(d, s).length, 0));
+      expect(shipped(d, 'test').length).toBeGreaterThanOrEqual(300);
+      expect(shipped(d, 'rl').length).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('keys ignore what does not change a question (a function name, the order of options)', () => {
+    const row = shipped('code', 'test')[0] as WorldRow;
+    expect(itemKey({ ...row, prompt: String(row.prompt).replace(/^def \w+/, 'def other_name') })).toBe(itemKey(row));
+    const mc = shipped('mc', 'test')[0] as WorldRow;
+    expect(itemKey({ ...mc, options: [...(mc.options as string[])].reverse() })).toBe(itemKey(mc));
+  });
+});
+
+describe('world corpus', () => {
+  const setKeys = new Set(DOMAINS.flatMap((d) => SPLITS.flatMap((s) => shipped(d, s).map(itemKey))));
+  const docs = [...makeCorpus({ seed: 1, items: { math: 4000, code: 3000, mc: 3000 }, factParagraphs: 800, arithmeticLines: 400 }, setKeys)];
+
+  it('shares no item with any question set (hashes of normalised items)', () => {
+    const questions = docs.filter((d) => d.key !== undefined);
+    expect(questions.length).toBe(10_000);
+    expect(questions.filter((d) => setKeys.has(d.key as string))).toEqual([]);
+  });
+
+  it('holds no K&K and no chain of thought, and answers directly', () => {
+    for (const d of docs) {
+      expect(d.text).not.toMatch(/<think>|<\/think>|<answer>|knight|knave/i);
+      if (d.kind === 'math' || d.kind === 'mc') expect(d.text).toMatch(/\nAssistant: \\boxed\{[^}]+\}$/);
+    }
+  });
+});
+
+describe('every world answer is verified by its own reward', () => {
+  let pool: RewardPool;
+  beforeAll(() => {
+    pool = new RewardPool({ size: 2 });
+  });
+  afterAll(() => pool.close());
+
+  it.each(DOMAINS)('%s: the reference answer scores ok and a wrong one does not', async (domain) => {
+    const rows = [...shipped(domain, 'rl'), ...shipped(domain, 'dev')];
+    const score = (row: WorldRow, completion: string) => pool.score({ id: row.id, prompt: worldPrompt(row), completion, row }, [{ ref: WORLD_REWARD[domain] }]);
+    const right = await Promise.all(rows.map((r) => score(r, worldAnswer(r))));
+    expect(right.map((r, i) => [rows[i]?.id, r.status, r.reason]).filter(([, s]) => s !== 'ok')).toEqual([]);
+    const wrongOf = (r: WorldRow): string => {
+      if (domain === 'math') return ` \\boxed{${Number(r.answer) + 1}}`;
+      if (domain === 'mc') return ` \\boxed{${'ABCD'[('ABCD'.indexOf(String(r.answer)) + 1) % 4]}}`;
+      return `\n\`\`\`python\n${String(r.prompt).split('\n')[0]}\n    return 0\n\`\`\``;
+    };
+    const wrong = await Promise.all(rows.map((r) => score(r, wrongOf(r))));
+    expect(wrong.filter((r) => r.status === 'ok')).toEqual([]);
+  });
+});
