@@ -1,0 +1,45 @@
+/**
+ * Lab probe (dev sets only, never the held-out test sets): a checkpoint's accuracy and
+ * format rate per world domain, greedy or sampled. Usage:
+ *   npx tsx scripts/world-probe.ts CKPT [--split dev] [--limit 200] [--max-new-tokens 64] [--temperature 0] [--domains math,code,mc,kk] [--kk PUZZLES.jsonl]
+ * `kk` reads fresh puzzles (--kk, from a seed no training set used), in the world K&K template.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { selectBackend, describeBackend } from '../src/model/backend.js';
+import { loadCheckpoint } from '../src/model/checkpoint.js';
+import { generate } from '../src/model/sample.js';
+import { RewardPool } from '../src/sandbox/pool.js';
+import { renderPrompt, WORLD_KK_TEMPLATE } from '../src/teacher/templates.js';
+import { DOMAINS, WORLD_REWARD, worldPrompt, type Domain, type WorldRow } from '../src/world/world.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { kk: { type: 'string' }, split: { type: 'string', default: 'dev' }, limit: { type: 'string', default: '200' }, 'max-new-tokens': { type: 'string', default: '64' }, temperature: { type: 'string', default: '0' }, domains: { type: 'string', default: DOMAINS.join(',') }, show: { type: 'string', default: '2' } },
+});
+if (values.split === 'test') throw new Error('the probe never reads the held-out test sets');
+const ckpt = positionals[0] as string;
+console.error(describeBackend(await selectBackend('auto')));
+const { model, tokenizer } = await loadCheckpoint(ckpt);
+const pool = new RewardPool({ size: 2 });
+const out: Record<string, unknown> = {};
+const promptOf = (r: WorldRow): string => (r.domain === ('kk' as Domain) ? renderPrompt(WORLD_KK_TEMPLATE, { quiz: String(r.quiz) }) : worldPrompt(r));
+for (const domain of values.domains.split(',') as Domain[]) {
+  const file = domain === ('kk' as Domain) ? (values.kk ?? '') : join('data/world', domain, `${values.split}.jsonl`);
+  const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), domain }) as WorldRow).slice(0, Number(values.limit));
+  const t0 = performance.now();
+  const gens: string[] = [];
+  for (let i = 0; i < rows.length; i += 32) {
+    const batch = rows.slice(i, i + 32);
+    const g = generate(model, tokenizer, batch.map((r) => tokenizer.encode(promptOf(r))), { maxNewTokens: Number(values['max-new-tokens']), temperature: Number(values.temperature), seed: i });
+    gens.push(...g.map((x) => x.text));
+  }
+  const scores = await Promise.all(rows.map((r, i) => pool.score({ prompt: promptOf(r), completion: gens[i] as string, row: r }, [{ ref: domain === ('kk' as Domain) ? 'kk' : WORLD_REWARD[domain] }])));
+  const by = (s: string) => scores.filter((x) => x.status === s).length;
+  out[domain] = { n: rows.length, accuracy: by('ok') / rows.length, format: 1 - by('format_error') / rows.length, statuses: Object.fromEntries(['ok', 'wrong', 'format_error', 'timeout', 'crashed'].map((s) => [s, by(s)])), seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+  for (let i = 0; i < Number(values.show); i++) console.error(`--- ${domain} ${scores[i]?.status}\n${promptOf(rows[i] as WorldRow)}${gens[i]}`);
+}
+await pool.close();
+console.log(JSON.stringify(out, null, 1));
+process.exit(0);

@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { readRows } from '../../src/data/dataset.js';
+import { captureOutput, ROOT, tempDir } from '../helpers.js';
+
+const io = captureOutput();
+
+describe('pipelines/pretrain-base.ts (minimal preset)', () => {
+  it('writes a corpus without set items, a tokenizer with one token per name, and a base whose loss fell', async () => {
+    const dir = await tempDir();
+    expect(await main(['run', join(ROOT, 'pipelines/pretrain-base.ts'), '--preset', 'minimal', '--out', dir]), io.err).toBe(0);
+    const docs = readFileSync(join(dir, 'corpus.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; kind: string });
+    expect(docs.length).toBeGreaterThan(300);
+    expect(docs.some((d) => /knight|knave|<think>/.test(d.text))).toBe(false);
+    const vocab = (JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+    expect(Object.keys(vocab)).toContain('ĠAva');
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(dir, 'base', f)), f).toBe(true);
+    const losses: number[] = [];
+    for await (const r of readRows(join(dir, 'pretrain', 'metrics.arrows'))) if (r.name === 'loss') losses.push(r.value as number);
+    expect(losses.length).toBeGreaterThan(5);
+    expect(losses[losses.length - 1]).toBeLessThan(0.7 * (losses[0] as number));
+  });
+});
