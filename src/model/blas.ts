@@ -12,7 +12,7 @@
  * `WARMUP_BLAS`: unset or `auto` looks for a known fast library; `off` never uses one;
  * a path (or library name) loads that one, and failing to is an error.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 
 /** Row-major single-precision GEMM: C = A·B with optional transposes (C overwritten). */
 export type Sgemm = (
@@ -69,12 +69,44 @@ function isOptimised(path: string): boolean {
   }
 }
 
+/**
+ * OpenBLAS's kernel family for this CPU, from its flags: OpenBLAS's own detection falls
+ * back to Prescott (SSE3) on CPUs it does not know by model number, as on the virtual
+ * machines this was built on, where 1024² sgemm then ran at ~30 instead of ~180 GFLOP/s.
+ * Undefined when OPENBLAS_CORETYPE is set already or the flags cannot be read.
+ */
+export function openblasCoreType(cpuinfo?: string): string | undefined {
+  if (process.env.OPENBLAS_CORETYPE) return undefined;
+  let text = cpuinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const flags = new Set((/^flags\s*:(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/));
+  if (flags.has('avx512_bf16')) return 'Cooperlake';
+  if (flags.has('avx512f') && flags.has('avx512vl')) return 'SkylakeX';
+  if (flags.has('avx2') && flags.has('fma')) return 'Haswell';
+  return undefined;
+}
+
 /** The part of koffi used here (typed locally: koffi is optional, so its types may be absent). */
 interface Koffi {
   load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
 }
 
 function open(koffi: Koffi, library: string): Blas {
+  // OpenBLAS reads OPENBLAS_CORETYPE once, when it loads (see openblasCoreType).
+  let real = library;
+  try {
+    real = realpathSync(library);
+  } catch {
+    // a bare library name: the loader finds it
+  }
+  const core = /openblas/i.test(real) ? openblasCoreType() : undefined;
+  if (core) process.env.OPENBLAS_CORETYPE = core;
   const lib = koffi.load(library);
   const fn = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, float *, int, float *, int, float, float *, int)');
   let setThreads: ((n: number) => unknown) | null = null;
@@ -86,7 +118,7 @@ function open(koffi: Koffi, library: string): Blas {
     // not OpenBLAS: leave its threading alone
   }
   return {
-    library,
+    library: core ? `${library} (OPENBLAS_CORETYPE=${core}, from the CPU flags)` : library,
     singleThreaded: (f) => {
       if (!setThreads || threads <= 1) return f();
       setThreads(1);

@@ -12,11 +12,11 @@
  * machine's configuration (no system BLAS) while PyTorch still uses OpenBLAS.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend, type BackendName } from '../../dist/model/backend.js';
+import { openblasCoreType } from '../../dist/model/blas.js';
 import { unregisterFusedKernels } from '../../dist/model/fused.js';
 import { generate } from '../../dist/model/sample.js';
 import { presetConfig, Transformer } from '../../dist/model/transformer.js';
@@ -97,29 +97,11 @@ function samplingRates(preset: 'tiny' | 'small', vocab: number): Record<string, 
   return out;
 }
 
-/**
- * OpenBLAS's kernel family for this CPU. Its own detection falls back to Prescott (SSE3)
- * on these virtual machines, which cut PyTorch's 1024² sgemm from ~180 to ~30 GFLOP/s
- * (measured here); the reference gets the kernels its CPU supports unless
- * OPENBLAS_CORETYPE is set already.
- */
-function openblasCore(): string | undefined {
-  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
-  let flags = '';
-  try {
-    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  } catch {
-    return undefined;
-  }
-  const has = (f: string): boolean => new RegExp(`\\b${f}\\b`).test(flags);
-  return has('avx512_bf16') ? 'Cooperlake' : has('avx512f') ? 'SkylakeX' : has('avx2') ? 'Haswell' : undefined;
-}
-
 function torchBaseline(vocab: number): Record<string, unknown> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_reference.py');
   const configs = Object.fromEntries((['tiny', 'small'] as const).map((p) => [p, { ...presetConfig(p, vocab), ...SHAPES[p] }]));
   const sample = { new_tokens: SAMPLE.newTokens, batches: SAMPLE.batches, prompt_tokens: SAMPLE.promptTokens };
-  const core = openblasCore();
+  const core = process.env.OPENBLAS_CORETYPE ?? openblasCoreType(); // the same kernels as warmup's BLAS path
   const r = spawnSync('/usr/bin/python3', [script, JSON.stringify({ configs, matmul: [512, 1024], seconds: SECONDS, sample })], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...(core ? { OPENBLAS_CORETYPE: core } : {}) } });
   if (r.status !== 0) return { unavailable: `Debian PyTorch not usable here (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread` };
   return { ...(JSON.parse(r.stdout) as Record<string, unknown>), openblas_coretype: core ?? 'detected' };

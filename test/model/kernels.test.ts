@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeBackend, selectBackend } from '../../src/model/backend.js';
-import { loadBlas } from '../../src/model/blas.js';
+import { loadBlas, openblasCoreType } from '../../src/model/blas.js';
 import { findOrt, loadOrt } from '../../src/model/ort.js';
 import { maskedSoftmax, registerFusedKernels, rmsNorm, rotary, sumOfSquares, swiglu, targetLogProbs, unregisterFusedKernels } from '../../src/model/fused.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optim.js';
@@ -48,6 +48,22 @@ const matmuls: [string, WasmMatMul | null][] = [
 ];
 
 describe('BLAS lookup (WARMUP_BLAS)', () => {
+  it("sets OpenBLAS's kernel family from the CPU flags unless OPENBLAS_CORETYPE is set", () => {
+    const saved = process.env.OPENBLAS_CORETYPE;
+    delete process.env.OPENBLAS_CORETYPE;
+    try {
+      expect(openblasCoreType('flags\t: fpu sse2 avx2 fma avx512f avx512vl avx512_bf16\n')).toBe('Cooperlake');
+      expect(openblasCoreType('flags\t: fpu sse2 avx2 fma avx512f avx512vl\n')).toBe('SkylakeX');
+      expect(openblasCoreType('flags\t: fpu sse2 avx2 fma\n')).toBe('Haswell');
+      expect(openblasCoreType('flags\t: fpu sse2\n')).toBeUndefined();
+      process.env.OPENBLAS_CORETYPE = 'Zen';
+      expect(openblasCoreType('flags\t: avx2 fma\n')).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.OPENBLAS_CORETYPE;
+      else process.env.OPENBLAS_CORETYPE = saved;
+    }
+  });
+
   it('off uses none and says so; a library that cannot load is an error naming it and what to do', async () => {
     expect(await loadBlas('off')).toEqual({ blas: null, reason: 'WARMUP_BLAS=off' });
     await expect(loadBlas('/nonexistent/libopenblas.so')).rejects.toThrow(/WARMUP_BLAS=\/nonexistent\/libopenblas\.so: (cannot load cblas_sgemm|the optional package koffi).*(OpenBLAS\/BLIS library, or to off|unset WARMUP_BLAS)/);
