@@ -187,7 +187,8 @@ export class Transformer {
       const positions = input.positions ?? (tf.add(tf.range(past, S, 1, 'int32').expandDims(0), tf.zeros([B, T], 'int32')) as tf.Tensor2D); // [B, T]
       const [cos, sin] = this.rotary(positions); // [B, 1, T, E]
       // Additive mask [B, 1, T, S]: causal over the sequence, and padding from attentionMask.
-      const causal = tf.linalg.bandPart(tf.ones([S, S]), -1, 0).slice([past, 0], [T, S]); // [T, S]
+      // One new token sees every cached one: no [S, S] band to build at each decoding step.
+      const causal = T === 1 ? tf.ones([1, S]) : tf.linalg.bandPart(tf.ones([S, S]), -1, 0).slice([past, 0], [T, S]); // [T, S]
       let allowed: tf.Tensor = causal.reshape([1, 1, T, S]);
       if (input.attentionMask) allowed = tf.mul(allowed, tf.cast(input.attentionMask, 'float32').reshape([B, 1, 1, S])); // [B, 1, T, S]
       if (input.segmentIds) {
