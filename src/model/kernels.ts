@@ -118,6 +118,12 @@ function ortMatMul(ort: OrtProducts, fallback: KernelFunc): KernelFunc {
       C.fill(0);
       return out;
     }
+    // A threaded backend's heap is shared, which the ORT binding refuses: the backend was
+    // started with threads before ORT was chosen (backend.ts starts ORT with one).
+    if (C.buffer instanceof SharedArrayBuffer) {
+      wasm.disposeData(out.dataId);
+      return fallback(args);
+    }
     const flops = 2 * C.length * K;
     ort.matmul(transposeA, transposeB, wasm.typedArrayFromHeap(a) as Float32Array, a.shape, wasm.typedArrayFromHeap(b) as Float32Array, b.shape, C, outShape, flops);
     return out;
