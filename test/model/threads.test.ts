@@ -8,10 +8,10 @@ const run = (threads: number) => {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, WARMUP_WASM_THREADS: String(threads), WARMUP_BLAS: 'off' }, // XNNPACK runs the product
+    env: { ...process.env, WARMUP_WASM_THREADS: String(threads), WARMUP_MATMUL: 'xnnpack' }, // XNNPACK runs the product
   });
   if (r.status !== 0) throw new Error(`exit ${r.status} ${r.signal ?? ''}: ${r.stderr.slice(-500)}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { line: string; threads: number; values: number[] };
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { line: string; threads: number; values: number[]; ortValues: number[] | null };
 };
 
 describe('wasm threads', () => {
@@ -23,5 +23,10 @@ describe('wasm threads', () => {
     expect(two.line).toMatch(/backend: wasm, 2 threads/);
     const err = Math.max(...two.values.map((v, i) => Math.abs(v - (one.values[i] as number))));
     expect(err).toBeLessThan(1e-4);
+    // ONNX Runtime products on a shared heap fall back instead of failing.
+    for (const r of [one, two]) {
+      if (r.ortValues === null) continue;
+      expect(Math.max(...r.ortValues.map((v, i) => Math.abs(v - (one.values[i] as number))))).toBeLessThan(1e-3);
+    }
   });
 });
