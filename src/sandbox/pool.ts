@@ -9,6 +9,14 @@
  * interpreter, which stays usable); if it is still running `graceMs` later, or the
  * whole task exceeds `taskTimeoutMs`, the worker is terminated and replaced, and the
  * result is a `timeout`. The caller's own AbortSignal cancels too.
+ *
+ * Deadlines measure the check, not this thread. This thread also runs TF.js
+ * generation, which holds it for seconds; so the interrupt is written by the worker's
+ * own deadline thread, and this thread's timer is only a backstop: it measures from
+ * the times the worker stamped (when it started the task, when Python started), and
+ * never ends a task the worker has stamped as finished, whose result is merely waiting
+ * for this thread to read it. Busy time (`stats.busyMs`) is the workers' own measure
+ * too, so a stalled main thread does not count as a busy pool.
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -61,7 +69,11 @@ export class RewardPool {
   private readonly graceMs: number;
   private readonly admission: Semaphore;
   private closed = false;
-  /** Counters for progress displays and benchmarks. */
+  /**
+   * Counters for progress displays and benchmarks. `busyMs` is the time workers spent
+   * on finished tasks by their own clocks (queueing and a late-reading main thread
+   * excluded), so `busyMs / (size × wall time)` is the pool's utilisation.
+   */
   readonly stats = { done: 0, timeouts: 0, crashes: 0, busyMs: 0, poolErrors: 0 };
 
   constructor(config: RewardPoolConfig = {}) {
@@ -98,7 +110,6 @@ export class RewardPool {
   async score(sample: RewardSample, rewards: readonly RewardSpec[], options: { signal?: AbortSignal } = {}): Promise<RewardResult> {
     const specs = resolveRewardSpecs(rewards);
     await this.admit();
-    const started = Date.now();
     const ctrl = new SharedArrayBuffer(16);
     const view = new Int32Array(ctrl);
     const abort = new AbortController();
@@ -108,16 +119,15 @@ export class RewardPool {
       abort.abort();
     };
     options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    let interruptedAt = 0;
-    const watchdog = setInterval(() => {
+    // The backstop. After a stall of this thread it may run before the worker's result
+    // is read, so it consults the worker's stamps: a finished task is left alone, and
+    // the limits are measured from when the worker really started.
+    const backstop = setInterval(() => {
+      if (abort.signal.aborted || Atomics.load(view, CTRL.taskEnded) > 0) return;
       const now = Date.now() - this.epoch;
       const taskStarted = Atomics.load(view, CTRL.taskStarted);
       const runStarted = Atomics.load(view, CTRL.runStarted);
-      if (runStarted > 0 && interruptedAt === 0 && now > runStarted + this.limits.timeoutMs) {
-        Atomics.store(view, CTRL.interrupt, 2);
-        interruptedAt = now;
-      }
-      if (interruptedAt > 0 && runStarted > 0 && now > interruptedAt + this.graceMs) {
+      if (runStarted > 0 && now > runStarted + this.limits.timeoutMs + this.graceMs) {
         why = `code ignored the interrupt for ${this.graceMs} ms after the ${this.limits.timeoutMs} ms limit`;
         abort.abort();
       } else if (taskStarted > 0 && now > taskStarted + this.taskTimeoutMs) {
@@ -138,10 +148,10 @@ export class RewardPool {
       this.stats.crashes++;
       return timeoutResult(specs, 'crashed', `the worker died: ${e instanceof Error ? e.message : String(e)}`.slice(0, 500));
     } finally {
-      clearInterval(watchdog);
+      clearInterval(backstop);
       options.signal?.removeEventListener('abort', onCallerAbort);
       this.stats.done++;
-      this.stats.busyMs += Date.now() - started;
+      this.stats.busyMs += workerBusyMs(view, Date.now() - this.epoch);
       this.admission.release();
     }
   }
@@ -166,6 +176,17 @@ export class RewardPool {
     this.closed = true;
     await this.piscina.destroy();
   }
+}
+
+/**
+ * How long a worker was at a task: its own measure when it finished it; for a worker
+ * terminated mid-task, from its start stamp until now (it was busy until replaced);
+ * 0 for a task no worker began.
+ */
+function workerBusyMs(view: Int32Array, now: number): number {
+  if (Atomics.load(view, CTRL.taskEnded) > 0) return Atomics.load(view, CTRL.busyUs) / 1000;
+  const taskStarted = Atomics.load(view, CTRL.taskStarted);
+  return taskStarted > 0 ? Math.max(0, now - taskStarted) : 0;
 }
 
 function timeoutResult(specs: readonly RewardSpec[], status: 'timeout' | 'crashed' | 'unscorable', reason: string): RewardResult {

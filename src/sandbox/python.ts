@@ -4,9 +4,9 @@
  *
  * Isolation: the interpreter has no host file system (an in-memory one), no processes
  * and no sockets; the JS bridge is cut before any user code runs; memory is capped by
- * refusing wasm heap growth; time is enforced by an interrupt buffer that the pool's
- * thread sets at the deadline (Python sees KeyboardInterrupt), and, if a program
- * swallows that, by the pool terminating the worker.
+ * refusing wasm heap growth; time is enforced by an interrupt buffer that the worker's
+ * deadline thread sets at the deadline (Python sees KeyboardInterrupt; see
+ * `deadline.ts`), and, if a program swallows that, by the pool terminating the worker.
  */
 import { loadPyodide, type PyodideInterface } from 'pyodide';
 import { OutputCap, type CheckResult, type CodeTask, type SandboxLimits } from './limits.js';

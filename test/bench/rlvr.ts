@@ -18,7 +18,8 @@ import { selectBackend } from '../../dist/model/backend.js';
 import { loadDefaultTokenizer } from '../../dist/model/default-tokenizer.js';
 import { presetConfig, Transformer } from '../../dist/model/transformer.js';
 import { RewardPool } from '../../dist/sandbox/pool.js';
-import { DEFAULT_RLVR, rlvr, type RLVRConfig } from '../../dist/stages/rlvr.js';
+import { rlvr } from '../../dist/stages/rlvr.js';
+import { DEFAULT_RLVR, type RLVRConfig } from '../../dist/stages/rlvr-config.js';
 import { R1_TEMPLATE, renderPrompt } from '../../dist/teacher/templates.js';
 import { PolicyLearner } from '../../dist/train/policy.js';
 
@@ -63,7 +64,9 @@ export async function run(): Promise<unknown> {
           rollouts_per_s: +((STEPS * 32) / seconds).toFixed(2),
           model_idle: +(last?.modelIdle ?? NaN).toFixed(3),
           pool_idle: +(last?.poolIdle ?? NaN).toFixed(3),
-          pool_util: +((pool.stats.busyMs - busy0) / 1000 / seconds).toFixed(3),
+          // Workers' own time on checks over workers × wall time: a main thread held by
+          // generation while a finished result waits to be read does not count.
+          pool_util: +((pool.stats.busyMs - busy0) / 1000 / (pool.size * seconds)).toFixed(3),
         };
         learner.dispose();
         model.dispose();
@@ -76,7 +79,7 @@ export async function run(): Promise<unknown> {
     await pool.close();
   }
   return {
-    what: `rlvr stream: ${STEPS} GRPO steps of 4 K&K prompts x 8 completions (48 new tokens), tiny preset, 1 pool worker; idle = share of wall time with nothing running on that side`,
+    what: `rlvr stream: ${STEPS} GRPO steps of 4 K&K prompts x 8 completions (48 new tokens), tiny preset, 1 pool worker; idle = share of wall time with nothing running on that side; pool_util = worker-measured check time / (workers x wall time)`,
     backend: backend.name,
     threads: backend.threads,
     ...results,
