@@ -3,12 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import { lastValueFrom, Observable, tap } from 'rxjs';
+import { lastValueFrom, tap } from 'rxjs';
 import { readRows } from '../data/dataset.js';
 import { meanPassAtK } from '../eval/pass-at-k.js';
 import { applyWeights, resolveRewardSpecs, type RewardSpec } from '../reward/registry.js';
-import type { RewardSample } from '../reward/types.js';
+import type { RewardResult, RewardSample } from '../reward/types.js';
 import { RewardPool } from '../sandbox/pool.js';
+import { onDemand } from '../stages/on-demand.js';
 import { verify } from '../stages/verify.js';
 import { intOption, printJson } from './common.js';
 import { Progress } from './progress.js';
@@ -74,21 +75,33 @@ async function evalCode(file: string, flags: EvalCodeFlags): Promise<void> {
   const perTask = new Map<string, { n: number; c: number }>();
   const statuses: Record<string, number> = {};
   let done = 0;
+  let passedSoFar = 0;
+  const concurrency = pool.size * 4;
+  // A sample enters as a check finishes, so the verify stage never holds the whole set in
+  // its queue; pulling on the check, not on the ordered output, keeps a slow sample from
+  // idling the pool while the ones after it wait to be emitted.
+  const { items$, pull } = onDemand(samples, 2 * concurrency);
+  const check = async (sample: RewardSample, signal: AbortSignal): Promise<RewardResult> => {
+    try {
+      return await pool.score(sample, [{ ref: 'code' }], { signal });
+    } finally {
+      pull();
+    }
+  };
   try {
     await lastValueFrom(
-      new Observable<(typeof samples)[number]>((s) => {
-        samples.forEach((x) => s.next(x));
-        s.complete();
-      }).pipe(
-        verify({ score: (sample, signal) => pool.score(sample, [{ ref: 'code' }], { signal }), concurrency: pool.size * 4 }),
+      items$.pipe(
+        verify({ score: check, concurrency }),
         tap({
           next: (v) => {
             const passed = v.reward.status === 'ok';
             const t = perTask.get(v.task_id) ?? { n: 0, c: 0 };
             perTask.set(v.task_id, { n: t.n + 1, c: t.c + (passed ? 1 : 0) });
             statuses[v.reward.status] = (statuses[v.reward.status] ?? 0) + 1;
+            if (passed) passedSoFar++;
             out.write({ task_id: v.task_id, completion: v.completion, passed, result: v.reward.status, reason: v.reward.reason });
-            progress.update(++done, `pass ${((100 * Object.values(Object.fromEntries(perTask)).reduce((a, b) => a + b.c, 0)) / done).toFixed(1)}%`);
+            // A running count: summing over the tasks here would cost O(tasks) per sample.
+            progress.update(++done, `pass ${((100 * passedSoFar) / done).toFixed(1)}%`);
           },
         }),
       ),
@@ -100,7 +113,8 @@ async function evalCode(file: string, flags: EvalCodeFlags): Promise<void> {
   }
   progress.finish();
   const counts = [...perTask.values()];
-  const minN = Math.min(...counts.map((c) => c.n));
+  // A loop, not Math.min(...counts): spreading one argument per problem overflows the stack on large sets.
+  const minN = counts.reduce((m, c) => Math.min(m, c.n), Number.POSITIVE_INFINITY);
   const passAt: Record<string, number> = {};
   for (const k of flags.k) if (k <= minN) passAt[`pass@${k}`] = meanPassAtK(counts, k);
   const summary = { file, samples: samples.length, problems: counts.length, ...passAt, statuses };

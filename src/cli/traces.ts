@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { concatMap, from, lastValueFrom } from 'rxjs';
+import { concatMap, lastValueFrom } from 'rxjs';
 import { readRows } from '../data/dataset.js';
 import { ArrowStreamWriter } from '../data/ipc.js';
 import { readPuzzles } from '../data/puzzles.js';
@@ -10,6 +10,7 @@ import { recordsToBatch } from '../data/records.js';
 import { TRACES, withRunMetadata } from '../data/schemas.js';
 import type { Puzzle } from '../kk/puzzle.js';
 import { loadDefaultTokenizer } from '../model/default-tokenizer.js';
+import { onDemand } from '../stages/on-demand.js';
 import { traces, TraceStatsCollector } from '../stages/traces.js';
 import { makeSymbolicTeacher } from '../teacher/symbolic.js';
 import type { OpenAITeacher } from '../teacher/openai.js';
@@ -43,12 +44,27 @@ interface TracesFlags {
   quiet?: boolean;
 }
 
-async function* pending(path: string, done: ReadonlySet<string>, limit: number): AsyncGenerator<Puzzle> {
-  let n = 0;
+/**
+ * The puzzles this run does, read in one pass: those not done yet, at most `limit` of
+ * them. Their count is the progress total, so the file is not read a second time to
+ * count it (puzzles are small: about 2.6 KiB of heap for six people).
+ */
+async function pendingPuzzles(path: string, done: ReadonlySet<string>, limit: number): Promise<Puzzle[]> {
+  const out: Puzzle[] = [];
   for await (const p of readPuzzles(path)) {
     if (done.has(p.id)) continue;
-    if (n++ >= limit) return;
-    yield p;
+    if (out.length >= limit) break;
+    out.push(p);
+  }
+  return out;
+}
+
+/** Yields the items in order, letting go of each as it goes, so a long run's memory shrinks as it advances. */
+function* consume<T>(items: (T | undefined)[]): Generator<T> {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as T;
+    items[i] = undefined;
+    yield item;
   }
 }
 
@@ -74,34 +90,35 @@ async function runTraces(flags: TracesFlags): Promise<void> {
     }
   }
   if (existsSync(sidecar)) for (const id of (await readFile(sidecar, 'utf8')).split('\n')) if (id) done.add(id);
+  const todo: (Puzzle | undefined)[] = await pendingPuzzles(flags.puzzles, done, flags.limit ?? Number.POSITIVE_INFINITY);
   const config = { command: 'traces', puzzles: flags.puzzles, teacher: teacher.id, template: templateTag(template), n: flags.n, filter: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup, order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity };
   const schema = withRunMetadata(TRACES, config);
   const writer = await ArrowStreamWriter.open(flags.out, schema, { append: true });
   if (!flags.quiet && done.size > 0) process.stderr.write(`resuming: ${done.size} puzzles already done in ${flags.out}\n`);
   const stats = new TraceStatsCollector();
-  let total = 0;
-  for await (const p of readPuzzles(flags.puzzles)) if (!done.has(p.id)) total++;
-  total = Math.min(total, flags.limit ?? total);
-  const progress = new Progress({ label: 'traces', total, unit: 'puzzles', quiet: flags.quiet === true || flags.json === true });
-  let tokens = 0;
+  const progress = new Progress({ label: 'traces', total: todo.length, unit: 'puzzles', quiet: flags.quiet === true || flags.json === true });
+  const concurrency = openai ? flags.concurrency : 4;
+  // Puzzles enter as groups are written, a few ahead of the teacher: nothing queues up
+  // in front of the stage, and the first traces reach the file at once.
+  const { items$, pull } = onDemand(consume(todo), 2 * concurrency);
   try {
     await lastValueFrom(
-      from(pending(flags.puzzles, done, flags.limit ?? Number.POSITIVE_INFINITY)).pipe(
+      items$.pipe(
         traces({
           teacher,
           template,
           sample: { n: flags.n, temperature: flags.temperature, topP: flags.topP, maxTokens: flags.maxTokens || 8192, stop: [] },
           filter: { keep: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup },
-          concurrency: openai ? flags.concurrency : 4,
+          concurrency,
         }),
         concatMap(async (group) => {
           // One batch per puzzle: a crash loses at most the puzzle in flight.
           if (group.kept.length > 0) await writer.write(recordsToBatch(schema, [...group.kept]));
           else await appendFile(sidecar, `${group.puzzle.id}\n`);
           stats.add(group);
-          tokens += group.sampled.reduce((n, t) => n + t.n_tokens, 0);
-          const s = stats.result();
-          progress.update(s.puzzles, `kept ${s.kept}/${s.sampled} (${((100 * s.kept) / Math.max(1, s.sampled)).toFixed(0)}%)  ${Math.round(tokens / progress.seconds)} tok/s`);
+          // Running totals only: this runs once per puzzle, so it must not grow with the run.
+          progress.update(stats.puzzles, `kept ${stats.kept}/${stats.sampled} (${((100 * stats.kept) / Math.max(1, stats.sampled)).toFixed(0)}%)  ${Math.round(stats.sampledTokens / progress.seconds)} tok/s`);
+          pull();
         }),
       ),
       { defaultValue: undefined },

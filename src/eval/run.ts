@@ -117,14 +117,24 @@ export function accuracyOf(rows: readonly (readonly boolean[])[], n: number): Ac
 /** Summarises scored samples (grouped by question in order, n per question). */
 export function summarise(set: Pick<EvalSet, 'bench' | 'source' | 'items'>, model: string, options: Pick<EvalOptions, 'n' | 'temperature'>, samples: readonly EvalSample[]): EvalSummary {
   const byId = new Map<string, EvalSample[]>();
-  for (const s of samples) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
-  const flags = (items: readonly EvalItem[]): boolean[][] => items.map((it) => (byId.get(it.id) ?? []).sort((a, b) => a.sample - b.sample).map((s) => s.correct));
-  const bySubset: Record<string, Accuracy> = {};
-  const keys = new Set(set.items.flatMap((it) => Object.entries(it.subsets).map(([k, v]) => `${k}=${v}`)));
-  for (const key of [...keys].sort()) {
-    const [k, v] = key.split('=') as [string, string];
-    bySubset[key] = accuracyOf(flags(set.items.filter((it) => it.subsets[k] === v)), options.n);
+  for (const s of samples) {
+    const list = byId.get(s.id);
+    if (list) list.push(s);
+    else byId.set(s.id, [s]);
   }
+  const flags = (items: readonly EvalItem[]): boolean[][] => items.map((it) => (byId.get(it.id) ?? []).sort((a, b) => a.sample - b.sample).map((s) => s.correct));
+  // Items grouped by subset in one pass (in set order), not one pass over the set per subset value.
+  const subsetItems = new Map<string, EvalItem[]>();
+  for (const it of set.items) {
+    for (const [k, v] of Object.entries(it.subsets)) {
+      const key = `${k}=${v}`;
+      const list = subsetItems.get(key);
+      if (list) list.push(it);
+      else subsetItems.set(key, [it]);
+    }
+  }
+  const bySubset: Record<string, Accuracy> = {};
+  for (const key of [...subsetItems.keys()].sort()) bySubset[key] = accuracyOf(flags(subsetItems.get(key) as EvalItem[]), options.n);
   const statuses: Record<string, number> = {};
   for (const s of samples) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
   return {

@@ -64,6 +64,10 @@ export function traceRecord(puzzle: Puzzle, prompt: string, template: PromptTemp
 }
 
 /**
+ * Samples `concurrency` puzzles at once. Like any `mergeMap`, it queues what its source
+ * pushes beyond that, and draining a long queue costs O(its length) per puzzle: on long
+ * runs feed it through `onDemand` (`stages/on-demand.ts`), as `warmup traces` does.
+ *
  * @example
  * puzzles$.pipe(traces({ teacher: makeSymbolicTeacher(), template: R1_TEMPLATE, sample: { n: 4, … } }))
  */
@@ -99,13 +103,25 @@ export interface TraceStats {
   tokens: { p50: number; p90: number; p99: number; max: number } | null;
 }
 
-/** Accumulates statistics over puzzle groups. */
+/**
+ * Accumulates statistics over puzzle groups. Adding a group costs O(its samples), and
+ * the running totals (`puzzles`, `sampled`, `kept`, `sampledTokens`) are O(1) to read,
+ * so a progress line can show them after every puzzle of a run of any length. Token
+ * lengths are kept as a histogram (lengths are integers, and few distinct), so
+ * `result()` costs O(distinct lengths) instead of sorting every length so far.
+ */
 export class TraceStatsCollector {
-  private puzzles = 0;
-  private sampled = 0;
-  private kept = 0;
+  /** Puzzle groups added. */
+  puzzles = 0;
+  /** Samples verified. */
+  sampled = 0;
+  /** Samples the filter kept. */
+  kept = 0;
+  /** Tokens over every sample, kept or not (the teacher's throughput). */
+  sampledTokens = 0;
   private readonly byN = new Map<number, { sampled: number; correct: number }>();
-  private readonly lengths: number[] = [];
+  /** Kept trace length → how many kept traces have it. */
+  private readonly lengths = new Map<number, number>();
 
   add(group: PuzzleTraces): void {
     this.puzzles++;
@@ -114,14 +130,31 @@ export class TraceStatsCollector {
     const n = group.puzzle.names.length;
     const s = this.byN.get(n) ?? { sampled: 0, correct: 0 };
     s.sampled += group.sampled.length;
-    s.correct += group.sampled.filter((t) => t.correct === true).length;
+    for (const t of group.sampled) {
+      if (t.correct === true) s.correct++;
+      this.sampledTokens += t.n_tokens;
+    }
     this.byN.set(n, s);
-    for (const t of group.kept) this.lengths.push(t.n_tokens);
+    for (const t of group.kept) this.lengths.set(t.n_tokens, (this.lengths.get(t.n_tokens) ?? 0) + 1);
   }
 
+  /**
+   * The statistics so far. Percentile p is the length at index min(len − 1, ⌊p · len⌋)
+   * of all kept lengths sorted, read off the histogram: the smallest length whose
+   * cumulative count exceeds that index.
+   */
   result(): TraceStats {
-    const sorted = [...this.lengths].sort((a, b) => a - b);
-    const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+    const histogram = [...this.lengths].sort((a, b) => a[0] - b[0]);
+    const total = this.kept;
+    const at = (index: number): number => {
+      let seen = 0;
+      for (const [length, count] of histogram) {
+        seen += count;
+        if (seen > index) return length;
+      }
+      throw new Error(`internal: length index ${index} past the ${seen} kept traces`);
+    };
+    const q = (p: number): number => at(Math.min(total - 1, Math.floor(p * total)));
     return {
       puzzles: this.puzzles,
       sampled: this.sampled,
@@ -129,7 +162,7 @@ export class TraceStatsCollector {
       accuracyByN: Object.fromEntries(
         [...this.byN].sort((a, b) => a[0] - b[0]).map(([n, s]) => [`N=${n}`, { ...s, accuracy: s.sampled ? s.correct / s.sampled : 0 }]),
       ),
-      tokens: sorted.length > 0 ? { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: sorted[sorted.length - 1] as number } : null,
+      tokens: total > 0 ? { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: (histogram[histogram.length - 1] as [number, number])[0] } : null,
     };
   }
 }

@@ -93,6 +93,53 @@ export interface Batch {
 }
 
 /**
+ * The earliest of a growing list of bins with at least a given room, in O(log bins):
+ * a max-tree over the bins' free room. Scanning the bins instead made packing an
+ * epoch quadratic in its examples (most rows keep some room, so the list of open rows
+ * grows with the data set).
+ */
+export class FirstFit {
+  /** Leaves at [capacity, 2 · capacity): each bin's room, -1 where there is no bin yet; inner nodes hold their children's max. */
+  private tree = new Int32Array(2).fill(-1);
+  private capacity = 1;
+  private bins = 0;
+
+  /** Bins so far. */
+  get size(): number {
+    return this.bins;
+  }
+
+  /** The index of the first bin with room >= `need`, or -1 if none has it. */
+  find(need: number): number {
+    if (this.bins === 0 || (this.tree[1] as number) < need) return -1;
+    let node = 1;
+    while (node < this.capacity) node = (this.tree[2 * node] as number) >= need ? 2 * node : 2 * node + 1;
+    return node - this.capacity;
+  }
+
+  /** Appends a bin with `room` and returns its index. */
+  add(room: number): number {
+    if (this.bins === this.capacity) {
+      const old = this.tree;
+      this.capacity *= 2;
+      this.tree = new Int32Array(2 * this.capacity).fill(-1);
+      this.tree.set(old.subarray(this.bins, 2 * this.bins), this.capacity);
+      for (let node = this.capacity - 1; node >= 1; node--) this.tree[node] = Math.max(this.tree[2 * node] as number, this.tree[2 * node + 1] as number);
+    }
+    const i = this.bins++;
+    this.set(i, room);
+    return i;
+  }
+
+  /** Sets bin `i`'s room. */
+  set(i: number, room: number): void {
+    let node = i + this.capacity;
+    this.tree[node] = room;
+    for (node >>= 1; node >= 1; node >>= 1) this.tree[node] = Math.max(this.tree[2 * node] as number, this.tree[2 * node + 1] as number);
+  }
+}
+
+/**
  * Cuts examples into micro-batches. Each example contributes inputs s[:-1] and
  * targets s[1:]. Packing fills rows first-fit; bucketing sorts by length within
  * windows so rows in a batch are alike. Padding has segment -1 and no loss.
@@ -114,16 +161,18 @@ export function makeBatches(examples: readonly TokenizedExample[], config: Pick<
   };
   const usable = order.map((i) => examples[i] as TokenizedExample).filter((e) => e.ids.length >= 2);
   if (config.packing) {
-    const open: Row[] = [];
+    // First fit: each example goes to the earliest row with room for it.
+    const fit = new FirstFit();
     for (const ex of usable) {
       const need = ex.ids.length - 1;
-      let row = open.find((r) => r.ids.length + need <= config.maxLength);
-      if (!row) {
-        row = newRow();
-        open.push(row);
-        rows.push(row);
+      let i = fit.find(need);
+      if (i < 0) {
+        rows.push(newRow());
+        i = fit.add(config.maxLength);
       }
+      const row = rows[i] as Row;
       addTo(row, ex, row.seg.length === 0 ? 0 : (row.seg[row.seg.length - 1] as number) + 1);
+      fit.set(i, config.maxLength - row.ids.length);
     }
   } else {
     const window = config.batchSize * 32;

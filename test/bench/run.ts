@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   model: async () => (await import('./model.js')).run(),
   traces: async () => (await import('./traces.js')).run(),
   rlvr: async () => (await import('./rlvr.js')).run(),
+  flat: async () => (await import('./flat.js')).run(),
 };
 
 

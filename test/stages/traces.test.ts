@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readRows } from '../../src/data/dataset.js';
 import { generatePuzzles } from '../../src/kk/generator.js';
-import { traces, TraceStatsCollector } from '../../src/stages/traces.js';
+import type { TraceRecord } from '../../src/data/schemas.js';
+import { traces, TraceStatsCollector, type PuzzleTraces } from '../../src/stages/traces.js';
 import { makeSymbolicTeacher } from '../../src/teacher/symbolic.js';
 import { LOGIC_RL_TEMPLATE, R1_TEMPLATE, renderPrompt } from '../../src/teacher/templates.js';
 import type { Teacher } from '../../src/teacher/types.js';
@@ -44,6 +46,35 @@ describe('traces stage', () => {
     expect(g?.kept[0]?.correct).toBe(false);
     const [h] = await lastValueFrom(of(puzzles[0]!).pipe(traces({ teacher: wrongTeacher, template: R1_TEMPLATE, sample: { ...sample, n: 2 } }), toArray()));
     expect(h?.kept).toEqual([]);
+  });
+
+  it('token percentiles from the histogram equal the sort-based definition, and the running totals add up', () => {
+    const record = (n_tokens: number, correct: boolean): TraceRecord => ({
+      puzzle_id: 'p', teacher: 't', template: 'r1@1', sample_idx: 0, prompt: '', completion: '', answer: null, correct, reward: null, n_tokens, latency_ms: 0, finish_reason: 'stop', status: 'ok',
+    });
+    // Each group: the kept lengths, and how many more samples were dropped.
+    const group = fc.record({ kept: fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 6 }), dropped: fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 3 }), puzzle: fc.integer({ min: 0, max: puzzles.length - 1 }) });
+    fc.assert(
+      fc.property(fc.array(group, { maxLength: 40 }), (groups) => {
+        const stats = new TraceStatsCollector();
+        const all: number[] = [];
+        let tokens = 0;
+        for (const g of groups) {
+          const kept = g.kept.map((n) => record(n, true));
+          const sampled = [...kept, ...g.dropped.map((n) => record(n, false))];
+          stats.add({ puzzle: puzzles[g.puzzle]!, sampled, kept } satisfies PuzzleTraces);
+          all.push(...g.kept);
+          tokens += sampled.reduce((a, t) => a + t.n_tokens, 0);
+        }
+        const sorted = [...all].sort((a, b) => a - b);
+        const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+        const r = stats.result();
+        expect(r.tokens).toEqual(sorted.length > 0 ? { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: sorted[sorted.length - 1] } : null);
+        expect([stats.puzzles, stats.kept, stats.sampled, stats.sampledTokens]).toEqual([groups.length, all.length, r.sampled, tokens]);
+        expect(r).toMatchObject({ puzzles: groups.length, kept: all.length });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('fills templates', () => {

@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FirstFit, makeBatches, type TokenizedExample } from '../../src/train/sft.js';
+import { Rng } from '../../src/util/rng.js';
+
+/** First-fit packing by scanning every row, as makeBatches did: the reference. */
+function naivePacking(needs: readonly number[], maxLength: number): number[] {
+  const used: number[] = [];
+  return needs.map((need) => {
+    let i = used.findIndex((u) => u + need <= maxLength);
+    if (i < 0) i = used.push(0) - 1;
+    used[i] = (used[i] as number) + need;
+    return i;
+  });
+}
+
+describe('SFT packing', () => {
+  it('FirstFit picks the row a scan of every row picks (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 64 }), fc.array(fc.integer({ min: 1, max: 80 }), { maxLength: 300 }), (maxLength, needs) => {
+        const fit = new FirstFit();
+        const used: number[] = [];
+        const got = needs.map((need) => {
+          let i = fit.find(need);
+          if (i < 0) {
+            used.push(0);
+            i = fit.add(maxLength);
+          }
+          used[i] = (used[i] as number) + need;
+          fit.set(i, maxLength - (used[i] as number));
+          return i;
+        });
+        expect(got).toEqual(naivePacking(needs, maxLength));
+        expect(fit.size).toBe(used.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('packs examples first-fit into rows, each example whole and in its own segment', () => {
+    const rng = new Rng(3);
+    const examples: TokenizedExample[] = Array.from({ length: 500 }, (_, k) => {
+      const n = 2 + rng.int(60);
+      return { ids: Array.from({ length: n }, (_, t) => k * 100 + t), lossMask: Array.from({ length: n }, (_, t) => (t > 0 ? 1 : 0)) };
+    });
+    const config = { maxLength: 64, batchSize: 4, packing: true };
+    const batches = makeBatches(examples, config, 0, new Rng(7));
+    const rows = batches.flatMap((b) => b.ids.map((ids, r) => ({ ids, seg: b.segmentIds[r] as number[] })));
+    // The same shuffled order, packed by the reference, gives the same row lengths.
+    const order = new Rng(7).shuffle([...examples.keys()]).map((i) => examples[i] as TokenizedExample);
+    const assigned = naivePacking(order.map((e) => e.ids.length - 1), config.maxLength);
+    const lengths = new Map<number, number>();
+    order.forEach((e, k) => lengths.set(assigned[k] as number, (lengths.get(assigned[k] as number) ?? 0) + e.ids.length - 1));
+    expect(rows.map((r) => r.seg.filter((s) => s >= 0).length)).toEqual([...lengths.values()]);
+    expect(rows.every((r) => r.seg.filter((s) => s >= 0).length <= config.maxLength)).toBe(true);
+  });
+});
