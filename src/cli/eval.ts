@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { BENCH_NAMES, loadEvalSet, type BenchName } from '../eval/benchmarks.js';
+import { BENCH_NAMES, benchLayout, loadEvalSet, type BenchName } from '../eval/benchmarks.js';
 import type { EvalSummary } from '../eval/run.js';
 import type { BackendName } from '../model/names.js';
 import { backendOption, intOption, numberOption, printJson } from './common.js';
@@ -40,11 +40,11 @@ export interface EvalFlags {
 export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
   const { evaluateModel, localModel, serverModel } = await import('../eval/run.js');
   const { RewardPool } = await import('../sandbox/pool.js');
-  const isName = (BENCH_NAMES as readonly string[]).includes(flags.bench);
+  const isName = benchLayout(flags.bench) !== null;
   const path = flags.data ?? (isName ? SHIPPED_EVAL[flags.bench as BenchName] : flags.bench);
   if (!path) throw new Error(`--bench ${flags.bench}: give the file with --data (e.g. --data MATH-500/test.jsonl); only kk ships with warmup`);
   if (!existsSync(path)) throw new Error(`${path}: no such file`);
-  const set = await loadEvalSet(path, isName ? (flags.bench as BenchName) : undefined, { ...(flags.template ? { template: flags.template } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
+  const set = await loadEvalSet(path, isName ? flags.bench : undefined, { ...(flags.template ? { template: flags.template } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
   if ((flags.model ? 1 : 0) + (flags.baseUrl.length > 0 ? 1 : 0) !== 1) throw new Error('give either --model CKPT or --base-url URL (with --served-model NAME)');
   let dispose = (): void => undefined;
   let model;

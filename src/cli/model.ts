@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { readRows } from '../data/dataset.js';
 import { ArrowStreamWriter } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
-import { METRICS, withRunMetadata, type MetricRecord } from '../data/schemas.js';
+import { makeMetricRecords, METRICS, withRunMetadata } from '../data/schemas.js';
 import type { LoadedCheckpoint } from '../model/checkpoint.js';
 import { defaultCorpus, DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/default-tokenizer.js';
 import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.js';
@@ -125,14 +125,7 @@ async function sft(flags: SftFlags): Promise<void> {
     for await (const s of trainer.train(train, { evalSet: held, outDir: flags.out })) {
       progress ??= new Progress({ label: kind, total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true });
       lastLoss = s.loss;
-      const now = Date.now() / 1000;
-      const rows: MetricRecord[] = [
-        { run_id: runId, step: s.step, name: 'loss', value: s.loss, wall_time: now },
-        { run_id: runId, step: s.step, name: 'lr', value: s.lr, wall_time: now },
-        { run_id: runId, step: s.step, name: 'grad_norm', value: s.gradNorm, wall_time: now },
-        { run_id: runId, step: s.step, name: 'tokens_per_s', value: s.tokensPerSec, wall_time: now },
-        ...(s.evalLoss !== undefined ? [{ run_id: runId, step: s.step, name: 'eval_loss', value: s.evalLoss, wall_time: now }] : []),
-      ];
+      const rows = makeMetricRecords(runId, s.step, { loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, tokens_per_s: s.tokensPerSec, eval_loss: s.evalLoss });
       await metrics.write(recordsToBatch(schema, rows));
       progress.update(s.step, `loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(1)}  ${Math.round(s.tokensPerSec)} tok/s${s.evalLoss !== undefined ? `  eval ${s.evalLoss.toFixed(4)}` : ''}`);
     }

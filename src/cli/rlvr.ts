@@ -13,12 +13,14 @@ import { Command, Option } from 'commander';
 import { readRows } from '../data/dataset.js';
 import { ArrowStreamWriter, readArrowSchema } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
-import { configOf, METRICS, ROLLOUTS, withRunMetadata, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
+import { configOf, makeMetricRecords, METRICS, ROLLOUTS, withRunMetadata, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
 import type { BackendName } from '../model/names.js';
 import type { RewardSample } from '../reward/types.js';
-import type { RLExample, RLVRConfig, RLVRStep } from '../stages/rlvr.js';
-import { loadTemplate, renderPrompt } from '../teacher/templates.js';
+import type { RLVRStep } from '../stages/rlvr.js';
+import { checkRLVRConfig, DEFAULT_RLVR, RLVR_RUN_SETTINGS, RLVR_SETTINGS, scaledRlLr, type RLVRConfig, type Setting } from '../stages/rlvr-config.js';
+import { loadTasks, taskRewardSpecs, type Task } from '../tasks/tasks.js';
 import { ADVANTAGE_KINDS, AGGREGATIONS, type AdvantageKind, type Aggregation } from '../train/grpo.js';
+import { changedKeys } from '../util/config-diff.js';
 import { backendOption, intOption, numberOption, printJson, setExitCode } from './common.js';
 import { Progress } from './progress.js';
 import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
@@ -41,25 +43,36 @@ interface LearnerFlags {
   quiet?: boolean;
 }
 
+const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** An option whose default comes from the RL config, its help saying the default and the reason for it. */
+function settingOption(flags: string, description: string, setting: Setting<unknown>, parse?: ((text: string) => unknown) | ((text: string, previous: string[]) => string[])): Option {
+  const option = new Option(flags, description).default(setting.value, `${show(setting.value)}, ${setting.why}`);
+  return parse ? option.argParser(parse as (text: string, previous: unknown) => unknown) : option;
+}
+
+const S = RLVR_SETTINGS;
+
 function addLearnerOptions(cmd: Command): Command {
   return cmd
-    .option('--lr <x>', "peak learning rate (default: the paper's 1e-6 scaled to the model's width, 1e-6 × 2048 / hidden size)", numberOption('--lr', 0))
-    .addOption(new Option('--advantage <kind>', 'group advantage: dr-grpo (mean only, the paper), grpo (mean/std), rloo').choices([...ADVANTAGE_KINDS]).default('dr-grpo'))
-    .option('--clip-low <e>', 'PPO clip range below 1', numberOption('--clip-low', 0, 0.999), 0.2)
-    .option('--clip-high <e>', 'PPO clip range above 1 (clip-higher, as DAPO)', numberOption('--clip-high', 0), 0.28)
-    .addOption(new Option('--aggregation <how>', 'loss average over the batch').choices([...AGGREGATIONS]).default('token-mean'))
-    .option('--beta <b>', 'KL coefficient against the starting model (0: no KL and no reference in memory, as the paper)', numberOption('--beta', 0), 0)
-    .option('--mu <n>', 'optimiser steps per batch', intOption('--mu', 1), 1)
-    .option('--micro-batch <n>', 'completions per forward/backward pass (memory only)', intOption('--micro-batch', 1), 8)
-    .addOption(new Option('--overlong <how>', 'completions cut at --max-new-tokens: mask (no loss), soft (DAPO penalty), none').choices(['mask', 'soft', 'none']).default('mask'))
-    .option('--dynamic-sampling', 'drop groups whose rewards are all equal and refill the batch (DAPO)')
+    .option('--lr <x>', `peak learning rate (default: ${S.lr.why})`, numberOption('--lr', 0))
+    .addOption(settingOption('--advantage <kind>', 'group advantage: dr-grpo (mean only), grpo (mean/std), rloo', S.advantage).choices([...ADVANTAGE_KINDS]))
+    .addOption(settingOption('--clip-low <e>', 'PPO clip range below 1', S.clipLow, numberOption('--clip-low', 0, 0.999)))
+    .addOption(settingOption('--clip-high <e>', 'PPO clip range above 1 (clip-higher, as DAPO)', S.clipHigh, numberOption('--clip-high', 0)))
+    .addOption(settingOption('--aggregation <how>', 'loss average over the batch', S.aggregation).choices([...AGGREGATIONS]))
+    .addOption(settingOption('--beta <b>', 'KL coefficient against the starting model (0: no KL and no reference in memory)', S.beta, numberOption('--beta', 0)))
+    .addOption(settingOption('--mu <n>', 'optimiser steps per batch', S.mu, intOption('--mu', 1)))
+    .addOption(settingOption('--micro-batch <n>', 'completions per forward/backward pass (memory only)', S.microBatch, intOption('--micro-batch', 1)))
+    .addOption(settingOption('--overlong <how>', 'completions cut at --max-new-tokens: mask (no loss), soft (DAPO penalty), none', S.overlong).choices(['mask', 'soft', 'none']))
+    .addOption(settingOption('--dynamic-sampling', 'drop groups whose rewards are all equal and refill the batch (DAPO)', S.dynamicSampling))
     .addOption(backendOption())
     .option('--workers <n>', 'reward sandbox workers (default: one per core)', intOption('--workers', 1, 256))
     .option('--timeout <ms>', 'time limit per code check', intOption('--timeout', 1), 3000)
     .option('--quiet', 'no progress output');
 }
 
-interface RlvrFlags extends LearnerFlags {
+/** The options of `warmup rlvr`, as commander parses them. */
+export interface RlvrFlags extends LearnerFlags {
   model: string;
   data: string;
   reward: string[];
@@ -85,30 +98,43 @@ interface RlvrFlags extends LearnerFlags {
   resume?: boolean;
 }
 
-/** Reads target examples: a `prompt` column as is, or `quiz`/`problem`/`question` through a template. */
-export async function loadRLExamples(path: string, options: { template?: string; maxExamples?: number } = {}): Promise<{ examples: RLExample[]; total: number }> {
-  const template = options.template ? await loadTemplate(options.template) : null;
-  const kkTemplate = template ?? (await loadTemplate('r1'));
-  const examples: RLExample[] = [];
-  let total = 0;
-  for await (const r of readRows(path)) {
-    total++;
-    if (examples.length >= (options.maxExamples ?? Number.POSITIVE_INFINITY)) continue;
-    const idValue = r.id ?? r.puzzle_id ?? r.task_id ?? r.unique_id;
-    const id = typeof idValue === 'string' || typeof idValue === 'number' ? String(idValue) : `row-${total}`;
-    const names = Array.isArray(r.names) ? r.names.map(String) : undefined;
-    let prompt: string;
-    if (typeof r.prompt === 'string' && !template) prompt = r.prompt;
-    else if (typeof r.quiz === 'string') prompt = renderPrompt(kkTemplate, { quiz: r.quiz, ...(names ? { names } : {}) });
-    else {
-      const text = [r.problem, r.question, r.prompt].find((v): v is string => typeof v === 'string');
-      if (text === undefined) throw new Error(`${path} row ${total}: needs a 'prompt', 'quiz', 'problem' or 'question' column (found: ${Object.keys(r).join(', ')})`);
-      prompt = template ? renderPrompt(template, { quiz: text }) : text;
-    }
-    examples.push({ id, prompt, row: r });
-  }
-  if (examples.length === 0) throw new Error(`${path} has no rows`);
-  return { examples, total };
+/**
+ * Reads target examples through the task loader `warmup eval` uses (`src/tasks/`), so a
+ * row gets the same prompt in training as in evaluation.
+ */
+export async function loadRLExamples(path: string, options: { template?: string; maxExamples?: number } = {}): Promise<{ examples: Task[]; total: number }> {
+  const { tasks, total } = await loadTasks(path, { ...(options.template ? { template: options.template } : {}), ...(options.maxExamples !== undefined ? { limit: options.maxExamples } : {}) });
+  return { examples: tasks, total };
+}
+
+/** The RL config a command line asks for, over `examples` target rows and a model `hiddenSize` wide. */
+export function rlvrConfigFromFlags(flags: RlvrFlags, run: { examples: number; hiddenSize: number }): RLVRConfig {
+  return checkRLVRConfig({
+    ...DEFAULT_RLVR,
+    groupSize: flags.groupSize,
+    promptsPerStep: flags.promptsPerStep,
+    steps: flags.steps ?? Math.ceil((flags.epochs * run.examples) / flags.promptsPerStep),
+    temperature: flags.temperature,
+    topP: flags.topP,
+    topK: flags.topK,
+    maxNewTokens: flags.maxNewTokens,
+    stop: flags.stop,
+    advantage: flags.advantage,
+    clipLow: flags.clipLow,
+    clipHigh: flags.clipHigh,
+    aggregation: flags.aggregation,
+    beta: flags.beta,
+    mu: flags.mu,
+    dynamicSampling: flags.dynamicSampling === true,
+    overlong: flags.overlong,
+    overlongCache: Math.min(flags.overlongCache, flags.maxNewTokens - 1),
+    lr: flags.lr ?? scaledRlLr(run.hiddenSize),
+    microBatch: flags.microBatch,
+    maxStaleness: flags.maxStaleness,
+    chunkPrompts: Math.min(flags.chunkPrompts ?? flags.promptsPerStep, flags.promptsPerStep),
+    saveEvery: flags.saveEvery,
+    seed: flags.seed,
+  });
 }
 
 const pad6 = (n: number): string => String(n).padStart(6, '0');
@@ -131,8 +157,7 @@ async function newestCheckpoint(out: string): Promise<{ dir: string; step: numbe
 
 /** Metric rows of one step. */
 function stepMetricRows(runId: string, s: RLVRStep): MetricRecord[] {
-  const now = Date.now() / 1000;
-  const values: Record<string, number> = {
+  return makeMetricRecords(runId, s.step, {
     reward_mean: s.rewardMean,
     reward_std: s.rewardStd,
     pass_rate: s.passRate,
@@ -153,10 +178,7 @@ function stepMetricRows(runId: string, s: RLVRStep): MetricRecord[] {
     model_idle: s.modelIdle,
     pool_idle: s.poolIdle,
     pool_util: s.poolUtil,
-  };
-  return Object.entries(values)
-    .filter(([, v]) => Number.isFinite(v))
-    .map(([name, value]) => ({ run_id: runId, step: s.step, name, value, wall_time: now }));
+  });
 }
 
 /** Entropy for a progress line: a dash when no row was run (nothing to learn). */
@@ -166,18 +188,21 @@ const progressLine = (s: RLVRStep): string =>
   `reward ${s.rewardMean.toFixed(3)}  pass ${(100 * s.passRate).toFixed(0)}%  kl ${s.kl.toFixed(4)}  clip ${s.clipFraction.toFixed(3)}  ent ${fmtEntropy(s.entropy)}  ${s.rolloutsPerSec.toFixed(1)} rollouts/s  pool ${(100 * s.poolUtil).toFixed(0)}%${s.replayed ? '  (from log)' : ''}`;
 
 async function rlvrCmd(flags: RlvrFlags): Promise<void> {
-  const specs = rewardSpecsFromFlags(flags);
   const log = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
   const { describeBackend, selectBackend } = await import('../model/backend.js');
   const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
-  const { checkRLVRConfig, DEFAULT_RLVR, rlvr, scaledRlLr } = await import('../stages/rlvr.js');
+  const { rlvr } = await import('../stages/rlvr.js');
   const { PolicyLearner } = await import('../train/policy.js');
   const { readLoggedSteps } = await import('../stages/replay.js');
   const { RewardPool } = await import('../sandbox/pool.js');
   const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples });
   if (total > examples.length) log(`using the first ${examples.length} of ${total} rows of ${flags.data} (--max-examples ${flags.maxExamples})`);
+  // Without --reward, the reward the rows' layout names (kk for K&K rows, math for MATH rows, …).
+  const rewards = flags.reward.length > 0 ? flags.reward : (taskRewardSpecs(examples) ?? []).map((s) => s.ref);
+  if (rewards.length === 0) throw new Error(`give at least one --reward (kk, math, mc, code or a module path): the rows of ${flags.data} (layout '${examples[0]?.layout ?? '?'}') name no built-in reward`);
+  const specs = rewardSpecsFromFlags({ ...flags, reward: rewards });
   const choice = await selectBackend(flags.backend);
   log(describeBackend(choice));
   await mkdir(flags.out, { recursive: true });
@@ -193,40 +218,13 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   if (!flags.resume && existsSync(rolloutsPath)) throw new Error(`${flags.out} already holds a run: pass --resume to continue it, or choose another --out`);
   const loaded = await loadCheckpoint(resumeFrom?.dir ?? flags.model);
   const { model, tokenizer } = loaded;
-  const config: RLVRConfig = checkRLVRConfig({
-    ...DEFAULT_RLVR,
-    groupSize: flags.groupSize,
-    promptsPerStep: flags.promptsPerStep,
-    steps: flags.steps ?? Math.ceil((flags.epochs * examples.length) / flags.promptsPerStep),
-    temperature: flags.temperature,
-    topP: flags.topP,
-    topK: flags.topK,
-    maxNewTokens: flags.maxNewTokens,
-    stop: flags.stop,
-    advantage: flags.advantage,
-    clipLow: flags.clipLow,
-    clipHigh: flags.clipHigh,
-    aggregation: flags.aggregation,
-    beta: flags.beta,
-    mu: flags.mu,
-    dynamicSampling: flags.dynamicSampling === true,
-    overlong: flags.overlong,
-    overlongCache: Math.min(flags.overlongCache, flags.maxNewTokens - 1),
-    lr: flags.lr ?? scaledRlLr(model.config.hiddenSize),
-    microBatch: flags.microBatch,
-    maxStaleness: flags.maxStaleness,
-    chunkPrompts: Math.min(flags.chunkPrompts ?? flags.promptsPerStep, flags.promptsPerStep),
-    saveEvery: flags.saveEvery,
-    seed: flags.seed,
-  });
+  const config = rlvrConfigFromFlags(flags, { examples: examples.length, hiddenSize: model.config.hiddenSize });
   const runId = `rlvr-${flags.seed}`;
   const runConfig = { command: 'rlvr', model: flags.model, data: flags.data, examples: examples.length, rewards: specs, runId, config };
   if (resumeFrom) {
     const saved = JSON.parse(await readFile(configPath, 'utf8')) as typeof runConfig;
-    const differs = Object.keys(config).filter((k) => k !== 'steps' && JSON.stringify((saved.config as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]));
-    if (differs.length > 0 || JSON.stringify(saved.rewards) !== JSON.stringify(specs) || saved.data !== flags.data) {
-      throw new Error(`--resume: the flags differ from the run in ${flags.out} (${[...differs, ...(saved.data !== flags.data ? ['data'] : []), ...(JSON.stringify(saved.rewards) !== JSON.stringify(specs) ? ['rewards'] : [])].join(', ')}); resume with the same command line (only --steps/--epochs may change)`);
-    }
+    const differs = changedKeys({ ...saved.config, data: saved.data, rewards: saved.rewards }, { ...config, data: flags.data, rewards: specs }, ['steps']);
+    if (differs.length > 0) throw new Error(`--resume: the flags differ from the run in ${flags.out} (${differs.join(', ')}); resume with the same command line (only --steps/--epochs may change)`);
     log(`resuming ${flags.out} from ${resumeFrom.dir ?? `${flags.model} and the log`} (step ${resumeFrom.step})`);
   }
   await writeFile(configPath, `${JSON.stringify(runConfig, null, 2)}\n`);
@@ -381,7 +379,6 @@ async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
     }
     const { describeBackend, selectBackend } = await import('../model/backend.js');
     const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
-    const { DEFAULT_RLVR, scaledRlLr } = await import('../stages/rlvr.js');
     const { PolicyLearner } = await import('../train/policy.js');
     const choice = await selectBackend(flags.backend);
     log(describeBackend(choice));
@@ -423,26 +420,26 @@ export function rlvrCommands(): Command[] {
       new Command('rlvr')
         .description('RLVR: GRPO with verifiable rewards on a small target set (≤100 examples), streaming rollouts through the reward sandbox')
         .requiredOption('--model <dir>', 'starting checkpoint (e.g. the warmed-up student)')
-        .requiredOption('--data <file>', "target examples: 'prompt', or 'quiz' (K&K, through --template), 'problem' or 'question', plus ground-truth columns")
+        .requiredOption('--data <file>', "target examples in any layout `warmup eval` reads (K&K 'quiz', MATH 'problem', HumanEval, MMLU-Pro), or a ready 'prompt' or bare 'question'; without --reward, the layout's own reward scores them")
         .requiredOption('--out <dir>', 'run folder: config.json, rollouts.arrows, metrics.arrows, checkpoints/, last/'),
     ),
   )
-    .option('--template <ref>', 'prompt template for quiz/problem/question rows: r1, logic-rl or a file with {quiz} (K&K rows default to r1)')
-    .option('--max-examples <n>', 'use at most this many rows', intOption('--max-examples', 1), 100)
-    .option('--epochs <n>', 'passes over the examples (steps = epochs × examples / prompts-per-step)', intOption('--epochs', 1), 25)
+    .option('--template <ref>', "prompt template with {quiz} for every row: r1, logic-rl or a file (default: the layout's own, as `warmup eval` uses)")
+    .addOption(settingOption('--max-examples <n>', 'use at most this many rows', RLVR_RUN_SETTINGS.maxExamples, intOption('--max-examples', 1)))
+    .addOption(settingOption('--epochs <n>', 'passes over the examples (steps = epochs × examples / prompts-per-step)', RLVR_RUN_SETTINGS.epochs, intOption('--epochs', 1)))
     .option('--steps <n>', 'updates to run (overrides --epochs)', intOption('--steps', 1))
-    .option('--group-size <g>', 'completions per prompt', intOption('--group-size', 1), 10)
-    .option('--prompts-per-step <n>', 'groups per update', intOption('--prompts-per-step', 1), 4)
-    .option('--temperature <t>', 'sampling temperature', numberOption('--temperature', 1e-6), 0.7)
-    .option('--top-p <p>', 'nucleus mass', numberOption('--top-p', 0, 1), 1)
-    .option('--top-k <k>', 'candidates kept; 0 is all', intOption('--top-k', 0), 0)
-    .option('--max-new-tokens <n>', 'completion budget', intOption('--max-new-tokens', 1), 512)
-    .option('--stop <text>', 'stop string; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--overlong-cache <n>', 'soft overlong: tokens before the budget where the penalty starts', intOption('--overlong-cache', 0), 64)
-    .option('--max-staleness <s>', 'policy versions a rollout may lag (0: strictly on-policy; 1: generate the next batch during verification and update)', intOption('--max-staleness', 0), 0)
-    .option('--chunk-prompts <n>', 'prompts per generation call (default: the whole batch); smaller overlaps generation with scoring but batches less', intOption('--chunk-prompts', 1))
-    .option('--save-every <n>', 'also keep a checkpoint every N steps in checkpoints/ (last/ is always written)', intOption('--save-every', 0), 10)
-    .option('--seed <n>', 'seed of the prompt order and sampling', intOption('--seed', 0, 0xffffffff), 0)
+    .addOption(settingOption('--group-size <g>', 'completions per prompt', S.groupSize, intOption('--group-size', 1)))
+    .addOption(settingOption('--prompts-per-step <n>', 'groups per update', S.promptsPerStep, intOption('--prompts-per-step', 1)))
+    .addOption(settingOption('--temperature <t>', 'sampling temperature', S.temperature, numberOption('--temperature', 1e-6)))
+    .addOption(settingOption('--top-p <p>', 'nucleus mass', S.topP, numberOption('--top-p', 0, 1)))
+    .addOption(settingOption('--top-k <k>', 'candidates kept; 0 is all', S.topK, intOption('--top-k', 0)))
+    .addOption(settingOption('--max-new-tokens <n>', 'completion budget', S.maxNewTokens, intOption('--max-new-tokens', 1)))
+    .addOption(settingOption('--stop <text>', 'stop string; repeatable', S.stop, (v: string, prev: string[]) => [...prev, v]))
+    .addOption(settingOption('--overlong-cache <n>', 'soft overlong: tokens before the budget where the penalty starts', S.overlongCache, intOption('--overlong-cache', 0)))
+    .addOption(settingOption('--max-staleness <s>', 'policy versions a rollout may lag (0: strictly on-policy; 1: generate the next batch during verification and update)', S.maxStaleness, intOption('--max-staleness', 0)))
+    .option('--chunk-prompts <n>', `prompts per generation call; smaller overlaps generation with scoring but batches less (default: ${S.chunkPrompts.why})`, intOption('--chunk-prompts', 1))
+    .addOption(settingOption('--save-every <n>', 'also keep a checkpoint every N steps in checkpoints/ (0: none; last/ is always written)', S.saveEvery, intOption('--save-every', 0)))
+    .addOption(settingOption('--seed <n>', 'seed of the prompt order and sampling', S.seed, intOption('--seed', 0, 0xffffffff)))
     .option('--resume', 'continue the run in --out from its newest checkpoint (same data order, RNG and optimizer state)')
     .action((flags: RlvrFlags) => rlvrCmd(flags));
   const replayCommand = addLearnerOptions(

@@ -177,6 +177,16 @@ export const METRICS = makeArtifact<MetricRecord>('metrics', 1, [
   field('wall_time', new Float64()),
 ]);
 
+/**
+ * The metric rows of one step, one per named value; a value that is missing or not
+ * finite (e.g. entropy when no row was trained) is left out rather than logged as NaN.
+ */
+export function makeMetricRecords(runId: string, step: number, values: Readonly<Record<string, number | undefined>>, wallTime = Date.now() / 1000): MetricRecord[] {
+  return Object.entries(values)
+    .filter((e): e is [string, number] => e[1] !== undefined && Number.isFinite(e[1]))
+    .map(([name, value]) => ({ run_id: runId, step, name, value, wall_time: wallTime }));
+}
+
 export const ARTIFACTS = { puzzles: PUZZLES, traces: TRACES, rollouts: ROLLOUTS, metrics: METRICS } as const;
 
 /** The artifact's schema with the run's config (any JSON value) recorded in its metadata. */

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { changedKeys } from '../util/config-diff.js';
 import type { Pipeline, PipelineContext, PipelineValue } from './types.js';
 
 type AnyPipeline = Pipeline<Record<string, PipelineValue>>;
@@ -95,7 +96,7 @@ export async function runPipeline(file: string, options: RunOptions): Promise<st
   const manifest = join(dir, 'pipeline.json');
   if (existsSync(manifest)) {
     const prev = JSON.parse(await readFile(manifest, 'utf8')) as { pipeline: string; config: Record<string, unknown> };
-    const changed = Object.keys(config).filter((k) => JSON.stringify(prev.config[k]) !== JSON.stringify(config[k]));
+    const changed = changedKeys(prev.config, config);
     if (prev.pipeline !== p.name || changed.length > 0) {
       throw new Error(`${dir} holds a run of '${prev.pipeline}' with a different config (${changed.join(', ') || 'pipeline'}); use another --out, or the same --preset/--set to resume it`);
     }

@@ -32,12 +32,13 @@ import type { RolloutRecord } from '../data/schemas.js';
 import { generateStreaming, type SampleConfig } from '../model/sample.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { RewardResult, RewardSample } from '../reward/types.js';
-import { groupAdvantages, overlongPenalty, type AdvantageKind } from '../train/grpo.js';
+import { groupAdvantages, overlongPenalty } from '../train/grpo.js';
 import { learningRate } from '../train/optim.js';
-import type { LearnerConfig, PolicyLearner, PolicyRow, UpdateStats } from '../train/policy.js';
+import type { PolicyLearner, PolicyRow, UpdateStats } from '../train/policy.js';
 import { groupsOf, policyRowsFromLog } from '../train/rollout-log.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { Semaphore } from '../util/semaphore.js';
+import { checkRLVRConfig, type RLVRConfig } from './rlvr-config.js';
 import { verify } from './verify.js';
 
 /** One target-domain example: the prompt the policy sees and the row its reward checks against. */
@@ -46,96 +47,6 @@ export interface RLExample {
   readonly prompt: string;
   /** Ground truth and other columns for the reward (e.g. names + solution, answer, test). */
   readonly row: Readonly<Record<string, unknown>>;
-}
-
-export interface RLVRConfig extends LearnerConfig {
-  /** Completions per prompt (G). */
-  readonly groupSize: number;
-  /** Groups per optimiser batch. */
-  readonly promptsPerStep: number;
-  /** Updates to run. */
-  readonly steps: number;
-  readonly maxNewTokens: number;
-  readonly topP: number;
-  readonly topK: number;
-  readonly stop: readonly string[];
-  readonly advantage: AdvantageKind;
-  /** Drop groups whose rewards are all equal, and sample more prompts to refill the batch. */
-  readonly dynamicSampling: boolean;
-  /** Truncated completions: trained as they are ('none'), left out of the loss ('mask'), or penalised ('soft'). */
-  readonly overlong: 'none' | 'mask' | 'soft';
-  /** Tokens before maxNewTokens where the soft penalty starts. */
-  readonly overlongCache: number;
-  readonly warmupSteps: number;
-  /** Policy versions a rollout may lag the policy it trains (0: strictly on-policy). */
-  readonly maxStaleness: number;
-  /** Prompts generated per model call; smaller chunks overlap generation with verification. */
-  readonly chunkPrompts: number;
-  /** Completions scored at once. */
-  readonly verifyConcurrency: number;
-  /** Save a checkpoint every this many steps (0: only at the end). */
-  readonly saveEvery: number;
-  readonly seed: number;
-}
-
-/** The paper's RLVR learning rate, for its Qwen2.5-3B student. */
-export const PAPER_RL_LR = 1e-6;
-const PAPER_HIDDEN = 2048;
-
-/**
- * The paper's learning rate scaled to a student of hidden size `hidden`: Adam's
- * learning rate for hidden matrices scales as 1/width (μP), so a narrower student gets
- * a proportionally larger one.
- */
-export const scaledRlLr = (hidden: number): number => PAPER_RL_LR * (PAPER_HIDDEN / hidden);
-
-/** Defaults: the paper's recipe (G = 10, T = 0.7, no KL, Dr. GRPO) with DAPO's clip-higher. */
-export const DEFAULT_RLVR: RLVRConfig = {
-  groupSize: 10,
-  promptsPerStep: 4,
-  steps: 625, // 100 examples × 25 epochs / 4 prompts per step
-  temperature: 0.7,
-  maxNewTokens: 512,
-  topP: 1,
-  topK: 0,
-  stop: [],
-  advantage: 'dr-grpo',
-  clipLow: 0.2,
-  clipHigh: 0.28,
-  aggregation: 'token-mean',
-  beta: 0,
-  mu: 1,
-  dynamicSampling: false,
-  overlong: 'mask',
-  overlongCache: 64,
-  lr: PAPER_RL_LR,
-  beta1: 0.9,
-  beta2: 0.99,
-  eps: 1e-8,
-  weightDecay: 0,
-  clipNorm: 1,
-  warmupSteps: 0,
-  microBatch: 8,
-  maxStaleness: 0,
-  chunkPrompts: 4, // whole batches: on a CPU, batching beats chunked overlap (npm run bench -- rlvr)
-  verifyConcurrency: 8,
-  saveEvery: 0,
-  seed: 0,
-};
-
-/** Checks a config; errors name the field. */
-export function checkRLVRConfig(c: RLVRConfig): RLVRConfig {
-  const ints = ['groupSize', 'promptsPerStep', 'steps', 'maxNewTokens', 'mu', 'microBatch', 'chunkPrompts', 'verifyConcurrency'] as const;
-  for (const k of ints) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`rlvr: ${k} must be a positive integer, got ${c[k]}`);
-  for (const k of ['maxStaleness', 'saveEvery', 'warmupSteps', 'overlongCache', 'topK'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`rlvr: ${k} must be a non-negative integer, got ${c[k]}`);
-  }
-  if (!(c.lr > 0)) throw new Error(`rlvr: lr must be > 0, got ${c.lr}`);
-  if (!(c.temperature > 0)) throw new Error(`rlvr: temperature must be > 0 (sampling needs it), got ${c.temperature}`);
-  if (!(c.clipLow >= 0 && c.clipLow < 1) || !(c.clipHigh >= 0)) throw new Error(`rlvr: clip ranges must be clipLow in [0, 1) and clipHigh >= 0, got ${c.clipLow}, ${c.clipHigh}`);
-  if (!(c.beta >= 0)) throw new Error(`rlvr: beta must be >= 0, got ${c.beta}`);
-  if (c.overlong === 'soft' && c.overlongCache >= c.maxNewTokens) throw new Error(`rlvr: overlongCache (${c.overlongCache}) must be below maxNewTokens (${c.maxNewTokens})`);
-  return c;
 }
 
 /** Where prompt number `cursor` of the run comes from: a seeded permutation per epoch. */

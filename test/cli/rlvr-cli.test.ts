@@ -106,6 +106,9 @@ describe('warmup rlvr and replay', () => {
     expect(io.err).toMatch(/column 'step' is missing; is this a rollouts log/);
     expect(await main(['rlvr', '--model', base, '--data', data, '--reward', 'nope', '--out', join(dir, 'z')])).toBe(1);
     expect(io.err).toMatch(/unknown reward 'nope'/);
+    // Without --reward, the rows' layout names the reward; ready prompts name none.
+    expect(await main(['rlvr', '--model', base, '--data', data, '--out', join(dir, 'z')])).toBe(1);
+    expect(io.err).toMatch(/give at least one --reward .*: the rows of .*target\.jsonl \(layout 'prompt'\) name no built-in reward/);
     // A reward that is the same for every completion: nothing to learn, and the run says so.
     const flatOut = join(dir, 'flat');
     expect(await main(['rlvr', '--model', base, '--data', data, '--reward', join(ROOT, 'test', 'fixtures', 'rewards', 'constant.mjs'), '--out', flatOut, '--steps', '3', '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '4', '--backend', 'wasm', '--workers', '1'])).toBe(0);

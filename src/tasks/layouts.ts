@@ -1,0 +1,195 @@
+/**
+ * Dataset layouts: how a row of a known dataset becomes a task. A layout is data plus
+ * small functions: the columns that identify it, the prompt template, the text that
+ * fills the template, the built-in reward that scores it and the columns that reward
+ * reads, and the subsets a result is broken down by.
+ *
+ * The registry is ordered: a row is read as the first layout whose columns it has, so
+ * more specific layouts come first (HumanEval's `prompt` + `test` + `entry_point`
+ * before a bare `prompt`; MMLU-Pro's `question` + `options` before a bare `question`).
+ *
+ * To add a domain: write a `TaskLayout` below and put it in `TASK_LAYOUTS` ahead of
+ * any layout whose columns its rows also have. RL (`warmup rlvr`) and evaluation
+ * (`warmup eval`) then read it alike.
+ */
+import { R1_TEMPLATE, type PromptTemplate } from '../teacher/templates.js';
+
+/** A dataset row, keyed by column name. */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** What a needed column must hold. */
+export type ColumnKind = 'string' | 'array';
+
+export interface TaskLayout {
+  /** Exact id, e.g. 'kk', 'math'. */
+  readonly id: string;
+  /** The name errors use: "a MATH row needs 'problem'". */
+  readonly name: string;
+  /** Columns a row must have, in order; a row with all of them fits. The first is the layout's key column. */
+  readonly needs: Readonly<Record<string, ColumnKind>>;
+  /** The prompt template (its {quiz} takes `text(row).quiz`); null: that text is the prompt as it is. */
+  readonly template: PromptTemplate | null;
+  /** The text for the template's {quiz}, and the names for {names}. */
+  text(row: Row): { readonly quiz: string; readonly names?: readonly string[] };
+  /** The built-in reward that scores this layout, or null: the run names one (`--reward`). */
+  readonly reward: string | null;
+  /** The columns that reward reads (ground truth, tests, choices). */
+  readonly truth: readonly string[];
+  /** Subset labels of a row, e.g. { n_people: '5' }. */
+  subsets(row: Row): Record<string, string>;
+  /** Stop strings that end an answer early. */
+  readonly stop: readonly string[];
+}
+
+/** The R1-style prompt for math, with the answer boxed as the math reward expects. */
+export const MATH_TEMPLATE: PromptTemplate = {
+  id: 'r1-math',
+  version: 1,
+  text:
+    'A conversation between User and Assistant. The user asks a question, and the Assistant solves it. ' +
+    'The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. ' +
+    'The reasoning process is enclosed within <think> </think>, and the final answer is put in \\boxed{}. ' +
+    'User: {quiz} Assistant: <think>',
+};
+
+/** The R1-style prompt for multiple choice. */
+export const MC_TEMPLATE: PromptTemplate = {
+  id: 'r1-mc',
+  version: 1,
+  text:
+    'A conversation between User and Assistant. The user asks a multiple-choice question, and the Assistant answers it. ' +
+    'The assistant first thinks in <think> </think> and then gives the letter of the answer in \\boxed{}. ' +
+    'User: {quiz} Assistant: <think>',
+};
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+/** A string column the layout's `needs` guarantees. */
+const text = (row: Row, column: string): string => row[column] as string;
+
+/** K&K: our puzzles, the K&K HF JSONL and Logic-RL parquet (whose `prompt` is a chat list, not used). Subset: N people. */
+export const KK_LAYOUT: TaskLayout = {
+  id: 'kk',
+  name: 'K&K',
+  needs: { quiz: 'string' },
+  template: R1_TEMPLATE,
+  text: (row) => ({ quiz: text(row, 'quiz'), ...(Array.isArray(row.names) ? { names: row.names.map(String) } : {}) }),
+  reward: 'kk',
+  truth: ['names', 'solution', 'roles', 'solution_text_format', 'reward_model'],
+  subsets(row) {
+    if (Array.isArray(row.names)) return { n_people: String(row.names.length) };
+    const format = str(row.solution_text_format);
+    return { n_people: format ? String((format.match(/\(\d+\)/g) ?? []).length) : '?' };
+  },
+  stop: [],
+};
+
+/** MATH and MATH-500: `problem` + `answer` (or a boxed answer in `solution`). Subsets: subject (`subject` or `type`) and level. */
+export const MATH_LAYOUT: TaskLayout = {
+  id: 'math',
+  name: 'MATH',
+  needs: { problem: 'string' },
+  template: MATH_TEMPLATE,
+  text: (row) => ({ quiz: text(row, 'problem') }),
+  reward: 'math',
+  truth: ['answer', 'solution'],
+  subsets: (row) => ({ subject: str(row.subject) ?? str(row.type) ?? 'all', level: (str(row.level) ?? '?').replace(/^Level\s*/i, '') }),
+  stop: [],
+};
+
+/** HumanEval and HumanEval+: the model continues the code prompt; `test` defines check(candidate). */
+export const HUMANEVAL_LAYOUT: TaskLayout = {
+  id: 'humaneval',
+  name: 'HumanEval',
+  needs: { prompt: 'string', test: 'string', entry_point: 'string' },
+  template: null,
+  text: (row) => ({ quiz: text(row, 'prompt') }),
+  reward: 'code',
+  truth: ['prompt', 'test', 'entry_point', 'language'],
+  subsets: () => ({}),
+  stop: ['\ndef ', '\nclass ', '\nif __name__', '\nprint('],
+};
+
+const LETTERS = 'ABCDEFGHIJ';
+
+/** MMLU-Pro: `question` + `options` (up to ten), `answer` letter or `answer_index`. Subset: category. */
+export const MMLU_PRO_LAYOUT: TaskLayout = {
+  id: 'mmlu-pro',
+  name: 'MMLU-Pro',
+  needs: { question: 'string', options: 'array' },
+  template: MC_TEMPLATE,
+  text: (row) => ({ quiz: `${text(row, 'question')}\n${(row.options as unknown[]).map((o, k) => `${LETTERS[k]}. ${String(o)}`).join('\n')}` }),
+  reward: 'mc',
+  truth: ['answer', 'answer_index', 'options'],
+  subsets: (row) => ({ category: str(row.category) ?? 'all' }),
+  stop: [],
+};
+
+/** A ready prompt, used as it is; the run names the reward, which reads any column (e.g. a custom module's `target`). */
+export const PROMPT_LAYOUT: TaskLayout = {
+  id: 'prompt',
+  name: 'prompt',
+  needs: { prompt: 'string' },
+  template: null,
+  text: (row) => ({ quiz: text(row, 'prompt') }),
+  reward: null,
+  truth: [],
+  subsets: () => ({}),
+  stop: [],
+};
+
+/** A bare question (no options), used as it is; the run names the reward. */
+export const QUESTION_LAYOUT: TaskLayout = {
+  id: 'question',
+  name: 'question',
+  needs: { question: 'string' },
+  template: null,
+  text: (row) => ({ quiz: text(row, 'question') }),
+  reward: null,
+  truth: [],
+  subsets: () => ({}),
+  stop: [],
+};
+
+/** True when `row` has every column `layout` needs, of the right kind. */
+export function fitsLayout(layout: TaskLayout, row: Row): boolean {
+  return Object.entries(layout.needs).every(([column, kind]) => (kind === 'array' ? Array.isArray(row[column]) : typeof row[column] === 'string'));
+}
+
+/** "'prompt', 'test' and 'entry_point'". */
+export function describeNeeds(layout: TaskLayout): string {
+  const cols = Object.keys(layout.needs).map((c) => `'${c}'`);
+  return cols.length > 1 ? `${cols.slice(0, -1).join(', ')} and ${cols[cols.length - 1] as string}` : (cols[0] ?? '');
+}
+
+/** An ordered registry of layouts, detected from a row's columns. */
+export interface TaskLayouts {
+  readonly all: readonly TaskLayout[];
+  /** The layout with this id; throws naming the known ids. */
+  get(id: string): TaskLayout;
+  /** The first layout the row fits, or null. */
+  detect(row: Row): TaskLayout | null;
+}
+
+/** Makes a registry from layouts in detection order; duplicate ids throw. */
+export function makeTaskLayouts(layouts: readonly TaskLayout[]): TaskLayouts {
+  const byId = new Map<string, TaskLayout>();
+  for (const l of layouts) {
+    if (byId.has(l.id)) throw new Error(`task layout '${l.id}' is listed twice`);
+    if (Object.keys(l.needs).length === 0) throw new Error(`task layout '${l.id}' needs no column, so every row would fit it`);
+    byId.set(l.id, l);
+  }
+  const all = [...layouts];
+  return {
+    all,
+    get(id) {
+      const l = byId.get(id);
+      if (!l) throw new Error(`unknown task layout '${id}' (layouts: ${all.map((x) => x.id).join(', ')})`);
+      return l;
+    },
+    detect: (row) => all.find((l) => fitsLayout(l, row)) ?? null,
+  };
+}
+
+/** The built-in layouts, most specific first. */
+export const TASK_LAYOUTS: TaskLayouts = makeTaskLayouts([HUMANEVAL_LAYOUT, KK_LAYOUT, MATH_LAYOUT, MMLU_PRO_LAYOUT, PROMPT_LAYOUT, QUESTION_LAYOUT]);
