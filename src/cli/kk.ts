@@ -22,7 +22,23 @@ interface GenerateFlags {
   roles: RolePair;
   names?: string;
   templates?: string;
+  exclude?: string[];
   quiet?: boolean;
+}
+
+/** The puzzle ids in the files of `--exclude` (each row's `id`, as `kk generate` writes it). */
+async function excludedIds(files: readonly string[]): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const file of files) {
+    await checkReadable(file);
+    let index = 0;
+    for await (const row of readRows(file)) {
+      index++;
+      if (typeof row.id !== 'string') throw new Error(`--exclude ${file} row ${index}: no string 'id' column (found: ${Object.keys(row).join(', ')}); give a puzzles file written by warmup kk generate or warmup world sets`);
+      ids.add(row.id);
+    }
+  }
+  return ids;
 }
 
 async function listFromFlag(value: string, what: string): Promise<string[]> {
@@ -50,17 +66,19 @@ async function generate(flags: GenerateFlags): Promise<void> {
     people: flags.people,
     count: flags.count,
     seed: flags.seed,
+    ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
     depth: config.depth,
     width: config.width,
     roles: config.roles,
     names: flags.names ? config.names : 'default',
     templates: flags.templates ? config.templates : 'default',
   };
+  const exclude = await excludedIds(flags.exclude ?? []);
   const progress = new Progress({ label: 'generating', total: flags.count, unit: 'puzzles', quiet: flags.quiet === true });
   const perSize = splitCount(flags.count, flags.people);
   async function* records() {
     let n = 0;
-    for (const p of generatePuzzles({ people: flags.people, count: flags.count, seed: flags.seed, config })) {
+    for (const p of generatePuzzles({ people: flags.people, count: flags.count, seed: flags.seed, config, exclude })) {
       yield puzzleToRecord(p);
       if (++n % 512 === 0) {
         progress.update(n, `N=${p.names.length}`);
@@ -171,6 +189,7 @@ export function kkCommands(): Command {
     )
     .option('--names <list>', 'name pool: comma-separated, or @FILE with one name per line')
     .option('--templates <list>', 'statement frames with {name} and {statement}: one frame, or @FILE with one per line')
+    .option('--exclude <files...>', 'puzzle files (by id) never to generate, e.g. held-out sets; each is replaced by another puzzle')
     .option('--quiet', 'no progress output')
     .action((flags: GenerateFlags) => generate(flags));
   kk.command('solve')

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { readRows } from '../data/dataset.js';
-import { DEFAULT_CORPUS, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, makeCorpus, makeSplits, SPLITS, type CorpusConfig } from '../world/world.js';
+import { DEFAULT_CORPUS, DEFAULT_KK_SIZES, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, KK_SPLITS, makeKKSplits, makeCorpus, makeSplits, SPLITS, type CorpusConfig } from '../world/world.js';
 import { intOption, numberOption, printJson } from './common.js';
 
 /** Writes `text` to `path` through a temporary file beside it (the folder is created). */
@@ -26,7 +26,7 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-async function writeSets(flags: { out: string; seed: number; test: number; dev: number; rl: number; json?: boolean }): Promise<void> {
+async function writeSets(flags: { out: string; seed: number; test: number; dev: number; rl: number; kkTest: number; kkDev: number; json?: boolean }): Promise<void> {
   const hashes: Record<string, string> = {};
   for (const domain of DOMAINS) {
     const sets = makeSplits(domain, flags.seed, { test: flags.test, dev: flags.dev, rl: flags.rl });
@@ -37,7 +37,13 @@ async function writeSets(flags: { out: string; seed: number; test: number; dev: 
       hashes[`${domain}/${split}.jsonl`] = sha256(text);
     }
   }
-  await writeAtomic(join(flags.out, 'sets.json'), `${JSON.stringify({ seed: flags.seed, sizes: { test: flags.test, dev: flags.dev, rl: flags.rl }, sha256: hashes }, null, 2)}\n`);
+  const kk = makeKKSplits(flags.seed, { test: flags.kkTest, dev: flags.kkDev });
+  for (const split of KK_SPLITS) {
+    const text = kk[split].map((r) => JSON.stringify(r)).join('\n') + '\n';
+    await writeAtomic(join(flags.out, 'kk', `${split}.jsonl`), text);
+    hashes[`kk/${split}.jsonl`] = sha256(text);
+  }
+  await writeAtomic(join(flags.out, 'sets.json'), `${JSON.stringify({ seed: flags.seed, sizes: { test: flags.test, dev: flags.dev, rl: flags.rl, kkTest: flags.kkTest, kkDev: flags.kkDev }, sha256: hashes }, null, 2)}\n`);
   const result = { out: flags.out, seed: flags.seed, files: Object.keys(hashes).length, sha256: hashes };
   if (flags.json) printJson(result);
   else process.stdout.write(`wrote ${Object.keys(hashes).length} sets to ${flags.out} (hashes in ${join(flags.out, 'sets.json')})\n`);
@@ -92,6 +98,8 @@ export function worldCommand(): Command {
     .option('--test <n>', 'held-out items per domain (nothing is tuned on them)', intOption('--test', 1), DEFAULT_SPLIT_SIZES.test)
     .option('--dev <n>', 'dev items per domain (tune on these)', intOption('--dev', 0), DEFAULT_SPLIT_SIZES.dev)
     .option('--rl <n>', 'RL items per domain (the paper: at most 100)', intOption('--rl', 1), DEFAULT_SPLIT_SIZES.rl)
+    .option('--kk-test <n>', 'held-out K&K puzzles of 2–3 people (kk/test.jsonl)', intOption('--kk-test', 1), DEFAULT_KK_SIZES.test)
+    .option('--kk-dev <n>', 'dev K&K puzzles of 2–3 people (kk/dev.jsonl)', intOption('--kk-dev', 0), DEFAULT_KK_SIZES.dev)
     .option('--json', 'print the summary as JSON')
     .action(writeSets);
   world

@@ -227,6 +227,11 @@ export interface GenerateOptions {
   /** Run seed (uint32). */
   readonly seed: number;
   readonly config?: KKConfig;
+  /**
+   * Puzzle ids never to yield (e.g. a held-out set's): a puzzle with one of these ids
+   * is skipped and another drawn in its place, so the count stays `count`.
+   */
+  readonly exclude?: ReadonlySet<string>;
 }
 
 /** How many puzzles of each size a run of `count` over `people` produces. */
@@ -248,11 +253,11 @@ export function* generatePuzzles(options: GenerateOptions): Generator<Puzzle, vo
   const counts = splitCount(options.count, options.people);
   for (const [g, n] of options.people.entries()) {
     const want = counts[g] ?? 0;
-    if (want > 0) yield* generateSize(n, want, deriveSeed(options.seed, n, g), config);
+    if (want > 0) yield* generateSize(n, want, deriveSeed(options.seed, n, g), config, options.exclude ?? new Set());
   }
 }
 
-function* generateSize(n: number, want: number, seed: number, config: KKConfig): Generator<Puzzle> {
+function* generateSize(n: number, want: number, seed: number, config: KKConfig, exclude: ReadonlySet<string>): Generator<Puzzle> {
   const space = countStatements(n, config.depth, config.width) ** n;
   const shape = `N=${n} (depth ${config.depth}, width ${config.width})`;
   if (space <= ENUMERATE_LIMIT && want > space / 100) {
@@ -265,11 +270,17 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig):
       );
     }
     if (want > all.length / 2) {
+      // Excluded puzzles are replaced by the next of a longer draw; with none excluded
+      // the draw is exactly `want` long, as it always was.
       const rng = new Rng(seed);
-      for (const [i, statements] of rng.sample(all, want).entries()) {
-        yield makePuzzle(deriveSeed(seed, i), statements, uniqueSolution(n, statements) as boolean[], config);
+      let made = 0;
+      for (const [i, statements] of rng.sample(all, Math.min(all.length, want + exclude.size)).entries()) {
+        const puzzle = makePuzzle(deriveSeed(seed, i), statements, uniqueSolution(n, statements) as boolean[], config);
+        if (exclude.has(puzzle.id)) continue;
+        yield puzzle;
+        if (++made === want) return;
       }
-      return;
+      throw new KKExhaustedError(`only ${made} distinct puzzles for ${shape} remain outside the ${exclude.size} excluded; asked for ${want}`, made);
     }
   }
   const seen = new Set<string>();
@@ -279,11 +290,12 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig):
     const attemptSeed = deriveSeed(seed, attempt);
     const statements = sampleStatements(attemptSeed, n, config);
     const key = countSolutions(n, statements, 2) === 1 ? statements.map(statementKey).join(';') : null;
-    if (key !== null && !seen.has(key)) {
+    const puzzle = key !== null && !seen.has(key) ? makePuzzle(attemptSeed, statements, uniqueSolution(n, statements) as boolean[], config) : null;
+    if (puzzle !== null && key !== null && !exclude.has(puzzle.id)) {
       seen.add(key);
       made++;
       sinceLast = 0;
-      yield makePuzzle(attemptSeed, statements, uniqueSolution(n, statements) as boolean[], config);
+      yield puzzle;
     } else if (++sinceLast >= STALL_LIMIT) {
       throw new KKExhaustedError(
         `sampling stalled for ${shape}: ${STALL_LIMIT} attempts in a row found no new puzzle after ${made} of ${want}. ` +

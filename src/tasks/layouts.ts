@@ -12,7 +12,8 @@
  * any layout whose columns its rows also have. RL (`warmup rlvr`) and evaluation
  * (`warmup eval`) then read it alike.
  */
-import { R1_TEMPLATE, type PromptTemplate } from '../teacher/templates.js';
+import { R1_TEMPLATE, WORLD_KK_TEMPLATE, type PromptTemplate } from '../teacher/templates.js';
+import { worldPrompt } from '../world/world.js';
 
 /** A dataset row, keyed by column name. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -27,6 +28,8 @@ export interface TaskLayout {
   readonly name: string;
   /** Columns a row must have, in order; a row with all of them fits. The first is the layout's key column. */
   readonly needs: Readonly<Record<string, ColumnKind>>;
+  /** Columns that must hold exactly these values (the toy world's `domain`); absent: the columns decide. */
+  readonly values?: Readonly<Record<string, string>>;
   /** The prompt template (its {quiz} takes `text(row).quiz`); null: that text is the prompt as it is. */
   readonly template: PromptTemplate | null;
   /** The text for the template's {quiz}, and the names for {names}. */
@@ -125,6 +128,61 @@ export const MMLU_PRO_LAYOUT: TaskLayout = {
   stop: [],
 };
 
+/**
+ * The toy world's domains (`src/world/`): rows carry a `domain` column, and each
+ * domain has one prompt, the chat frame its base was pretrained in (`worldPrompt`),
+ * the same in pretraining, RL and evaluation. K&K rows of the world use the world's
+ * K&K frame. These come first: a world row also has the columns of MATH, HumanEval or
+ * MMLU-Pro, but must not get their R1 prompts.
+ */
+export const WORLD_MATH_LAYOUT: TaskLayout = {
+  id: 'world-math',
+  name: 'world math',
+  needs: { problem: 'string', answer: 'string', domain: 'string' },
+  values: { domain: 'math' },
+  template: null,
+  text: (row) => ({ quiz: worldPrompt(row) }),
+  reward: 'math',
+  truth: ['answer'],
+  subsets: (row) => ({ steps: str(row.level) ?? '?' }),
+  stop: [],
+};
+
+export const WORLD_CODE_LAYOUT: TaskLayout = {
+  id: 'world-code',
+  name: 'world code',
+  needs: { prompt: 'string', test: 'string', entry_point: 'string', domain: 'string' },
+  values: { domain: 'code' },
+  template: null,
+  text: (row) => ({ quiz: worldPrompt(row) }),
+  reward: 'code',
+  truth: ['prompt', 'test', 'entry_point'],
+  subsets: (row) => ({ family: str(row.family) ?? 'all' }),
+  stop: [],
+};
+
+export const WORLD_MC_LAYOUT: TaskLayout = {
+  id: 'world-mc',
+  name: 'world multiple choice',
+  needs: { question: 'string', options: 'array', domain: 'string' },
+  values: { domain: 'mc' },
+  template: null,
+  text: (row) => ({ quiz: worldPrompt(row) }),
+  reward: 'mc',
+  truth: ['answer', 'options'],
+  subsets: (row) => ({ category: str(row.category) ?? 'all' }),
+  stop: [],
+};
+
+export const WORLD_KK_LAYOUT: TaskLayout = {
+  ...KK_LAYOUT,
+  id: 'world-kk',
+  name: 'world K&K',
+  needs: { quiz: 'string', domain: 'string' },
+  values: { domain: 'kk' },
+  template: WORLD_KK_TEMPLATE,
+};
+
 /** A ready prompt, used as it is; the run names the reward, which reads any column (e.g. a custom module's `target`). */
 export const PROMPT_LAYOUT: TaskLayout = {
   id: 'prompt',
@@ -151,14 +209,15 @@ export const QUESTION_LAYOUT: TaskLayout = {
   stop: [],
 };
 
-/** True when `row` has every column `layout` needs, of the right kind. */
+/** True when `row` has every column `layout` needs, of the right kind, and the layout accepts its values. */
 export function fitsLayout(layout: TaskLayout, row: Row): boolean {
-  return Object.entries(layout.needs).every(([column, kind]) => (kind === 'array' ? Array.isArray(row[column]) : typeof row[column] === 'string'));
+  const columns = Object.entries(layout.needs).every(([column, kind]) => (kind === 'array' ? Array.isArray(row[column]) : typeof row[column] === 'string'));
+  return columns && Object.entries(layout.values ?? {}).every(([column, value]) => row[column] === value);
 }
 
 /** "'prompt', 'test' and 'entry_point'". */
 export function describeNeeds(layout: TaskLayout): string {
-  const cols = Object.keys(layout.needs).map((c) => `'${c}'`);
+  const cols = Object.keys(layout.needs).map((c) => (layout.values?.[c] !== undefined ? `'${c}' = '${layout.values[c]}'` : `'${c}'`));
   return cols.length > 1 ? `${cols.slice(0, -1).join(', ')} and ${cols[cols.length - 1] as string}` : (cols[0] ?? '');
 }
 
@@ -192,4 +251,4 @@ export function makeTaskLayouts(layouts: readonly TaskLayout[]): TaskLayouts {
 }
 
 /** The built-in layouts, most specific first. */
-export const TASK_LAYOUTS: TaskLayouts = makeTaskLayouts([HUMANEVAL_LAYOUT, KK_LAYOUT, MATH_LAYOUT, MMLU_PRO_LAYOUT, PROMPT_LAYOUT, QUESTION_LAYOUT]);
+export const TASK_LAYOUTS: TaskLayouts = makeTaskLayouts([WORLD_MATH_LAYOUT, WORLD_CODE_LAYOUT, WORLD_MC_LAYOUT, WORLD_KK_LAYOUT, HUMANEVAL_LAYOUT, KK_LAYOUT, MATH_LAYOUT, MMLU_PRO_LAYOUT, PROMPT_LAYOUT, QUESTION_LAYOUT]);

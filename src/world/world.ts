@@ -9,6 +9,8 @@
  * corpus holds no K&K and no chain of thought: questions with direct answers, the
  * creatures' facts as plain sentences, and arithmetic facts.
  */
+import { puzzleToRecord } from '../data/puzzles.js';
+import { generatePuzzles } from '../kk/generator.js';
 import { hash53 } from '../util/hash.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { makeCodeItem, type CodeItem } from './code.js';
@@ -116,6 +118,26 @@ export function makeSplits(domain: Domain, seed: number, sizes: Record<Split, nu
     }
   }
   return out;
+}
+
+/** The world's K&K sets: held-out and dev puzzles of 2 and 3 people (K&K is the warmup domain, never an RL target). */
+export const KK_SPLITS = ['test', 'dev'] as const;
+export type KKSplit = (typeof KK_SPLITS)[number];
+export const KK_PEOPLE: readonly number[] = [2, 3];
+export const DEFAULT_KK_SIZES: Record<KKSplit, number> = { test: 400, dev: 200 };
+
+/**
+ * Held-out and dev K&K puzzles: distinct puzzles from one seeded run (half of each
+ * size), shuffled so that any prefix mixes sizes, the first `test` to the held-out set.
+ * Rows are `kk generate`'s with `domain: 'kk'`, so the world's K&K prompt is used; a
+ * warmup run keeps them out with `kk generate --exclude`.
+ */
+export function makeKKSplits(seed: number, sizes: Record<KKSplit, number> = DEFAULT_KK_SIZES): Record<KKSplit, WorldRow[]> {
+  const rows = [...generatePuzzles({ people: KK_PEOPLE, count: sizes.test + sizes.dev, seed: deriveSeed(seed, 0x6b6b) })].map(
+    (p) => ({ ...puzzleToRecord(p), domain: 'kk' }) as unknown as WorldRow,
+  );
+  new Rng(deriveSeed(seed, 0x6b6b, 1)).shuffle(rows);
+  return { test: rows.slice(0, sizes.test), dev: rows.slice(sizes.test) };
 }
 
 /**

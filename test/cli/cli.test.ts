@@ -29,6 +29,24 @@ describe('warmup kk generate', () => {
     expect(d).toEqual(a);
   });
 
+  it('--exclude keeps the puzzles of other files out, by id, and names a file it cannot use', async () => {
+    const dir = await tempDir();
+    const held = join(dir, 'held.jsonl');
+    expect(await main(['kk', 'generate', '--people', '3', '--count', '20', '--seed', '9', '--out', held, '--quiet'])).toBe(0);
+    const out = join(dir, 'train.jsonl');
+    expect(await main(['kk', 'generate', '--people', '3', '--count', '40', '--seed', '9', '--exclude', held, '--out', out, '--quiet'])).toBe(0);
+    const heldIds = new Set((await rows(held)).map((r) => r.id));
+    const train = await rows(out);
+    expect(train).toHaveLength(40);
+    expect(train.filter((r) => heldIds.has(r.id))).toEqual([]);
+    const noIds = join(dir, 'no-ids.jsonl');
+    await writeFile(noIds, '{"quiz":"x"}\n');
+    expect(await main(['kk', 'generate', '--count', '3', '--exclude', noIds, '--out', join(dir, 'y.jsonl')])).toBe(1);
+    expect(io.err).toMatch(/--exclude .*no-ids\.jsonl row 1: no string 'id' column \(found: quiz\)/);
+    expect(await main(['kk', 'generate', '--count', '3', '--exclude', join(dir, 'absent.jsonl'), '--out', join(dir, 'y.jsonl')])).toBe(1);
+    expect(io.err).toMatch(/absent\.jsonl/);
+  });
+
   it('fails clearly on bad options and impossible requests', async () => {
     const dir = await tempDir();
     expect(await main(['kk', 'generate', '--people', '2', '--count', '500', '--out', join(dir, 'x.arrow')])).toBe(1);

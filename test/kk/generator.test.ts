@@ -100,6 +100,22 @@ describe('generator', () => {
     expect(() => take(1, [1], 0)).toThrow(/only 0 distinct puzzles/);
   });
 
+  it('never yields an excluded puzzle, and replaces it so the count holds (sampled and enumerated sizes)', () => {
+    for (const [people, count] of [[[3], 40], [[2], 200]] as const) {
+      const first = take(count, [...people], 5);
+      const exclude = new Set(first.filter((_, i) => i % 2 === 0).map((p) => p.id));
+      const again = [...generatePuzzles({ people, count, seed: 5, exclude })];
+      expect(again).toHaveLength(count);
+      expect(again.filter((p) => exclude.has(p.id))).toEqual([]);
+      expect(new Set(again.map((p) => p.id)).size).toBe(count);
+      // Nothing excluded: the same puzzles as without the option.
+      expect([...generatePuzzles({ people, count, seed: 5, exclude: new Set() })]).toEqual(first);
+    }
+    // The N=2 space holds 399: excluding 300 of them leaves too few for 300.
+    const all = take(399, [2], 1);
+    expect(() => [...generatePuzzles({ people: [2], count: 300, seed: 1, exclude: new Set(all.slice(0, 300).map((p) => p.id)) })]).toThrow(/only \d+ distinct puzzles for N=2 .* outside the 300 excluded; asked for 300/);
+  });
+
   it('uses the configured names, roles and frames', () => {
     const config = makeKKConfig({
       names: ['Ana', 'Bo', 'Cy'],

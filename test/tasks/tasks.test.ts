@@ -9,6 +9,7 @@ import { loadEvalSet } from '../../src/eval/benchmarks.js';
 import { LOGIC_RL_TEMPLATE, R1_TEMPLATE, renderPrompt } from '../../src/teacher/templates.js';
 import { KK_LAYOUT, makeTaskLayouts, MATH_TEMPLATE, TASK_LAYOUTS, type TaskLayout } from '../../src/tasks/layouts.js';
 import { loadTasks, taskFromRow, taskRewardSpecs } from '../../src/tasks/tasks.js';
+import { worldPrompt } from '../../src/world/world.js';
 import { ROOT, sharedDataset, tempDir } from '../helpers.js';
 
 const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'tasks', name);
@@ -24,6 +25,10 @@ const LAYOUTS: { file: string; layout: string; bench: string; reward: string; pr
   { file: fixture('math500.jsonl'), layout: 'math', bench: 'math500', reward: 'math', prompt: /final answer is put in \\boxed\{\}\. User: Convert the point/ },
   { file: fixture('math-train.jsonl'), layout: 'math', bench: 'math500', reward: 'math', prompt: /\\boxed\{\}\. User: Let \\\[f\(x\)/ },
   { file: fixture('humaneval.jsonl'), layout: 'humaneval', bench: 'humaneval', reward: 'code', prompt: /^from typing import List\n\n\ndef has_close_elements/ },
+  { file: shipped('world/math/rl.jsonl'), layout: 'world-math', bench: 'world-math', reward: 'math', prompt: /^User: \w+ has \d+ [\s\S]* Put the final answer in \\boxed\{\}\.\nAssistant:$/ },
+  { file: shipped('world/code/rl.jsonl'), layout: 'world-code', bench: 'world-code', reward: 'code', prompt: /^User: Complete this Python function\.\ndef \w+\([\s\S]*"""\nAssistant:$/ },
+  { file: shipped('world/mc/rl.jsonl'), layout: 'world-mc', bench: 'world-mc', reward: 'mc', prompt: /^User: [\s\S]*\nA\) [\s\S]*\nAnswer with the letter in \\boxed\{\}\.\nAssistant:$/ },
+  { file: shipped('world/kk/dev.jsonl'), layout: 'world-kk', bench: 'world-kk', reward: 'kk', prompt: /^User: A very special island[\s\S]*inside <answer> <\/answer> tags[\s\S]*\nAssistant:$/ },
   { file: fixture('mmlu-pro.jsonl'), layout: 'mmlu-pro', bench: 'mmlu-pro', reward: 'mc', prompt: /User: Which of the following is a prime number\?\nA\. 21\nB\. 27\nC\. 29[\s\S]*J\. 57 Assistant: <think>$/ },
 ];
 
@@ -94,10 +99,10 @@ describe('one task loader for rlvr and eval', () => {
     const bad = join(dir, 'bad.jsonl');
     await writeFile(bad, `${JSON.stringify({ quiz: 'Who is a knight?', names: ['A'] })}\n${JSON.stringify({ text: 'x', label: 1 })}\n`);
     await expect(loadTasks(bad)).rejects.toThrow(
-      `${bad} row 2: needs a 'prompt', 'quiz', 'problem' or 'question' column (found: text, label); the layouts: humaneval: 'prompt', 'test' and 'entry_point'; kk: 'quiz'; math: 'problem'; mmlu-pro: 'question' and 'options'; prompt: 'prompt'; question: 'question'`,
+      `${bad} row 2: needs a 'problem', 'prompt', 'question' or 'quiz' column (found: text, label); the layouts: world-math: 'problem', 'answer' and 'domain' = 'math'; world-code: 'prompt', 'test', 'entry_point' and 'domain' = 'code'; world-mc: 'question', 'options' and 'domain' = 'mc'; world-kk: 'quiz' and 'domain' = 'kk'; humaneval: 'prompt', 'test' and 'entry_point'; kk: 'quiz'; math: 'problem'; mmlu-pro: 'question' and 'options'; prompt: 'prompt'; question: 'question'`,
     );
     await expect(loadTasks(bad, { layout: 'math' })).rejects.toThrow(`${bad} row 1: a MATH row needs 'problem' (found: quiz, names)`);
-    await expect(loadTasks(bad, { layout: 'nope' })).rejects.toThrow(/unknown task layout 'nope' \(layouts: humaneval, kk, math, mmlu-pro, prompt, question\)/);
+    await expect(loadTasks(bad, { layout: 'nope' })).rejects.toThrow(/unknown task layout 'nope' \(layouts: world-math, world-code, world-mc, world-kk, humaneval, kk, math, mmlu-pro, prompt, question\)/);
     // Rows past the limit are counted, not read as tasks.
     expect(await loadTasks(bad, { limit: 1 })).toMatchObject({ total: 2, tasks: [{ layout: 'kk' }] });
   });
@@ -111,6 +116,15 @@ describe('one task loader for rlvr and eval', () => {
     const mixed = join(dir, 'mixed.jsonl');
     await writeFile(mixed, [kk.row, math.row].map((r) => JSON.stringify(r)).join('\n'));
     await expect(loadEvalSet(mixed)).rejects.toThrow(/rows in more than one layout \(kk, math\); evaluate one benchmark per file/);
+  });
+
+  it("reads a world row as its domain's layout, with the prompt its base was pretrained on, and only a known domain", () => {
+    const row = { id: 'w1', domain: 'math', problem: 'Ada has 2 shells. How many shells does Ada have now?', answer: '2' };
+    const task = taskFromRow(row, 0);
+    expect(task).toMatchObject({ layout: 'world-math', prompt: worldPrompt(row), reward: { ref: 'math', fields: { answer: '2' } } });
+    // The same columns without a world domain are a MATH row, with MATH's prompt.
+    expect(taskFromRow({ ...row, domain: 'physics' }, 0).layout).toBe('math');
+    expect(taskFromRow({ problem: row.problem, answer: '2' }, 0).layout).toBe('math');
   });
 
   it('takes new layouts: an ordered registry, detected from columns, duplicates refused', () => {

@@ -8,7 +8,9 @@ import { RewardPool } from '../../src/sandbox/pool.js';
 import { Rng } from '../../src/util/rng.js';
 import { makeCodeItem } from '../../src/world/code.js';
 import { makeMathItem } from '../../src/world/math.js';
-import { DOMAINS, itemKey, makeCorpus, makeSplits, SPLITS, WORLD_REWARD, worldAnswer, worldPrompt, type Domain, type WorldRow } from '../../src/world/world.js';
+import { taskFromRow } from '../../src/tasks/tasks.js';
+import { renderPrompt, WORLD_KK_TEMPLATE } from '../../src/teacher/templates.js';
+import { DOMAINS, itemKey, KK_SPLITS, makeCorpus, makeKKSplits, makeSplits, SPLITS, WORLD_REWARD, worldAnswer, worldPrompt, type Domain, type WorldRow } from '../../src/world/world.js';
 import { ROOT } from '../helpers.js';
 
 const SETS = join(ROOT, 'data/world');
@@ -54,6 +56,23 @@ describe('world generators', () => {
     }
   });
 
+  it('the shipped K&K sets are what the generator writes: 2–3 people mixed in any prefix, distinct, in the world frame', () => {
+    const meta = JSON.parse(readFileSync(join(SETS, 'sets.json'), 'utf8')) as { seed: number; sizes: { kkTest: number; kkDev: number } };
+    const fresh = makeKKSplits(meta.seed, { test: meta.sizes.kkTest, dev: meta.sizes.kkDev });
+    const ids = new Set<string>();
+    for (const split of KK_SPLITS) {
+      const rows = shipped('kk' as Domain, split);
+      expect(rows, `kk/${split}`).toEqual(JSON.parse(JSON.stringify(fresh[split])));
+      for (const r of rows) ids.add(r.id);
+      expect(new Set(rows.slice(0, 50).map((r) => r.n_people))).toEqual(new Set([2, 3]));
+    }
+    expect(ids.size).toBe(meta.sizes.kkTest + meta.sizes.kkDev);
+    expect(shipped('kk' as Domain, 'test').length).toBeGreaterThanOrEqual(300);
+    const task = taskFromRow(shipped('kk' as Domain, 'test')[0] as WorldRow, 0);
+    expect(task.layout).toBe('world-kk');
+    expect(task.prompt).toBe(renderPrompt(WORLD_KK_TEMPLATE, { quiz: String(shipped('kk' as Domain, 'test')[0]?.quiz) }));
+  });
+
   it('keys ignore what does not change a question (a function name, the order of options)', () => {
     const row = shipped('code', 'test')[0] as WorldRow;
     expect(itemKey({ ...row, prompt: String(row.prompt).replace(/^def \w+/, 'def other_name') })).toBe(itemKey(row));
@@ -86,6 +105,16 @@ describe('every world answer is verified by its own reward', () => {
     pool = new RewardPool({ size: 2 });
   });
   afterAll(() => pool.close());
+
+  it('kk: the recorded solution scores ok and a flipped one does not', async () => {
+    const rows = shipped('kk' as Domain, 'dev');
+    const score = (row: WorldRow, answer: string) => pool.score({ id: row.id, prompt: '', completion: `<think>…</think>\n<answer>${answer}</answer>`, row }, [{ ref: 'kk' }]);
+    const right = await Promise.all(rows.map((r) => score(r, String(r.solution_text_format))));
+    expect(right.filter((r) => r.status !== 'ok')).toEqual([]);
+    const flip = (t: string): string => t.replace(/knight|knave/, (w) => (w === 'knight' ? 'knave' : 'knight'));
+    const wrong = await Promise.all(rows.map((r) => score(r, flip(String(r.solution_text_format)))));
+    expect(wrong.filter((r) => r.status === 'ok')).toEqual([]);
+  });
 
   it.each(DOMAINS)('%s: the reference answer scores ok and a wrong one does not', async (domain) => {
     const rows = [...shipped(domain, 'rl'), ...shipped(domain, 'dev')];
