@@ -2,7 +2,7 @@
  * Lab probe (dev sets only, never the held-out test sets): a checkpoint's accuracy and
  * format rate per world domain, greedy or sampled. Usage:
  *   npx tsx scripts/world-probe.ts CKPT [--split dev] [--limit 200] [--max-new-tokens 64] [--temperature 0] [--domains math,code,mc,kk] [--kk PUZZLES.jsonl]
- * `kk` reads fresh puzzles (--kk, from a seed no training set used), in the world K&K template.
+ * `kk` reads the world's K&K dev puzzles (2–3 people), or --kk FILE; every prompt is the task loader's, as in rlvr and eval.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { selectBackend, describeBackend } from '../src/model/backend.js';
 import { loadCheckpoint } from '../src/model/checkpoint.js';
 import { generate } from '../src/model/sample.js';
 import { RewardPool } from '../src/sandbox/pool.js';
-import { renderPrompt, WORLD_KK_TEMPLATE } from '../src/teacher/templates.js';
-import { DOMAINS, WORLD_REWARD, worldPrompt, type Domain, type WorldRow } from '../src/world/world.js';
+import { taskFromRow } from '../src/tasks/tasks.js';
+import { DOMAINS, type Domain, type WorldRow } from '../src/world/world.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -24,9 +24,9 @@ console.error(describeBackend(await selectBackend('auto')));
 const { model, tokenizer } = await loadCheckpoint(ckpt);
 const pool = new RewardPool({ size: 2 });
 const out: Record<string, unknown> = {};
-const promptOf = (r: WorldRow): string => (r.domain === ('kk' as Domain) ? renderPrompt(WORLD_KK_TEMPLATE, { quiz: String(r.quiz) }) : worldPrompt(r));
+const promptOf = (r: WorldRow): string => taskFromRow(r, 0).prompt;
 for (const domain of values.domains.split(',') as Domain[]) {
-  const file = domain === ('kk' as Domain) ? (values.kk ?? '') : join('data/world', domain, `${values.split}.jsonl`);
+  const file = domain === ('kk' as Domain) && values.kk ? values.kk : join('data/world', domain, `${values.split}.jsonl`);
   const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), domain }) as WorldRow).slice(0, Number(values.limit));
   const t0 = performance.now();
   const gens: string[] = [];
@@ -35,9 +35,11 @@ for (const domain of values.domains.split(',') as Domain[]) {
     const g = generate(model, tokenizer, batch.map((r) => tokenizer.encode(promptOf(r))), { maxNewTokens: Number(values['max-new-tokens']), temperature: Number(values.temperature), seed: i });
     gens.push(...g.map((x) => x.text));
   }
-  const scores = await Promise.all(rows.map((r, i) => pool.score({ prompt: promptOf(r), completion: gens[i] as string, row: r }, [{ ref: domain === ('kk' as Domain) ? 'kk' : WORLD_REWARD[domain] }])));
+  const scores = await Promise.all(rows.map((r, i) => pool.score({ prompt: promptOf(r), completion: gens[i] as string, row: r }, [{ ref: taskFromRow(r, 0).reward.ref as string }])));
   const by = (s: string) => scores.filter((x) => x.status === s).length;
-  out[domain] = { n: rows.length, accuracy: by('ok') / rows.length, format: 1 - by('format_error') / rows.length, statuses: Object.fromEntries(['ok', 'wrong', 'format_error', 'timeout', 'crashed'].map((s) => [s, by(s)])), seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+  const byPeople: Record<string, number[]> = {};
+  rows.forEach((r, i) => { if (typeof r.n_people === "number") (byPeople[String(r.n_people)] ??= []).push(scores[i]?.status === 'ok' ? 1 : 0); });
+  out[domain] = { n: rows.length, ...(Object.keys(byPeople).length ? { byPeople: Object.fromEntries(Object.entries(byPeople).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length])) } : {}), accuracy: by('ok') / rows.length, format: 1 - by('format_error') / rows.length, statuses: Object.fromEntries(['ok', 'wrong', 'format_error', 'timeout', 'crashed'].map((s) => [s, by(s)])), seconds: +((performance.now() - t0) / 1000).toFixed(1) };
   for (let i = 0; i < Number(values.show); i++) console.error(`--- ${domain} ${scores[i]?.status}\n${promptOf(rows[i] as WorldRow)}${gens[i]}`);
 }
 await pool.close();

@@ -21,9 +21,14 @@ export function runCommands(): Command[] {
       const out = await writeReport(dir);
       const t = accuracyTable(await collectReport(dir));
       if (t.rows.length > 0) {
-        const w = Math.max(8, ...t.rows.map((r) => r.model.length));
-        const lines = [`${'accuracy %'.padEnd(w)}  ${t.sets.map((s) => s.padStart(13)).join('  ')}`, ...t.rows.map((r) => `${r.model.padEnd(w)}  ${r.cells.map((c) => c.padStart(13)).join('  ')}`)];
-        process.stdout.write(`${lines.join('\n')}\n`);
+        const w = Math.max(10, ...t.rows.map((r) => r.model.length));
+        const cw = Math.max(18, ...t.sets.map((s) => s.length));
+        const block = (title: string, cells: (r: (typeof t.rows)[number]) => string[]): string[] => [
+          `${title.padEnd(w)}  ${t.sets.map((s) => s.padStart(cw)).join('  ')}`,
+          ...t.rows.map((r) => `${r.model.padEnd(w)}  ${cells(r).map((c) => c.padStart(cw)).join('  ')}`),
+        ];
+        const lines = [...block('accuracy %', (r) => r.cells), '', ...block('format %', (r) => r.format)];
+        process.stdout.write(`${lines.join('\n')}\n(accuracy with its 95% bootstrap interval over questions; format: answers that parse, right or wrong)\n`);
       }
       process.stdout.write(`report: ${out.html}\n`);
     });

@@ -4,6 +4,7 @@
  * as mean ± std across the n samples (accuracy of sample j over all questions, for
  * j = 1…n), pass@k with the unbiased estimator, and the same by subset.
  */
+import { bootstrapMean } from './bootstrap.js';
 import { generate } from '../model/sample.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
@@ -88,6 +89,8 @@ export interface Accuracy {
   readonly std: number;
   /** Accuracy of sample j over the questions. */
   readonly perSample: number[];
+  /** 95% percentile-bootstrap interval of `mean` over the questions (each question's mean over its n samples). */
+  readonly ci95: readonly [number, number];
   readonly passAtK: Record<string, number>;
 }
 
@@ -102,6 +105,8 @@ export interface EvalSummary {
   readonly bySubset: Record<string, Accuracy>;
   readonly meanTokens: number;
   readonly statuses: Record<string, number>;
+  /** Share of samples whose answer parses (any status but `format_error`), correct or not. */
+  readonly format: number;
 }
 
 /** Accuracy of a set of questions, each with n correctness flags. */
@@ -111,7 +116,9 @@ export function accuracyOf(rows: readonly (readonly boolean[])[], n: number): Ac
   const std = n > 1 ? Math.sqrt(perSample.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
   const passAt: Record<string, number> = {};
   for (const k of [1, 2, 4, 8, 16].filter((k) => k <= n)) passAt[`pass@${k}`] = rows.length ? rows.reduce((s, r) => s + passAtK(n, r.filter(Boolean).length, k), 0) / rows.length : 0;
-  return { items: rows.length, mean, std, perSample, passAtK: passAt };
+  const perItem = rows.map((r) => r.filter(Boolean).length / Math.max(1, r.length));
+  const ci = perItem.length ? bootstrapMean([perItem], { seed: 0 }) : { lo: 0, hi: 0 };
+  return { items: rows.length, mean, std, perSample, ci95: [ci.lo, ci.hi], passAtK: passAt };
 }
 
 /** Summarises scored samples (grouped by question in order, n per question). */
@@ -147,6 +154,7 @@ export function summarise(set: Pick<EvalSet, 'bench' | 'source' | 'items'>, mode
     bySubset,
     meanTokens: samples.length ? samples.reduce((a, s) => a + s.tokens, 0) / samples.length : 0,
     statuses,
+    format: samples.length ? 1 - (statuses.format_error ?? 0) / samples.length : 0,
   };
 }
 

@@ -22,7 +22,7 @@ export interface ReportData {
   readonly sft: Record<string, { steps: number; final_loss: number | null; final_eval_loss: number | null; series: Record<string, Series> }>;
   readonly rl: Record<string, { steps: number; rollouts_per_step: number | null; final_reward_mean: number | null; series: Record<string, Series> }>;
   /** model → eval set → accuracy. */
-  readonly eval: Record<string, Record<string, { mean: number; std: number; items: number; n: number; pass_at_k: Record<string, number>; by_subset: Record<string, { mean: number; std: number; items: number }> }>>;
+  readonly eval: Record<string, Record<string, { mean: number; std: number; ci95: readonly [number, number] | null; format: number | null; items: number; n: number; pass_at_k: Record<string, number>; by_subset: Record<string, { mean: number; std: number; items: number }> }>>;
 }
 
 async function findMetrics(dir: string, depth = 2): Promise<string[]> {
@@ -75,6 +75,9 @@ export async function collectReport(runDir: string): Promise<ReportData> {
       (data.eval[model.name] ??= {})[set.name] = {
         mean: s.overall.mean,
         std: s.overall.std,
+        // Summaries written before intervals and format scores existed have neither.
+        ci95: s.overall.ci95 ?? null,
+        format: s.format ?? null,
         items: s.overall.items,
         n: s.n,
         pass_at_k: s.overall.passAtK,
@@ -146,12 +149,18 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const pct = (x: number): string => `${(100 * x).toFixed(1)}`;
 
-/** The four-way accuracy table as rows of cells (model, then "mean ± std" per set). */
-export function accuracyTable(d: ReportData): { sets: string[]; rows: { model: string; cells: string[] }[] } {
+/**
+ * The four-way accuracy table as rows of cells: model, then per set the accuracy with
+ * its 95% interval over questions ("54.0 [47.1, 60.9]"; "mean ± std" across samples for
+ * summaries without one), and the format score (% of answers that parse).
+ */
+export function accuracyTable(d: ReportData): { sets: string[]; rows: { model: string; cells: string[]; format: string[] }[] } {
   const order = ['base', 'warm', 'base-rl', 'warm-rl'];
   const models = Object.keys(d.eval).sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
   const sets = [...new Set(Object.values(d.eval).flatMap((s) => Object.keys(s)))].sort();
-  return { sets, rows: models.map((m) => ({ model: m, cells: sets.map((s) => { const a = d.eval[m]?.[s]; return a ? `${pct(a.mean)} ± ${pct(a.std)}` : '–'; }) })) };
+  const cell = (a: ReportData['eval'][string][string] | undefined): string => (!a ? '–' : a.ci95 ? `${pct(a.mean)} [${pct(a.ci95[0])}, ${pct(a.ci95[1])}]` : `${pct(a.mean)} ± ${pct(a.std)}`);
+  const format = (a: ReportData['eval'][string][string] | undefined): string => (a?.format != null ? pct(a.format) : '–');
+  return { sets, rows: models.map((m) => ({ model: m, cells: sets.map((s) => cell(d.eval[m]?.[s])), format: sets.map((s) => format(d.eval[m]?.[s])) })) };
 }
 
 function html(d: ReportData, svgs: Record<string, string>): string {
@@ -179,8 +188,10 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 <body>
 <h1>warmup report</h1>
 <p>Run folder: <code>${esc(d.run)}</code>. Every number here is also in <code>report.json</code>; <code>warmup report ${esc(d.run)}</code> rebuilds this page.</p>
-<h2>Accuracy (%; mean ± std across samples)</h2>
+<h2>Accuracy (%, with its 95% bootstrap interval over questions)</h2>
 ${t.rows.length ? table(['model', ...t.sets], t.rows.map((r) => [r.model, ...r.cells])) : '<p>No evaluation summaries (eval/MODEL/SET/summary.json) yet.</p>'}
+<h2>Format score (% of answers that parse, right or wrong)</h2>
+${t.rows.length ? table(['model', ...t.sets], t.rows.map((r) => [r.model, ...r.format])) : ''}
 <h2>Charts</h2>
 ${charts || '<p>No metrics yet.</p>'}
 <h2>Training</h2>

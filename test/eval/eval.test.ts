@@ -23,7 +23,20 @@ describe('accuracy across samples', () => {
     expect(a.std).toBeCloseTo(Math.sqrt(((1 / 6) ** 2 * 2) / 1), 12);
     expect(a.passAtK['pass@1']).toBeCloseTo(0.5, 12);
     expect(a.passAtK['pass@2']).toBeCloseTo(2 / 3, 12);
-    expect(accuracyOf([[true]], 1)).toMatchObject({ mean: 1, std: 0 });
+    expect(accuracyOf([[true]], 1)).toMatchObject({ mean: 1, std: 0, ci95: [1, 1] });
+  });
+
+  it('gives a 95% interval over questions around the mean, and a format score beside accuracy', () => {
+    const rows = Array.from({ length: 200 }, (_, i) => [i % 4 === 0]); // 25%
+    const a = accuracyOf(rows, 1);
+    expect(a.ci95[0]).toBeLessThan(0.25);
+    expect(a.ci95[1]).toBeGreaterThan(0.25);
+    expect(a.ci95[1] - a.ci95[0]).toBeCloseTo(2 * 1.96 * Math.sqrt(0.25 * 0.75 / 200), 1);
+    const items = [{ id: 'a', prompt: '', row: {}, subsets: {} }, { id: 'b', prompt: '', row: {}, subsets: {} }];
+    const s = (id: string, status: string): EvalSample => ({ id, sample: 0, completion: '', tokens: 1, score: null, status, correct: status === 'ok', subsets: {} });
+    // One right, one parsed but wrong: format counts both.
+    expect(summarise({ bench: 'kk', source: 'x', items }, 'm', { n: 1, temperature: 0 }, [s('a', 'ok'), s('b', 'wrong')]).format).toBe(1);
+    expect(summarise({ bench: 'kk', source: 'x', items }, 'm', { n: 1, temperature: 0 }, [s('a', 'ok'), s('b', 'format_error')]).format).toBe(0.5);
   });
 
   it('breaks results down by subset', () => {

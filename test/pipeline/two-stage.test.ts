@@ -41,10 +41,10 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     const reward = (await rows(join(dir, 'rl-warm', 'metrics.arrows'))).filter((m) => m.name === 'reward_mean').map((m) => [m.step, m.value]);
     expect(report.rl['rl-warm']?.series.reward_mean).toEqual(reward);
     for (const m of models) {
-      const summary = JSON.parse(await readFile(join(dir, 'eval', m, 'kk', 'summary.json'), 'utf8')) as { overall: { mean: number; std: number } };
+      const summary = JSON.parse(await readFile(join(dir, 'eval', m, 'kk', 'summary.json'), 'utf8')) as { overall: { mean: number; std: number; ci95: [number, number] } };
       expect(report.eval[m]?.kk?.mean).toBe(summary.overall.mean);
       expect(html).toContain(`<td>${m}</td>`);
-      expect(html).toContain(`${(100 * summary.overall.mean).toFixed(1)} ± ${(100 * summary.overall.std).toFixed(1)}`);
+      expect(html).toContain(`${(100 * summary.overall.mean).toFixed(1)} [${(100 * summary.overall.ci95[0]).toFixed(1)}, ${(100 * summary.overall.ci95[1]).toFixed(1)}]`);
     }
     // Re-running the folder skips every finished stage and rewrites no artifact.
     const before = (await stat(join(dir, 'warm', 'model.safetensors'))).mtimeMs;
