@@ -54,7 +54,8 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
     const choice = await selectBackend(flags.backend);
     if (!flags.quiet && !flags.json) process.stderr.write(`${describeBackend(choice)}\n`);
     const loaded = await loadCheckpoint(flags.model);
-    model = localModel(loaded.model, loaded.tokenizer, flags.model);
+    // About 32 sequences per generation batch (prompts × n): batch 32 is where decoding on CPU pays off.
+    model = localModel(loaded.model, loaded.tokenizer, flags.model, Math.max(1, Math.floor(32 / flags.n)));
     dispose = () => loaded.model.dispose();
   } else {
     if (!flags.servedModel) throw new Error('--base-url needs --served-model NAME (the model id the server expects)');

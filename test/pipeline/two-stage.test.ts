@@ -21,10 +21,12 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect(manifest).toMatchObject({ pipeline: 'two-stage', preset: 'minimal', config: { puzzles: 40 } });
     expect(await rows(join(dir, 'puzzles.arrow'))).toHaveLength(40);
     expect((await rows(join(dir, 'traces.arrows'))).length).toBeGreaterThan(30);
-    for (const ckpt of ['base', 'warm', 'rl-base/last', 'rl-warm/last']) expect(existsSync(join(dir, ckpt, 'model.safetensors')), ckpt).toBe(true);
+    // The shipped world base is the base: nothing is initialised.
+    expect(existsSync(join(dir, 'base'))).toBe(false);
+    for (const ckpt of ['warm', 'rl-base/last', 'rl-warm/last']) expect(existsSync(join(dir, ckpt, 'model.safetensors')), ckpt).toBe(true);
     for (const run of ['rl-base', 'rl-warm']) expect(await rows(join(dir, run, 'rollouts.arrows'))).toHaveLength(2 * 2 * 2);
     const models = ['base', 'warm', 'base-rl', 'warm-rl'];
-    for (const m of models) for (const set of ['kk', 'arith']) expect(existsSync(join(dir, 'eval', m, set, 'summary.json')), `${m}/${set}`).toBe(true);
+    for (const m of models) for (const set of ['math', 'code', 'mc', 'kk']) expect(existsSync(join(dir, 'eval', m, set, 'summary.json')), `${m}/${set}`).toBe(true);
     // The report: valid HTML, the charts, and the numbers of the files.
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     const errors: string[] = [];
