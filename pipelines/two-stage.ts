@@ -77,7 +77,7 @@ const embedded: Config = {
   maxNewTokens: 160,
   evalSets: WORLD_SETS,
   evalN: 1,
-  evalLimit: 200,
+  evalLimit: 400,
   evalTemperature: 0,
   evalMaxNewTokens: 256,
   seed: 0,

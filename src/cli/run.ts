@@ -19,7 +19,8 @@ export function runCommands(): Command[] {
     .action(async (dir: string) => {
       const { accuracyTable, collectReport, writeReport } = await import('../report/report.js');
       const out = await writeReport(dir);
-      const t = accuracyTable(await collectReport(dir));
+      const data = await collectReport(dir);
+      const t = accuracyTable(data);
       if (t.rows.length > 0) {
         const w = Math.max(10, ...t.rows.map((r) => r.model.length));
         const cw = Math.max(18, ...t.sets.map((s) => s.length));
@@ -29,6 +30,12 @@ export function runCommands(): Command[] {
         ];
         const lines = [...block('accuracy %', (r) => r.cells), '', ...block('format %', (r) => r.format)];
         process.stdout.write(`${lines.join('\n')}\n(accuracy with its 95% bootstrap interval over questions; format: answers that parse, right or wrong)\n`);
+      }
+      for (const [run, r] of Object.entries(data.rl)) {
+        const l = r.learning;
+        if (!l) continue;
+        const f = (x: number): string => x.toFixed(3);
+        process.stdout.write(`${run}: pass rate ${f(l.first_quarter_pass)} (first quarter of ${r.steps} steps) -> ${f(l.last_quarter_pass)} (last), shift ${f(l.shift.mean)} [${f(l.shift.lo)}, ${f(l.shift.hi)}]; learning signal ${l.mean_signal?.toFixed(2) ?? '?'}\n`);
       }
       process.stdout.write(`report: ${out.html}\n`);
     });

@@ -8,7 +8,8 @@
  * batch (see `ipc.ts`).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -188,6 +189,9 @@ export async function writeRows(
   options: WriteOptions = {},
 ): Promise<number> {
   const format = formatOf(path);
+  // Every format writes beside its target first (a temporary file, then a rename), so
+  // the folder must exist: `--out new-dir/x.arrow` creates new-dir.
+  await mkdir(dirname(path), { recursive: true });
   const size = options.batchSize ?? 1024;
   const batches = async function* (): AsyncGenerator<RecordBatch> {
     for await (const chunk of batched(rows, size)) yield recordsToBatch(schema, chunk);

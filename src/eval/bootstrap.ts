@@ -73,6 +73,29 @@ export function bootstrapMean(matrix: readonly (readonly number[])[], options: B
   return { mean, lo: at((1 - level) / 2), hi: at(1 - (1 - level) / 2), level, seeds, items };
 }
 
+/**
+ * mean(b) − mean(a) of two independent samples (e.g. a run's per-step pass rates over
+ * its first and its last quarter), with a percentile bootstrap interval that resamples
+ * each sample on its own.
+ */
+export function bootstrapShift(a: readonly number[], b: readonly number[], options: BootstrapOptions = {}): Interval {
+  if (a.length === 0 || b.length === 0) throw new RangeError('bootstrapShift needs two non-empty samples');
+  const resamples = options.resamples ?? 2000;
+  const level = options.level ?? 0.95;
+  const rng = new Rng(options.seed ?? 0);
+  const meanOf = (x: readonly number[]): number => x.reduce((s, v) => s + v, 0) / x.length;
+  const draw = (x: readonly number[]): number => {
+    let sum = 0;
+    for (let i = 0; i < x.length; i++) sum += x[rng.int(x.length)] as number;
+    return sum / x.length;
+  };
+  const shifts = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) shifts[r] = draw(b) - draw(a);
+  shifts.sort();
+  const at = (q: number): number => shifts[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))] as number;
+  return { mean: meanOf(b) - meanOf(a), lo: at((1 - level) / 2), hi: at(1 - (1 - level) / 2), level, seeds: 1, items: a.length + b.length };
+}
+
 /** Cell-wise a − b of two seeds × items matrices of the same shape (a paired comparison). */
 export function pairedDifference(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number[][] {
   if (a.length !== b.length) throw new RangeError(`paired arms need the same seeds: ${a.length} against ${b.length}`);

@@ -12,6 +12,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { readRows } from '../data/dataset.js';
 import { configOf } from '../data/schemas.js';
 import { readArrowSchema } from '../data/ipc.js';
+import { bootstrapShift, type Interval } from '../eval/bootstrap.js';
 import type { EvalSummary } from '../eval/run.js';
 
 type Series = [number, number][];
@@ -20,9 +21,30 @@ export interface ReportData {
   readonly run: string;
   readonly pipeline: unknown;
   readonly sft: Record<string, { steps: number; final_loss: number | null; final_eval_loss: number | null; series: Record<string, Series> }>;
-  readonly rl: Record<string, { steps: number; rollouts_per_step: number | null; final_reward_mean: number | null; series: Record<string, Series> }>;
+  readonly rl: Record<string, { steps: number; rollouts_per_step: number | null; final_reward_mean: number | null; learning: RlLearning | null; series: Record<string, Series> }>;
   /** model → eval set → accuracy. */
   readonly eval: Record<string, Record<string, { mean: number; std: number; ci95: readonly [number, number] | null; format: number | null; items: number; n: number; pass_at_k: Record<string, number>; by_subset: Record<string, { mean: number; std: number; items: number }> }>>;
+}
+
+/** Did RL learn, on correctness: pass rate over the last quarter of steps against the first, and the mean learning signal. */
+export interface RlLearning {
+  readonly first_quarter_pass: number;
+  readonly last_quarter_pass: number;
+  /** last − first, with its 95% bootstrap interval over steps. */
+  readonly shift: Interval;
+  /** Mean share of rollouts whose group held different rewards (a non-zero advantage). */
+  readonly mean_signal: number | null;
+}
+
+function rlLearning(series: Record<string, Series>): RlLearning | null {
+  const pass = (series.pass_rate ?? []).map(([, v]) => v);
+  const q = Math.floor(pass.length / 4);
+  if (q < 2) return null;
+  const first = pass.slice(0, q);
+  const last = pass.slice(-q);
+  const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length;
+  const signal = (series.signal ?? []).map(([, v]) => v);
+  return { first_quarter_pass: mean(first), last_quarter_pass: mean(last), shift: bootstrapShift(first, last), mean_signal: signal.length ? mean(signal) : null };
 }
 
 async function findMetrics(dir: string, depth = 2): Promise<string[]> {
@@ -60,8 +82,8 @@ export async function collectReport(runDir: string): Promise<ReportData> {
     if (series.reward_mean) {
       const cfg = configOf(await readArrowSchema(path)) as { config?: { groupSize?: number; promptsPerStep?: number } } | undefined;
       const perStep = cfg?.config?.groupSize && cfg.config.promptsPerStep ? cfg.config.groupSize * cfg.config.promptsPerStep : null;
-      const pick = ['reward_mean', 'pass_rate', 'completion_length', 'kl', 'entropy', 'clip_fraction', 'loss'];
-      data.rl[name] = { steps: series.reward_mean.length, rollouts_per_step: perStep, final_reward_mean: lastOf(series.reward_mean), series: Object.fromEntries(pick.filter((k) => series[k]).map((k) => [k, series[k] as Series])) };
+      const pick = ['reward_mean', 'pass_rate', 'signal', 'completion_length', 'kl', 'entropy', 'clip_fraction', 'loss'];
+      data.rl[name] = { steps: series.reward_mean.length, rollouts_per_step: perStep, final_reward_mean: lastOf(series.reward_mean), learning: rlLearning(series), series: Object.fromEntries(pick.filter((k) => series[k]).map((k) => [k, series[k] as Series])) };
     } else if (series.loss) {
       data.sft[name] = { steps: series.loss.length, final_loss: lastOf(series.loss), final_eval_loss: lastOf(series.eval_loss), series: Object.fromEntries(['loss', 'eval_loss', 'lr'].filter((k) => series[k]).map((k) => [k, series[k] as Series])) };
     }
@@ -113,14 +135,17 @@ export function chartSpecs(d: ReportData): Record<string, Record<string, unknown
   const rl = (key: string): Record<string, unknown>[] => Object.entries(d.rl).flatMap(([run, r]) => (r.series[key] ?? []).map(([step, value]) => ({ run, step, value })));
   if (rl('reward_mean').length) specs.rl_reward = line('RL reward (batch mean)', rl('reward_mean'), 'step', 'value', 'RL step', 'reward');
   if (rl('pass_rate').length) specs.rl_pass_rate = line('RL pass rate (share of rollouts scored ok)', rl('pass_rate'), 'step', 'value', 'RL step', 'pass rate');
+  if (rl('signal').length) specs.rl_signal = line('RL learning signal (share of rollouts with a non-zero advantage: their group is not all-equal)', rl('signal'), 'step', 'value', 'RL step', 'share with signal');
   if (rl('completion_length').length) specs.response_length = line('Response length over RL', rl('completion_length'), 'step', 'value', 'RL step', 'tokens per completion');
   const efficiency = Object.entries(d.rl).flatMap(([run, r]) => smooth(r.series.pass_rate ?? [], 5).map(([step, value]) => ({ run, samples: step * (r.rollouts_per_step ?? 1), value })));
   if (efficiency.length) specs.sample_efficiency = line('Sample efficiency: target pass rate (5-step mean) against rollouts seen', efficiency, 'samples', 'value', 'rollouts sampled', 'target pass rate');
-  const acc = Object.entries(d.eval).flatMap(([model, sets]) => Object.entries(sets).map(([set, a]) => ({ model, set, mean: a.mean, lo: Math.max(0, a.mean - a.std), hi: Math.min(1, a.mean + a.std) })));
+  const acc = Object.entries(d.eval).flatMap(([model, sets]) =>
+    Object.entries(sets).map(([set, a]) => ({ model, set, mean: a.mean, lo: a.ci95 ? a.ci95[0] : Math.max(0, a.mean - a.std), hi: a.ci95 ? a.ci95[1] : Math.min(1, a.mean + a.std) })),
+  );
   if (acc.length) {
     specs.accuracy = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: 'Accuracy (mean ± std across samples)',
+      title: 'Accuracy (with its 95% interval over questions)',
       width: { step: 28 },
       height: 220,
       data: { values: acc },
@@ -169,7 +194,14 @@ function html(d: ReportData, svgs: Record<string, string>): string {
     `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
   const subsets = Object.entries(d.eval).flatMap(([model, sets]) => Object.entries(sets).flatMap(([set, a]) => Object.entries(a.by_subset).map(([k, s]) => [model, set, k, String(s.items), `${pct(s.mean)} ± ${pct(s.std)}`])));
   const sft = Object.entries(d.sft).map(([k, s]) => [k, String(s.steps), s.final_loss?.toFixed(4) ?? '–', s.final_eval_loss?.toFixed(4) ?? '–']);
-  const rl = Object.entries(d.rl).map(([k, r]) => [k, String(r.steps), r.final_reward_mean?.toFixed(4) ?? '–', lastOf(r.series.pass_rate)?.toFixed(3) ?? '–']);
+  const rl = Object.entries(d.rl).map(([k, r]) => [
+    k,
+    String(r.steps),
+    r.final_reward_mean?.toFixed(4) ?? '–',
+    r.learning ? `${r.learning.first_quarter_pass.toFixed(3)} → ${r.learning.last_quarter_pass.toFixed(3)}` : '–',
+    r.learning ? `${(r.learning.shift.mean >= 0 ? '+' : '') + r.learning.shift.mean.toFixed(3)} [${r.learning.shift.lo.toFixed(3)}, ${r.learning.shift.hi.toFixed(3)}]` : '–',
+    r.learning?.mean_signal?.toFixed(2) ?? '–',
+  ]);
   const charts = Object.entries(svgs).map(([name, svg]) => `<figure id="chart-${esc(name)}">${svg.replace(/^<\?xml[^>]*>/, '')}</figure>`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -196,7 +228,7 @@ ${t.rows.length ? table(['model', ...t.sets], t.rows.map((r) => [r.model, ...r.f
 ${charts || '<p>No metrics yet.</p>'}
 <h2>Training</h2>
 ${sft.length ? table(['SFT run', 'steps', 'final loss', 'final held-out loss'], sft) : ''}
-${rl.length ? table(['RL run', 'steps', 'final reward', 'final pass rate'], rl) : ''}
+${rl.length ? table(['RL run', 'steps', 'final reward', 'pass rate, first → last quarter', 'shift [95% interval]', 'mean learning signal'], rl) : ''}
 <h2>Accuracy by subset</h2>
 ${subsets.length ? table(['model', 'set', 'subset', 'items', 'accuracy %'], subsets) : '<p>None.</p>'}
 <h2>Config</h2>

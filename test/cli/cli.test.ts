@@ -47,6 +47,15 @@ describe('warmup kk generate', () => {
     expect(io.err).toMatch(/absent\.jsonl/);
   });
 
+  it('creates the folder of --out, in every format', async () => {
+    const dir = await tempDir();
+    for (const ext of ['arrow', 'arrows', 'jsonl', 'parquet']) {
+      const file = join(dir, `new-${ext}`, 'deeper', `p.${ext}`);
+      expect(await main(['kk', 'generate', '--people', '3', '--count', '5', '--out', file, '--quiet']), io.err).toBe(0);
+      expect(await rows(file)).toHaveLength(5);
+    }
+  });
+
   it('fails clearly on bad options and impossible requests', async () => {
     const dir = await tempDir();
     expect(await main(['kk', 'generate', '--people', '2', '--count', '500', '--out', join(dir, 'x.arrow')])).toBe(1);

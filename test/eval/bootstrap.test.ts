@@ -1,7 +1,7 @@
 // Bootstrap intervals on data whose answer is known: the normal approximation for a
 // proportion, coverage by simulation, exact pairing, and seeds that widen the interval.
 import { describe, expect, it } from 'vitest';
-import { bootstrapMean, formatInterval, pairedDifference } from '../../src/eval/bootstrap.js';
+import { bootstrapMean, bootstrapShift, formatInterval, pairedDifference } from '../../src/eval/bootstrap.js';
 import { Rng } from '../../src/util/rng.js';
 
 const bernoulli = (rng: Rng, n: number, p: number): number[] => Array.from({ length: n }, () => (rng.float() < p ? 1 : 0));
@@ -51,6 +51,18 @@ describe('bootstrapMean', () => {
     expect(bootstrapMean([items], { seed: 9 })).toMatchObject({ seeds: 1, items: 300 });
     // The same data and seed give the same interval.
     expect(bootstrapMean(disagree, { seed: 4 })).toEqual(bootstrapMean(disagree, { seed: 4 }));
+  });
+
+  it('bootstrapShift: a real rise excludes 0, noise around one level does not', () => {
+    const rng = new Rng(11);
+    const noisy = (n: number, m: number): number[] => Array.from({ length: n }, () => m + 0.1 * (rng.float() - 0.5));
+    const rise = bootstrapShift(noisy(15, 0.3), noisy(15, 0.45));
+    expect(rise.mean).toBeCloseTo(0.15, 1);
+    expect(rise.lo).toBeGreaterThan(0);
+    const flat = bootstrapShift(noisy(15, 0.3), noisy(15, 0.3));
+    expect(flat.lo).toBeLessThan(0);
+    expect(flat.hi).toBeGreaterThan(0);
+    expect(() => bootstrapShift([], [1])).toThrow(/non-empty/);
   });
 
   it('refuses ragged, empty or non-numeric data, naming where', () => {

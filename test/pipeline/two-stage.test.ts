@@ -32,7 +32,7 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     const errors: string[] = [];
     parse(html, { onParseError: (e) => errors.push(e.code) });
     expect(errors).toEqual([]);
-    const charts = ['sft_loss', 'rl_reward', 'rl_pass_rate', 'response_length', 'accuracy', 'sample_efficiency'];
+    const charts = ['sft_loss', 'rl_reward', 'rl_pass_rate', 'rl_signal', 'response_length', 'accuracy', 'sample_efficiency'];
     for (const c of charts) {
       expect(html).toContain(`<figure id="chart-${c}"><svg`);
       expect((await readFile(join(dir, 'charts', `${c}.svg`), 'utf8')).startsWith('<svg')).toBe(true);
