@@ -28,6 +28,8 @@ export type { Pipeline, PipelineContext, PipelineValue } from './pipeline/types.
 export { runPipeline, loadPipeline, resolveConfig } from './pipeline/runner.js';
 export * from './eval/benchmarks.js';
 export * from './eval/run.js';
+export * from './eval/bootstrap.js';
+export * from './eval/replication.js';
 export * from './tasks/layouts.js';
 export * from './tasks/tasks.js';
 export * from './stages/rlvr-config.js';

@@ -117,7 +117,7 @@ describe('warmup rlvr and replay', () => {
     expect(io.err).toMatch(/--resume: .* has no checkpoint/);
     await writeFile(join(dir, 'bad.jsonl'), '{"text": "x"}\n');
     expect(await main(['rlvr', '--model', base, '--data', join(dir, 'bad.jsonl'), '--reward', 'kk', '--out', join(dir, 'w')])).toBe(1);
-    expect(io.err).toMatch(/row 1: needs a 'prompt', 'quiz', 'problem' or 'question' column \(found: text\)/);
+    expect(io.err).toMatch(/row 1: needs a 'problem', 'prompt', 'question' or 'quiz' column \(found: text\)/);
   });
 
   const killAndResume = async (name: string, extra: string[]): Promise<void> => {
