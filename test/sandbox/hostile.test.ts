@@ -34,7 +34,10 @@ describe('hostile Python', () => {
     // On a loaded machine the interrupt may not land within the grace period; then the worker is replaced. Both are timeouts.
     ['an infinite loop', 'while True:\n    pass\n' + PY_OK, 'timeout', /interrupted|time|ignored the interrupt/],
     ['a loop that swallows the interrupt', 'while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass\n', 'timeout', /ignored the interrupt/],
-    ['a memory bomb', 'x = []\nwhile True:\n    x.append(bytearray(5 * 10**7))\n', 'wrong', /memory/i],
+    // Growth to the ceiling takes time, so on a loaded machine the deadline may come first:
+    // either way the bomb is contained. The ceiling itself is tested where time cannot interfere.
+    ['a memory bomb', 'x = []\nwhile True:\n    x.append(bytearray(5 * 10**7))\n', 'wrong|timeout', /memory|interrupted|time|ignored the interrupt/i],
+    ['one allocation past the memory ceiling', 'x = bytearray(2 * 10**9)\n' + PY_OK, 'wrong', /memory/i],
     ['deep recursion', 'import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nf(0)\n' + PY_OK, 'wrong', /Recursion|stack/i],
     ['huge output', 'print("x" * 10**7)\n' + PY_OK, 'ok', null],
     ['infinite output', 'while True:\n    print("spam")\n', 'timeout', /interrupted|time|ignored the interrupt/],
@@ -56,7 +59,7 @@ describe('hostile Python', () => {
   ])('%s', async (_, program, status, reason, test?: string) => {
     const t0 = performance.now();
     const r = await py(program, test);
-    expect(r.status, r.reason ?? '').toBe(status);
+    expect(status.split('|'), `${r.status}: ${r.reason ?? ''}`).toContain(r.status);
     if (reason) expect(r.reason).toMatch(reason);
     expect(performance.now() - t0).toBeLessThan(15_000);
     await expectBenign();
