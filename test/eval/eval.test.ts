@@ -10,7 +10,7 @@ import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { loadDefaultTokenizer } from '../../src/model/default-tokenizer.js';
 import { presetConfig, Transformer } from '../../src/model/transformer.js';
 import { createOpenAIServer } from '../../src/serve/server.js';
-import { captureOutput, sharedDataset, tempDir } from '../helpers.js';
+import { captureOutput, ROOT, sharedDataset, tempDir } from '../helpers.js';
 
 const io = captureOutput();
 
@@ -82,6 +82,19 @@ describe('benchmark loaders', () => {
     await writeFile(join(dir, 'odd.jsonl'), '{"text": "x"}\n');
     await expect(loadEvalSet(join(dir, 'odd.jsonl'))).rejects.toThrow(/cannot tell the benchmark from its columns \(text\); pass --bench/);
     await expect(loadEvalSet(join(dir, 'odd.jsonl'), 'math500')).rejects.toThrow(/row 1: a MATH row needs 'problem' \(found: text\)/);
+  });
+
+  it('reads the committed MATH-500 and Logic-RL K&K rows with their subsets', async () => {
+    const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'tasks', name);
+    const m = await loadEvalSet(fixture('math500.jsonl'), 'math500');
+    expect(m.items.map((i) => i.subsets)).toEqual([
+      { subject: 'Precalculus', level: '2' },
+      { subject: 'Intermediate Algebra', level: '5' },
+      { subject: 'Algebra', level: '3' },
+    ]);
+    const k = await loadEvalSet(fixture('logic-rl-kk.parquet'));
+    expect(k.bench).toBe('kk');
+    expect(k.items.map((i) => i.subsets.n_people)).toEqual(['3', '3', '3']);
   });
 
   const math500 = sharedDataset('math500/test.jsonl');

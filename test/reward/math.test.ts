@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lastBoxed, mathEquivalent, scoreMath } from '../../src/reward/math.js';
-import { sharedDataset } from '../helpers.js';
+import { ROOT, sharedDataset } from '../helpers.js';
 
 describe('lastBoxed', () => {
   it.each([
@@ -64,6 +65,20 @@ describe('math reward', () => {
   it('takes the reference from the solution when there is no answer column, and honours options', () => {
     expect(scoreMath({ prompt: '', completion: '\\boxed{7}', row: { solution: 'thus \\boxed{7}.' } }, { correct: 2, wrong: -1 }).score).toBe(2);
     expect(scoreMath({ prompt: '', completion: '\\boxed{7}', row: {} })).toMatchObject({ score: null, status: 'unscorable' });
+  });
+});
+
+describe('MATH-500 (3 committed rows)', () => {
+  it("judges each reference answer equivalent to the boxed answer of its own solution, and not to another row's", () => {
+    const rows = readFileSync(join(ROOT, 'test', 'fixtures', 'tasks', 'math500.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { solution: string; answer: string });
+    expect(rows).toHaveLength(3);
+    for (const [i, r] of rows.entries()) {
+      expect(mathEquivalent(lastBoxed(r.solution) as string, r.answer), r.answer).toBe(true);
+      expect(mathEquivalent((rows[(i + 1) % 3] as { answer: string }).answer, r.answer)).toBe(false);
+    }
   });
 });
 
