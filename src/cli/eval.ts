@@ -89,8 +89,13 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
 export function summaryTable(s: EvalSummary): string {
   const pct = (x: number): string => (100 * x).toFixed(1).padStart(5);
   const line = (name: string, a: EvalSummary['overall']): string =>
-    `${name.padEnd(28)} ${String(a.items).padStart(5)}  ${pct(a.mean)} ± ${pct(a.std)}  ${Object.entries(a.passAtK).map(([k, v]) => `${k} ${pct(v)}`).join('  ')}`;
-  return [`${s.bench} (${s.source}), ${s.model}, n=${s.n}, T=${s.temperature}`, `${'subset'.padEnd(28)} ${'items'.padStart(5)}  accuracy %`, line('all', s.overall), ...Object.entries(s.bySubset).map(([k, a]) => line(k, a))].join('\n');
+    `${name.padEnd(28)} ${String(a.items).padStart(5)}  ${pct(a.mean)} [${pct(a.ci95[0])}, ${pct(a.ci95[1])}]  ± ${pct(a.std)}  ${Object.entries(a.passAtK).map(([k, v]) => `${k} ${pct(v)}`).join('  ')}`;
+  return [
+    `${s.bench} (${s.source}), ${s.model}, n=${s.n}, T=${s.temperature}; answers that parse: ${(100 * s.format).toFixed(1)}%`,
+    `${'subset'.padEnd(28)} ${'items'.padStart(5)}  accuracy % [95% interval over questions]  ± std across samples`,
+    line('all', s.overall),
+    ...Object.entries(s.bySubset).map(([k, a]) => line(k, a)),
+  ].join('\n');
 }
 
 export function evalCommand(): Command {

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { summaryTable } from '../../src/cli/eval.js';
 import { detectBench, loadEvalSet } from '../../src/eval/benchmarks.js';
 import { accuracyOf, summarise, type EvalSample } from '../../src/eval/run.js';
 import { selectBackend } from '../../src/model/backend.js';
@@ -36,7 +37,11 @@ describe('accuracy across samples', () => {
     const s = (id: string, status: string): EvalSample => ({ id, sample: 0, completion: '', tokens: 1, score: null, status, correct: status === 'ok', subsets: {} });
     // One right, one parsed but wrong: format counts both.
     expect(summarise({ bench: 'kk', source: 'x', items }, 'm', { n: 1, temperature: 0 }, [s('a', 'ok'), s('b', 'wrong')]).format).toBe(1);
-    expect(summarise({ bench: 'kk', source: 'x', items }, 'm', { n: 1, temperature: 0 }, [s('a', 'ok'), s('b', 'format_error')]).format).toBe(0.5);
+    const half = summarise({ bench: 'kk', source: 'x', items }, 'm', { n: 1, temperature: 0 }, [s('a', 'ok'), s('b', 'format_error')]);
+    expect(half.format).toBe(0.5);
+    // The CLI's table prints both.
+    expect(summaryTable(half)).toMatch(/answers that parse: 50\.0%/);
+    expect(summaryTable(half)).toMatch(/^all\s+2\s+50\.0 \[\s*0\.0, 100\.0\]/m);
   });
 
   it('breaks results down by subset', () => {
@@ -129,7 +134,7 @@ describe('warmup eval', () => {
       io.out = '';
       expect(await main(['eval', '--base-url', url, '--served-model', 'student', '--bench', 'kk', '--n', '2', '--limit', '3', '--max-new-tokens', '8', '--workers', '1'])).toBe(0);
       expect(io.out).toMatch(/kk \(.*kk\.jsonl\), student@http/);
-      expect(io.out).toMatch(/all\s+3\s+\d+\.\d ±/);
+      expect(io.out).toMatch(/all\s+3\s+\d+\.\d \[\s*\d+\.\d,\s+\d+\.\d\]\s+±/);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
       model.dispose();
