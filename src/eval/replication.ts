@@ -101,7 +101,7 @@ export function replicationClaims(input: ReplicationInput): ClaimResult[] {
     return { ...x, verdict: verdictOf(x, margin) };
   };
   const m = (model: string, set: string): number[][] => matrix(cells, model, set, seeds);
-  const diff = (a: number[][], b: number[][]): number[][] => combine([a, b], (x, y) => (x) - (y));
+  const diff = (a: number[][], b: number[][]): number[][] => combine([a, b], (x, y) => x - y);
   const summarise = (parts: Record<string, number[][]>): { pooled: Statistic; parts: Record<string, Statistic> } => ({
     pooled: stat(concat(Object.values(parts))),
     parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, stat(v)])),
@@ -111,7 +111,7 @@ export function replicationClaims(input: ReplicationInput): ClaimResult[] {
   const ii = summarise(Object.fromEntries(domains.map((d) => [d, diff(m(`warm-rl-${d}`, d), m(`base-rl-${d}`, d))])));
   const pairs = domains.flatMap((d) => domains.filter((e) => e !== d).map((e) => [d, e] as const));
   const retention = Object.fromEntries(
-    pairs.map(([d, e]) => [`${d}→${e}`, combine([m(`warm-rl-${d}`, e), m('warm', e), m(`base-rl-${d}`, e), m('base', e)], (wr, w, br, b) => ((wr) - (w)) - ((br) - (b)))]),
+    pairs.map(([d, e]) => [`${d}→${e}`, combine([m(`warm-rl-${d}`, e), m('warm', e), m(`base-rl-${d}`, e), m('base', e)], (wr, w, br, b) => wr - w - (br - b))]),
   );
   const results: ClaimResult[] = [
     { claim: 'i', title: 'Warmup alone lifts the target domains', statistic: 'accuracy(warm) − accuracy(base), held-out set of each target domain', ...i },
