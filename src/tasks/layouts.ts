@@ -13,7 +13,7 @@
  * (`warmup eval`) then read it alike.
  */
 import { R1_TEMPLATE, WORLD_KK_TEMPLATE, type PromptTemplate } from '../teacher/templates.js';
-import { worldPrompt } from '../world/world.js';
+import { WORLD_REWARD, worldPrompt, type Domain } from '../world/world.js';
 
 /** A dataset row, keyed by column name. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -135,44 +135,25 @@ export const MMLU_PRO_LAYOUT: TaskLayout = {
  * K&K frame. These come first: a world row also has the columns of MATH, HumanEval or
  * MMLU-Pro, but must not get their R1 prompts.
  */
-export const WORLD_MATH_LAYOUT: TaskLayout = {
-  id: 'world-math',
-  name: 'world math',
-  needs: { problem: 'string', answer: 'string', domain: 'string' },
-  values: { domain: 'math' },
-  template: null,
-  text: (row) => ({ quiz: worldPrompt(row) }),
-  reward: 'math',
-  truth: ['answer'],
-  subsets: (row) => ({ steps: str(row.level) ?? '?' }),
-  stop: [],
-};
+/** A world target domain's layout: its columns plus `domain`, the world prompt, the domain's reward. */
+function worldLayout(domain: Domain, name: string, needs: TaskLayout['needs'], truth: readonly string[], subsets: TaskLayout['subsets']): TaskLayout {
+  return {
+    id: `world-${domain}`,
+    name,
+    needs: { ...needs, domain: 'string' },
+    values: { domain },
+    template: null,
+    text: (row) => ({ quiz: worldPrompt(row) }),
+    reward: WORLD_REWARD[domain],
+    truth,
+    subsets,
+    stop: [],
+  };
+}
 
-export const WORLD_CODE_LAYOUT: TaskLayout = {
-  id: 'world-code',
-  name: 'world code',
-  needs: { prompt: 'string', test: 'string', entry_point: 'string', domain: 'string' },
-  values: { domain: 'code' },
-  template: null,
-  text: (row) => ({ quiz: worldPrompt(row) }),
-  reward: 'code',
-  truth: ['prompt', 'test', 'entry_point'],
-  subsets: (row) => ({ family: str(row.family) ?? 'all' }),
-  stop: [],
-};
-
-export const WORLD_MC_LAYOUT: TaskLayout = {
-  id: 'world-mc',
-  name: 'world multiple choice',
-  needs: { question: 'string', options: 'array', domain: 'string' },
-  values: { domain: 'mc' },
-  template: null,
-  text: (row) => ({ quiz: worldPrompt(row) }),
-  reward: 'mc',
-  truth: ['answer', 'options'],
-  subsets: (row) => ({ category: str(row.category) ?? 'all' }),
-  stop: [],
-};
+export const WORLD_MATH_LAYOUT = worldLayout('math', 'world math', { problem: 'string', answer: 'string' }, ['answer'], (row) => ({ steps: str(row.level) ?? '?' }));
+export const WORLD_CODE_LAYOUT = worldLayout('code', 'world code', { prompt: 'string', test: 'string', entry_point: 'string' }, ['prompt', 'test', 'entry_point'], (row) => ({ family: str(row.family) ?? 'all' }));
+export const WORLD_MC_LAYOUT = worldLayout('mc', 'world multiple choice', { question: 'string', options: 'array' }, ['answer', 'options'], (row) => ({ category: str(row.category) ?? 'all' }));
 
 export const WORLD_KK_LAYOUT: TaskLayout = {
   ...KK_LAYOUT,
