@@ -38,12 +38,26 @@ export interface BootstrapOptions {
   readonly seed?: number;
 }
 
-/** The mean of `matrix` (seeds × items) with a percentile bootstrap interval over seeds and items. */
-export function bootstrapMean(matrix: readonly (readonly number[])[], options: BootstrapOptions = {}): Interval {
+/** The options with their defaults, checked. */
+function settings(options: BootstrapOptions): { resamples: number; level: number; rng: Rng } {
   const resamples = options.resamples ?? 2000;
   const level = options.level ?? 0.95;
   if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
   if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
+  return { resamples, level, rng: new Rng(options.seed ?? 0) };
+}
+
+/** The central `level` interval of the replicates' statistics (sorted in place). */
+function percentiles(replicates: Float64Array, level: number): { lo: number; hi: number } {
+  replicates.sort();
+  const n = replicates.length;
+  const at = (q: number): number => replicates[Math.min(n - 1, Math.max(0, Math.floor(q * n)))] as number;
+  return { lo: at((1 - level) / 2), hi: at(1 - (1 - level) / 2) };
+}
+
+/** The mean of `matrix` (seeds × items) with a percentile bootstrap interval over seeds and items. */
+export function bootstrapMean(matrix: readonly (readonly number[])[], options: BootstrapOptions = {}): Interval {
+  const { resamples, level, rng } = settings(options);
   const seeds = matrix.length;
   const items = matrix[0]?.length ?? 0;
   if (seeds === 0 || items === 0) throw new RangeError('bootstrapMean needs at least one seed and one item');
@@ -56,7 +70,6 @@ export function bootstrapMean(matrix: readonly (readonly number[])[], options: B
   let total = 0;
   for (const row of matrix) for (const v of row) total += v;
   const mean = total / (seeds * items);
-  const rng = new Rng(options.seed ?? 0);
   const means = new Float64Array(resamples);
   const drawnItems = new Int32Array(items);
   for (let r = 0; r < resamples; r++) {
@@ -68,9 +81,7 @@ export function bootstrapMean(matrix: readonly (readonly number[])[], options: B
     }
     means[r] = sum / (seeds * items);
   }
-  means.sort();
-  const at = (q: number): number => means[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))] as number;
-  return { mean, lo: at((1 - level) / 2), hi: at(1 - (1 - level) / 2), level, seeds, items };
+  return { mean, ...percentiles(means, level), level, seeds, items };
 }
 
 /**
@@ -80,9 +91,7 @@ export function bootstrapMean(matrix: readonly (readonly number[])[], options: B
  */
 export function bootstrapShift(a: readonly number[], b: readonly number[], options: BootstrapOptions = {}): Interval {
   if (a.length === 0 || b.length === 0) throw new RangeError('bootstrapShift needs two non-empty samples');
-  const resamples = options.resamples ?? 2000;
-  const level = options.level ?? 0.95;
-  const rng = new Rng(options.seed ?? 0);
+  const { resamples, level, rng } = settings(options);
   const meanOf = (x: readonly number[]): number => x.reduce((s, v) => s + v, 0) / x.length;
   const draw = (x: readonly number[]): number => {
     let sum = 0;
@@ -91,9 +100,7 @@ export function bootstrapShift(a: readonly number[], b: readonly number[], optio
   };
   const shifts = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) shifts[r] = draw(b) - draw(a);
-  shifts.sort();
-  const at = (q: number): number => shifts[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))] as number;
-  return { mean: meanOf(b) - meanOf(a), lo: at((1 - level) / 2), hi: at(1 - (1 - level) / 2), level, seeds: 1, items: a.length + b.length };
+  return { mean: meanOf(b) - meanOf(a), ...percentiles(shifts, level), level, seeds: 1, items: a.length + b.length };
 }
 
 /** Cell-wise a − b of two seeds × items matrices of the same shape (a paired comparison). */
