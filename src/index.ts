@@ -30,6 +30,7 @@ export * from './eval/benchmarks.js';
 export * from './eval/run.js';
 export * from './eval/bootstrap.js';
 export * from './eval/replication.js';
+export * from './report/replication.js';
 export * from './tasks/layouts.js';
 export * from './tasks/tasks.js';
 export * from './stages/rlvr-config.js';

@@ -171,8 +171,10 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
   }
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const pct = (x: number): string => `${(100 * x).toFixed(1)}`;
+/** Text escaped for HTML. */
+export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** A share as a percentage with one decimal. */
+export const pct = (x: number): string => `${(100 * x).toFixed(1)}`;
 
 /**
  * The four-way accuracy table as rows of cells: model, then per set the accuracy with

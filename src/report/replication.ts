@@ -1,0 +1,89 @@
+/**
+ * The replication's report (pipelines/replicate.ts): per-evaluation "cells" (item ids
+ * and 0/1 correctness, small enough to commit as a long run goes), and the claims
+ * computed from them (`src/eval/replication.ts`) as report.json and report.html.
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { replicationClaims, type ClaimResult } from '../eval/replication.js';
+import type { EvalSample, EvalSummary } from '../eval/run.js';
+import { esc, pct } from './report.js';
+
+/** One evaluation of one model on one held-out set: what the claims are computed from. */
+export interface ReplicationCell {
+  /** `base`, `warm`, `ARM-rl-D` or `ARM-rl-D@F` (a checkpoint at fraction F of the run). */
+  readonly model: string;
+  readonly set: string;
+  /** null for a model every seed shares (the base). */
+  readonly seed: number | null;
+  readonly ids: string[];
+  readonly correct: number[];
+  readonly summary: { mean: number; ci95: readonly [number, number]; format: number; bySubset: Record<string, { mean: number; items: number }> };
+}
+
+/** The cell of a finished `warmup eval --out EVAL_OUT` (one sample per item), written to `cellsDir/cells/FILE.json`. */
+export async function writeEvalCell(evalOut: string, cellsDir: string, file: string, cell: Pick<ReplicationCell, 'model' | 'set' | 'seed'>): Promise<void> {
+  const samples = (await readFile(join(evalOut, 'samples.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Pick<EvalSample, 'id' | 'correct'>);
+  const summary = JSON.parse(await readFile(join(evalOut, 'summary.json'), 'utf8')) as EvalSummary;
+  const full: ReplicationCell = {
+    ...cell,
+    ids: samples.map((s) => s.id),
+    correct: samples.map((s) => (s.correct ? 1 : 0)),
+    summary: { mean: summary.overall.mean, ci95: summary.overall.ci95, format: summary.format, bySubset: Object.fromEntries(Object.entries(summary.bySubset).map(([k, v]) => [k, { mean: v.mean, items: v.items }])) },
+  };
+  await mkdir(join(cellsDir, 'cells'), { recursive: true });
+  await writeFile(join(cellsDir, 'cells', `${file}.json`), `${JSON.stringify(full)}\n`);
+}
+
+export interface ReplicationReportOptions {
+  readonly seeds: readonly number[];
+  readonly domains: readonly string[];
+  /** RL checkpoint fractions evaluated (claim iv), from 0 to 1. */
+  readonly fractions: readonly number[];
+  readonly resamples: number;
+  /** The held-out sets' SHA-256 (data/world/sets.json), recorded in the report. */
+  readonly setHashes: Record<string, string>;
+  readonly config: unknown;
+}
+
+/** Reads the cells, computes the claims, and writes report.json and report.html beside them. */
+export async function writeReplicationReport(dir: string, o: ReplicationReportOptions): Promise<{ text: string; claims: ClaimResult[] }> {
+  const cells: ReplicationCell[] = [];
+  for (const f of (await readdir(join(dir, 'cells'))).filter((x) => x.endsWith('.json')).sort()) cells.push(JSON.parse(await readFile(join(dir, 'cells', f), 'utf8')) as ReplicationCell);
+  const matrices: Record<string, Record<string, number[][]>> = {};
+  for (const cell of cells) {
+    if (cell.seed !== null && !o.seeds.includes(cell.seed)) continue;
+    const rows = ((matrices[cell.model] ??= {})[cell.set] ??= []);
+    rows[cell.seed === null ? 0 : o.seeds.indexOf(cell.seed)] = cell.correct;
+  }
+  const claims = replicationClaims({ domains: o.domains, cells: matrices, fractions: o.fractions, resamples: o.resamples });
+  const accuracy = Object.fromEntries(
+    Object.entries(matrices).map(([model, bySet]) => [model, Object.fromEntries(Object.entries(bySet).map(([set, rows]) => [set, rows.flat().reduce((a, b) => a + b, 0) / rows.flat().length]))]),
+  );
+  const warmKK = cells.filter((x) => x.model === 'warm' && x.set === 'kk').map((x) => ({ seed: x.seed, mean: x.summary.mean, bySubset: x.summary.bySubset }));
+  const json = { plan: 'results/PLAN.md', seeds: o.seeds, domains: o.domains, set_sha256: o.setHashes, config: o.config, claims, accuracy, warm_kk: warmKK };
+  await writeFile(join(dir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
+  const line = (c: ClaimResult): string => `(${c.claim}) ${c.title}: ${pct(c.pooled.mean)} [${pct(c.pooled.lo)}, ${pct(c.pooled.hi)}] points → ${c.pooled.verdict}`;
+  const text = [`replication over seeds ${o.seeds.join(', ')}, domains ${o.domains.join(', ')}:`, ...claims.map(line)].join('\n');
+  const rows = claims.flatMap((c) => [
+    `<tr><td>(${c.claim}) ${esc(c.title)}</td><td>pooled</td><td>${pct(c.pooled.mean)}</td><td>[${pct(c.pooled.lo)}, ${pct(c.pooled.hi)}]</td><td><b>${c.pooled.verdict}</b></td></tr>`,
+    ...Object.entries(c.parts).map(([k, v]) => `<tr><td></td><td>${esc(k)}</td><td>${pct(v.mean)}</td><td>[${pct(v.lo)}, ${pct(v.hi)}]</td><td>${v.verdict}</td></tr>`),
+    ...(c.secondary ? [`<tr><td></td><td>level difference</td><td>${pct(c.secondary.pooled.mean)}</td><td>[${pct(c.secondary.pooled.lo)}, ${pct(c.secondary.pooled.hi)}]</td><td>${c.secondary.pooled.verdict}</td></tr>`] : []),
+  ]);
+  const models = Object.keys(accuracy).sort();
+  const setNames = [...new Set(models.flatMap((m) => Object.keys(accuracy[m] ?? {})))].sort();
+  const accRows = models.map((m) => `<tr><td>${esc(m)}</td>${setNames.map((s) => `<td>${accuracy[m]?.[s] === undefined ? '–' : pct(accuracy[m][s])}</td>`).join('')}</tr>`);
+  const html = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>warmup replication</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style></head>
+<body><h1>Replication: the four claims in the toy world</h1>
+<p>Plan: <code>results/PLAN.md</code>. Seeds ${o.seeds.join(', ')}; target domains ${esc(o.domains.join(', '))}. Differences in percentage points with 95% paired-bootstrap intervals over seeds and items; verdict: reproduced if the interval lies above 0, not reproduced if it lies below +2, inconclusive otherwise.</p>
+<table><thead><tr><th>claim</th><th>part</th><th>estimate</th><th>95% interval</th><th>verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+<h2>Accuracy (%, mean over seeds, greedy, held-out sets)</h2>
+<table><thead><tr><th>model</th>${setNames.map((s) => `<th>${esc(s)}</th>`).join('')}</tr></thead><tbody>${accRows.join('')}</tbody></table>
+<h2>Held-out sets (SHA-256)</h2><pre>${esc(JSON.stringify(o.setHashes, null, 2))}</pre>
+</body></html>
+`;
+  await writeFile(join(dir, 'report.html'), html);
+  return { text, claims };
+}
