@@ -83,6 +83,32 @@ const embedded: Config = {
   seed: 0,
 };
 
+/**
+ * The recipe's stage commands, shared with pipelines/replicate.ts so that both run one
+ * recipe: what differs between them (seeds, paths, checkpoint cadence) is an argument.
+ */
+export const recipeCommands = {
+  /** Warmup puzzles, none of them in the `exclude` files. */
+  puzzles: (c: Config, seed: number, exclude: readonly string[], out: string): string[] => [
+    'kk', 'generate', '--people', c.people, '--count', String(c.puzzles), '--seed', String(seed), ...(exclude.length ? ['--exclude', ...exclude] : []), '--out', out, '--quiet',
+  ],
+  /** World-frame traces from the symbolic teacher. */
+  traces: (c: Config, puzzles: string, out: string): string[] => ['traces', '--puzzles', puzzles, '--teacher', 'symbolic', '--template', 'world', '--verbosity', c.verbosity, '--n', '1', '--out', out, '--quiet'],
+  /** The warmup SFT; resumes an interrupted run in `out`. */
+  sft: (c: Config, o: { base: string; data: string; out: string; metrics: string; seed: number; quiet: boolean }): string[] => [
+    'sft', '--model', o.base, '--data', o.data, '--out', o.out, '--metrics', o.metrics,
+    '--epochs', String(c.sftEpochs), '--lr', String(c.sftLr), '--batch-size', String(c.sftBatch), '--max-length', String(c.maxLength), '--seed', String(o.seed),
+    ...(o.quiet ? ['--quiet'] : []), ...(existsSync(join(o.out, 'trainer_state.json')) ? ['--resume'] : []),
+  ],
+  /** RLVR on `data` from `from`; resumes an interrupted run in `out`. */
+  rlvr: (c: Config, o: { from: string; data: string; out: string; seed: number; saveEvery: number }): string[] => [
+    'rlvr', '--model', o.from, '--data', o.data, '--out', o.out,
+    '--steps', String(c.rlSteps), '--group-size', String(c.groupSize), '--prompts-per-step', String(c.promptsPerStep), '--lr', String(c.rlLr),
+    '--temperature', String(c.temperature), '--max-new-tokens', String(c.maxNewTokens), '--save-every', String(o.saveEvery), '--seed', String(o.seed), '--quiet',
+    ...(existsSync(join(o.out, 'rollouts.arrows')) ? ['--resume'] : []),
+  ],
+};
+
 export default {
   name: 'two-stage',
   description: 'world base vs warmed-up base, each with and without RLVR on one target domain, evaluated on every domain',
@@ -97,28 +123,12 @@ export default {
     const p = ctx.path.bind(ctx);
     const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
     const exclude = list(c.exclude).map(at);
-    await ctx.stage('puzzles', () =>
-      ctx.warmup(['kk', 'generate', '--people', c.people, '--count', String(c.puzzles), '--seed', String(c.seed + 1), ...(exclude.length ? ['--exclude', ...exclude] : []), '--out', p('puzzles.arrow'), '--quiet']),
-    );
-    await ctx.stage('traces', () => ctx.warmup(['traces', '--puzzles', p('puzzles.arrow'), '--teacher', 'symbolic', '--template', 'world', '--verbosity', c.verbosity, '--n', '1', '--out', p('traces.arrows'), '--quiet']));
+    await ctx.stage('puzzles', () => ctx.warmup(recipeCommands.puzzles(c, c.seed + 1, exclude, p('puzzles.arrow'))));
+    await ctx.stage('traces', () => ctx.warmup(recipeCommands.traces(c, p('puzzles.arrow'), p('traces.arrows'))));
     await ctx.stage('base', () => (c.base ? Promise.resolve() : ctx.warmup(['init', '--preset', c.preset, '--seed', String(c.seed), '--out', p('base')])));
     const base = c.base ? at(c.base) : p('base');
-    await ctx.stage('sft', () =>
-      ctx.warmup([
-        'sft', '--model', base, '--data', p('traces.arrows'), '--out', p('warm'), '--metrics', p('sft', 'metrics.arrows'),
-        '--epochs', String(c.sftEpochs), '--lr', String(c.sftLr), '--batch-size', String(c.sftBatch), '--max-length', String(c.maxLength), '--seed', String(c.seed),
-        ...(existsSync(p('warm', 'trainer_state.json')) ? ['--resume'] : []),
-      ]),
-    );
-    const rl = (name: string, from: string) =>
-      ctx.stage(name, () =>
-        ctx.warmup([
-          'rlvr', '--model', from, '--data', at(c.target), '--out', p(name),
-          '--steps', String(c.rlSteps), '--group-size', String(c.groupSize), '--prompts-per-step', String(c.promptsPerStep), '--lr', String(c.rlLr),
-          '--temperature', String(c.temperature), '--max-new-tokens', String(c.maxNewTokens), '--save-every', '0', '--seed', String(c.seed), '--quiet',
-          ...(existsSync(p(name, 'rollouts.arrows')) ? ['--resume'] : []),
-        ]),
-      );
+    await ctx.stage('sft', () => ctx.warmup(recipeCommands.sft(c, { base, data: p('traces.arrows'), out: p('warm'), metrics: p('sft', 'metrics.arrows'), seed: c.seed, quiet: false })));
+    const rl = (name: string, from: string) => ctx.stage(name, () => ctx.warmup(recipeCommands.rlvr(c, { from, data: at(c.target), out: p(name), seed: c.seed, saveEvery: 0 })));
     await rl('rl-base', base);
     await rl('rl-warm', p('warm'));
     const models: [string, string][] = [['base', base], ['warm', p('warm')], ['base-rl', p('rl-base', 'last')], ['warm-rl', p('rl-warm', 'last')]];
