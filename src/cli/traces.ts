@@ -33,6 +33,7 @@ interface TracesFlags {
   order: 'fixed' | 'most-constrained' | 'random';
   slipRate: number;
   verbosity: 'short' | 'normal' | 'long';
+  style: 'search' | 'cases';
   baseUrl: string[];
   model?: string;
   mode: 'completions' | 'chat';
@@ -78,7 +79,7 @@ async function runTraces(flags: TracesFlags): Promise<void> {
     const { OpenAITeacher: Client } = await import('../teacher/openai.js');
     openai = new Client({ baseUrls: flags.baseUrl, model: flags.model, mode: flags.mode, concurrency: flags.concurrency, maxRetries: flags.maxRetries, timeoutMs: flags.timeoutMs });
   }
-  const teacher: Teacher = openai ?? makeSymbolicTeacher({ order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity }, (s) => tokenizer.encode(s).length);
+  const teacher: Teacher = openai ?? makeSymbolicTeacher({ order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity, style: flags.style }, (s) => tokenizer.encode(s).length);
   // Resume: puzzles with traces in the output, and puzzles done with none kept (sidecar), are skipped.
   const sidecar = `${flags.out}.empty`;
   const done = new Set<string>();
@@ -91,7 +92,7 @@ async function runTraces(flags: TracesFlags): Promise<void> {
   }
   if (existsSync(sidecar)) for (const id of (await readFile(sidecar, 'utf8')).split('\n')) if (id) done.add(id);
   const todo: (Puzzle | undefined)[] = await pendingPuzzles(flags.puzzles, done, flags.limit ?? Number.POSITIVE_INFINITY);
-  const config = { command: 'traces', puzzles: flags.puzzles, teacher: teacher.id, template: templateTag(template), n: flags.n, filter: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup, order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity };
+  const config = { command: 'traces', puzzles: flags.puzzles, teacher: teacher.id, template: templateTag(template), n: flags.n, filter: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup, order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity, style: flags.style };
   const schema = withRunMetadata(TRACES, config);
   const writer = await ArrowStreamWriter.open(flags.out, schema, { append: true });
   if (!flags.quiet && done.size > 0) process.stderr.write(`resuming: ${done.size} puzzles already done in ${flags.out}\n`);
@@ -153,7 +154,8 @@ export function tracesCommand(): Command {
     .option('--top-p <p>', 'nucleus mass (remote teachers; the paper: 0.95)', numberOption('--top-p', 0, 1), 0.95)
     .addOption(new Option('--order <order>', 'symbolic teacher: which islander to suppose about next').choices(['fixed', 'most-constrained', 'random']).default('most-constrained'))
     .option('--slip-rate <x>', 'symbolic teacher: chance of a deliberate slip that the trace corrects', numberOption('--slip-rate', 0, 1), 0.1)
-    .addOption(new Option('--verbosity <v>', 'symbolic teacher').choices(['short', 'normal', 'long']).default('normal'))
+    .addOption(new Option('--verbosity <v>', 'symbolic teacher (search style)').choices(['short', 'normal', 'long']).default('normal'))
+    .addOption(new Option('--style <s>', 'symbolic teacher: search (suppose, propagate, backtrack) or cases (check each assignment in order; easier for a small student)').choices(['search', 'cases']).default('search'))
     .option('--limit <n>', 'process at most this many new puzzles in this run', intOption('--limit', 0))
     .option('--json', 'print the summary as JSON only')
     .option('--quiet', 'no progress output')

@@ -49,15 +49,20 @@ export function joinList(items: readonly string[], conj = 'and'): string {
   return `${items.slice(0, -1).join(', ')}, ${conj} ${items[items.length - 1] as string}`;
 }
 
-/** The claim text of a statement, starting lower case ("if Zoey is a knight then …"). */
-export function renderStatement(s: Statement, names: readonly string[], roles: RolePair): string {
+/**
+ * The claim text of a statement, starting lower case ("if Zoey is a knight then …").
+ * `note`, when given, is appended after every role claim and every parenthesised
+ * operand (a case-checking trace writes each part's truth there: "Zoey is a knight (true)").
+ */
+export function renderStatement(s: Statement, names: readonly string[], roles: RolePair, note?: (part: Statement) => string): string {
   const name = (i: number): string => {
     const n = names[i];
     if (n === undefined) throw new RangeError(`statement mentions person ${i}, but there are ${names.length} names`);
     return n;
   };
-  const operand = (x: Statement): string => (isLiteral(x) ? claim(x) : `(${claim(x)})`);
-  const claim = (x: Statement): string => {
+  const operand = (x: Statement): string => (isLiteral(x) ? claim(x) : `(${claim(x)})${note ? note(x) : ''}`);
+  const claim = (x: Statement): string => (isLiteral(x) && note ? `${bare(x)}${note(x)}` : bare(x));
+  const bare = (x: Statement): string => {
     switch (x.op) {
       case 'knight':
         return `${name(x.who)} is ${withArticle(roles.truthful)}`;

@@ -17,6 +17,7 @@ import type { Puzzle } from '../kk/puzzle.js';
 import { renderStatement, renderSolutionTextFormat } from '../kk/render.js';
 import type { Statement } from '../kk/statement.js';
 import type { Teacher } from './types.js';
+import { casesTrace } from './cases.js';
 import { capitalise } from '../util/text.js';
 
 export interface SymbolicTeacherConfig {
@@ -28,9 +29,11 @@ export interface SymbolicTeacherConfig {
   readonly slipRate: number;
   /** Open with "<think>" (false when the prompt template already opened it). */
   readonly openThink: boolean;
+  /** search: suppose, propagate and backtrack; cases: check every assignment in order (cases.ts), for small students. */
+  readonly style: 'search' | 'cases';
 }
 
-export const DEFAULT_SYMBOLIC: SymbolicTeacherConfig = { verbosity: 'normal', order: 'most-constrained', slipRate: 0, openThink: true };
+export const DEFAULT_SYMBOLIC: SymbolicTeacherConfig = { verbosity: 'normal', order: 'most-constrained', slipRate: 0, openThink: true, style: 'search' };
 
 type Assignment = (boolean | undefined)[];
 
@@ -218,7 +221,7 @@ export function makeSymbolicTeacher(config: Partial<SymbolicTeacherConfig> = {},
         Array.from({ length: options.n }, (_, k) => {
           const t0 = performance.now();
           // Different samples of one puzzle differ: another search order and phrasing.
-          const text = symbolicTrace(puzzle, { ...config, openThink, ...(options.n > 1 && k > 0 ? { order: 'random' as const } : {}) }, (puzzle.seed ?? 0) + k);
+          const text = config.style === 'cases' ? casesTrace(puzzle, openThink) : symbolicTrace(puzzle, { ...config, openThink, ...(options.n > 1 && k > 0 ? { order: 'random' as const } : {}) }, (puzzle.seed ?? 0) + k);
           return { text, nTokens: countTokens(text), latencyMs: performance.now() - t0, finishReason: 'stop', status: 'ok' };
         }),
       );
