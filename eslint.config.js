@@ -1,6 +1,7 @@
 // Lint: typescript-eslint's recommended, type-aware rules over src, test and pipelines.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerConfigs } from './eslint.layers.js';
 
 export default tseslint.config(
   // Fixture reward modules are deliberately hostile plain JS: not linted.
@@ -21,6 +22,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['rxjs/internal/*'] }],
     },
   },
+  // Layers: an import that points up is an error (eslint.layers.js).
+  ...layerConfigs(),
   {
     // TensorFlow.js ops return loosely typed tensors; shape casts there are documentation, not noise.
     files: ['src/model/**/*.ts', 'src/train/**/*.ts', 'test/model/**/*.ts', 'test/bench/model.ts'],

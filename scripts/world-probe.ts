@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { selectBackend, describeBackend } from '../src/model/backend.js';
 import { loadCheckpoint } from '../src/model/checkpoint.js';
 import { generate } from '../src/model/sample.js';
-import { RewardPool } from '../src/sandbox/pool.js';
+import { RewardPool } from '../src/reward/pool.js';
 import { taskFromRow } from '../src/tasks/tasks.js';
 import { DOMAINS, type Domain, type WorldRow } from '../src/world/world.js';
 

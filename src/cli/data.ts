@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import type { Schema } from 'apache-arrow';
 import { formatOf, readInfo, readRows, writeRows, type DatasetInfo } from '../data/dataset.js';
-import { puzzleFromRecord, puzzleToRecord } from '../data/puzzles.js';
+import { puzzleFromRecord, puzzleToRecord } from '../kk/records.js';
 import { ARTIFACTS, META, withRunMetadata, type Artifact } from '../data/schemas.js';
 import { intOption, printJson } from './common.js';
 import { Progress } from './progress.js';

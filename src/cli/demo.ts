@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { lastValueFrom, map, reduce, tap } from 'rxjs';
-import { puzzleToRecord } from '../data/puzzles.js';
+import { puzzleToRecord } from '../kk/records.js';
 import { PUZZLES, withRunMetadata, type PuzzleRecord } from '../data/schemas.js';
 import { checkRecord } from '../kk/check.js';
 import { kkGenerate } from '../stages/kk-generate.js';

@@ -39,7 +39,7 @@ export interface EvalFlags {
 /** Runs one evaluation and writes OUT/samples.jsonl and OUT/summary.json; returns the summary. */
 export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
   const { evaluateModel, localModel, serverModel } = await import('../eval/run.js');
-  const { RewardPool } = await import('../sandbox/pool.js');
+  const { RewardPool } = await import('../reward/pool.js');
   const isName = benchLayout(flags.bench) !== null;
   const path = flags.data ?? (isName ? SHIPPED_EVAL[flags.bench as BenchName] : flags.bench);
   if (!path) throw new Error(`--bench ${flags.bench}: give the file with --data (e.g. --data MATH-500/test.jsonl); only kk ships with warmup`);

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkReadable, formatOf, readRows, writeRows } from '../data/dataset.js';
-import { puzzleToRecord } from '../data/puzzles.js';
+import { puzzleToRecord } from '../kk/records.js';
 import { PUZZLES, withRunMetadata } from '../data/schemas.js';
 import { checkRecord, type CheckResult } from '../kk/check.js';
 import { generatePuzzles, makeKKConfig, splitCount, type KKConfig } from '../kk/generator.js';

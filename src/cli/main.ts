@@ -34,7 +34,7 @@ export function makeProgram(): Command {
   for (const c of modelCommands()) program.addCommand(c);
   for (const c of rlvrCommands()) program.addCommand(c);
   program.addCommand(evalCommand());
-  for (const c of runCommands()) program.addCommand(c);
+  for (const c of runCommands((args) => main(args))) program.addCommand(c);
   program.addCommand(tracesCommand());
   program.addCommand(serveCommand());
   program.addCommand(worldCommand());

@@ -8,7 +8,8 @@ import { ArrowStreamWriter } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
 import { makeMetricRecords, METRICS, withRunMetadata } from '../data/schemas.js';
 import type { LoadedCheckpoint } from '../model/checkpoint.js';
-import { defaultCorpus, DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/default-tokenizer.js';
+import { kkTokenizerCorpus } from '../kk/corpus.js';
+import { DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/default-tokenizer.js';
 import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.js';
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
@@ -272,7 +273,7 @@ export function modelCommands(): Command[] {
           texts.push(await readFile(f, 'utf8'));
         }
       }
-      const tok = trainByteBpe(texts.length > 0 ? texts : defaultCorpus(), flags.vocab);
+      const tok = trainByteBpe(texts.length > 0 ? texts : kkTokenizerCorpus(), flags.vocab);
       await writeFile(flags.out, JSON.stringify(tok.toJSON()));
       process.stderr.write(`${tok.vocabSize} tokens -> ${flags.out}\n`);
     });

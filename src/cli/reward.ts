@@ -8,7 +8,7 @@ import { readRows } from '../data/dataset.js';
 import { meanPassAtK } from '../eval/pass-at-k.js';
 import { applyWeights, resolveRewardSpecs, type RewardSpec } from '../reward/registry.js';
 import type { RewardResult, RewardSample } from '../reward/types.js';
-import { RewardPool } from '../sandbox/pool.js';
+import { RewardPool } from '../reward/pool.js';
 import { onDemand } from '../stages/on-demand.js';
 import { verify } from '../stages/verify.js';
 import { intOption, printJson } from './common.js';

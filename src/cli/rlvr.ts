@@ -196,7 +196,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const { rlvr } = await import('../stages/rlvr.js');
   const { PolicyLearner } = await import('../train/policy.js');
   const { readLoggedSteps } = await import('../stages/replay.js');
-  const { RewardPool } = await import('../sandbox/pool.js');
+  const { RewardPool } = await import('../reward/pool.js');
   const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples });
   if (total > examples.length) log(`using the first ${examples.length} of ${total} rows of ${flags.data} (--max-examples ${flags.maxExamples})`);
   // Without --reward, the reward the rows' layout names (kk for K&K rows, math for MATH rows, …).
@@ -333,7 +333,7 @@ interface ReplayFlags extends LearnerFlags {
 async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
   const { readLoggedSteps, rescoreStep, RescoreSummary } = await import('../stages/replay.js');
   const { policyRowsFromLog, recomputeAdvantages } = await import('../train/rollout-log.js');
-  const { RewardPool } = await import('../sandbox/pool.js');
+  const { RewardPool } = await import('../reward/pool.js');
   const rescore = flags.reward.length > 0;
   if (!rescore && !flags.train) throw new Error('replay needs --reward (re-score) and/or --train (train offline from the log)');
   if (!flags.out) throw new Error(flags.train ? '--out DIR: where to write the trained checkpoint' : '--out FILE.arrows: where to write the re-scored rollouts');

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { concatMap, lastValueFrom } from 'rxjs';
 import { readRows } from '../data/dataset.js';
 import { ArrowStreamWriter } from '../data/ipc.js';
-import { readPuzzles } from '../data/puzzles.js';
+import { readPuzzles } from '../kk/records.js';
 import { recordsToBatch } from '../data/records.js';
 import { TRACES, withRunMetadata } from '../data/schemas.js';
 import type { Puzzle } from '../kk/puzzle.js';

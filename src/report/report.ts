@@ -262,3 +262,26 @@ export async function writeReport(runDir: string): Promise<{ html: string; json:
   await rename(`${page}.tmp`, page);
   return { html: page, json, charts };
 }
+
+/** The report as terminal text: the accuracy and format tables, then each RL run's learning line. */
+export function reportText(d: ReportData): string {
+  const lines: string[] = [];
+  const t = accuracyTable(d);
+  if (t.rows.length > 0) {
+    const w = Math.max(10, ...t.rows.map((r) => r.model.length));
+    const cw = Math.max(18, ...t.sets.map((s) => s.length));
+    const block = (title: string, cells: (r: (typeof t.rows)[number]) => string[]): string[] => [
+      `${title.padEnd(w)}  ${t.sets.map((s) => s.padStart(cw)).join('  ')}`,
+      ...t.rows.map((r) => `${r.model.padEnd(w)}  ${cells(r).map((c) => c.padStart(cw)).join('  ')}`),
+    ];
+    lines.push(...block('accuracy %', (r) => r.cells), '', ...block('format %', (r) => r.format));
+    lines.push('(accuracy with its 95% bootstrap interval over questions; format: answers that parse, right or wrong)');
+  }
+  for (const [run, r] of Object.entries(d.rl)) {
+    const l = r.learning;
+    if (!l) continue;
+    const f = (x: number): string => x.toFixed(3);
+    lines.push(`${run}: pass rate ${f(l.first_quarter_pass)} (first quarter of ${r.steps} steps) -> ${f(l.last_quarter_pass)} (last), shift ${f(l.shift.mean)} [${f(l.shift.lo)}, ${f(l.shift.hi)}]; learning signal ${l.mean_signal?.toFixed(2) ?? '?'}`);
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}

@@ -7,19 +7,10 @@
  * function header for body-only completions) and optionally `language`
  * (python | javascript; default python, or the fence's language tag).
  */
-import { DEFAULT_LIMITS, type CheckResult, type CodeTask, type SandboxLimits } from '../sandbox/limits.js';
-import { checkOptionNames, choiceOption, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
+import { DEFAULT_LIMITS, type CodeTask, type SandboxLimits } from '../sandbox/limits.js';
+import { checkOptionNames, choiceOption, makeResult, numberOption, type CodeLanguage, type RewardContext, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
 
-export type CodeLanguage = 'python' | 'javascript';
-
-/** Runs one code task in the sandbox of its language; supplied by the worker that hosts the reward. */
-export type CodeRunner = (language: CodeLanguage, task: CodeTask, limits: SandboxLimits) => Promise<CheckResult>;
-
-let runner: CodeRunner | null = null;
-/** Installs the sandbox runner (the pool worker does this; tests may pass a fake). */
-export function setCodeRunner(r: CodeRunner | null): void {
-  runner = r;
-}
+export type { CodeLanguage, CodeRunner } from './types.js';
 
 const FENCE = /```([A-Za-z0-9_+-]*)[^\n]*\n([\s\S]*?)```/g;
 
@@ -55,7 +46,8 @@ export function buildProgram(code: string, row: Readonly<Record<string, unknown>
   return `${prompt}${code}`;
 }
 
-export async function scoreCode(sample: RewardSample, options: RewardOptions = {}): Promise<RewardResult> {
+/** Scores code with the host's sandbox runner (`context.runCode`); without one the sample is unscorable. */
+export async function scoreCode(sample: RewardSample, options: RewardOptions = {}, context: RewardContext = {}): Promise<RewardResult> {
   checkOptionNames('code', options, ['pass', 'fail', 'language', 'timeoutMs', 'memoryMb', 'outputBytes']);
   const pass = numberOption('code', options, 'pass', 1);
   const fail = numberOption('code', options, 'fail', 0);
@@ -67,6 +59,7 @@ export async function scoreCode(sample: RewardSample, options: RewardOptions = {
   };
   const { row } = sample;
   if (typeof row.test !== 'string') return makeResult('unscorable', null, "the row has no 'test' code");
+  const runner = context.runCode;
   if (!runner) return makeResult('unscorable', null, 'no code sandbox in this process: run code rewards through the reward pool');
   const { code, tag } = extractCode(sample.completion);
   if (code.trim() === '') return makeResult('format_error', fail, 'the completion has no code', { tests: fail });

@@ -7,6 +7,7 @@
  * run inside sandbox pool workers, so samples, options and results are plain
  * structured-cloneable data, never closures.
  */
+import type { CheckResult, CodeTask, SandboxLimits } from '../sandbox/limits.js';
 
 /** What happened when scoring. */
 export type RewardStatus = 'ok' | 'wrong' | 'format_error' | 'timeout' | 'crashed' | 'unscorable';
@@ -37,11 +38,22 @@ export interface RewardResult {
 /** Options are plain JSON. */
 export type RewardOptions = Readonly<Record<string, unknown>>;
 
+/** A language the sandbox runs. */
+export type CodeLanguage = 'python' | 'javascript';
+
+/** Runs one program against its tests in the sandbox of its language, within `limits`. */
+export type CodeRunner = (language: CodeLanguage, task: CodeTask, limits: SandboxLimits) => Promise<CheckResult>;
+
+/** What the host that runs a reward gives it: the pool's worker passes its sandbox runner. */
+export interface RewardContext {
+  readonly runCode?: CodeRunner;
+}
+
 /** A reward module: what a custom reward file exports (as named exports or a default object). */
 export interface RewardModule {
   readonly id: string;
   readonly description?: string;
-  score(sample: RewardSample, options: RewardOptions): RewardResult | Promise<RewardResult>;
+  score(sample: RewardSample, options: RewardOptions, context?: RewardContext): RewardResult | Promise<RewardResult>;
 }
 
 /** Builds a result; `parts` defaults to `{ [id]: score }`-free empty. */

@@ -12,7 +12,6 @@
  *   5. emit metrics; evaluate and checkpoint on their cadence.
  */
 import * as tf from '@tensorflow/tfjs';
-import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { readRows } from '../data/dataset.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
@@ -376,11 +375,16 @@ export async function collectTexts(source: string): Promise<SFTExample[]> {
 }
 
 /**
- * Collects training pairs from an Observable (a live traces stage) or a dataset file
- * with prompt and completion columns (a traces .arrow/.arrows, .jsonl, .parquet).
+ * Collects training pairs from any (async) iterable, such as a live traces stage, or
+ * from a dataset file with prompt and completion columns (a traces .arrow/.arrows,
+ * .jsonl, .parquet).
  */
-export async function collectExamples(source: Observable<SFTExample> | string): Promise<SFTExample[]> {
-  if (typeof source !== 'string') return lastValueFrom(source.pipe(toArray()));
+export async function collectExamples(source: AsyncIterable<SFTExample> | Iterable<SFTExample> | string): Promise<SFTExample[]> {
+  if (typeof source !== 'string') {
+    const all: SFTExample[] = [];
+    for await (const e of source) all.push(e);
+    return all;
+  }
   const out: SFTExample[] = [];
   let row = 0;
   for await (const r of readRows(source)) {

@@ -9,7 +9,7 @@
  * corpus holds no K&K and no chain of thought: questions with direct answers, the
  * creatures' facts as plain sentences, and arithmetic facts.
  */
-import { puzzleToRecord } from '../data/puzzles.js';
+import { puzzleToRecord } from '../kk/records.js';
 import { generatePuzzles } from '../kk/generator.js';
 import { hash53 } from '../util/hash.js';
 import { deriveSeed, Rng } from '../util/rng.js';

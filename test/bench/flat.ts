@@ -24,7 +24,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArrowStreamWriter, scanMessages } from '../../dist/data/ipc.js';
-import { puzzleToRecord } from '../../dist/data/puzzles.js';
+import { puzzleToRecord } from '../../dist/kk/records.js';
 import { recordsToBatch } from '../../dist/data/records.js';
 import { ROLLOUTS, withRunMetadata, type RolloutRecord } from '../../dist/data/schemas.js';
 import { generatePuzzles } from '../../dist/kk/generator.js';

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readHumanEval } from '../../dist/eval/humaneval.js';
-import { RewardPool } from '../../dist/sandbox/pool.js';
+import { RewardPool } from '../../dist/reward/pool.js';
 import { JS_TASKS } from './js-tasks.js';
 
 const SHARED = join(process.cwd(), '..', 'shared', 'datasets');

@@ -17,7 +17,7 @@ import { generatePuzzles } from '../../dist/kk/generator.js';
 import { selectBackend } from '../../dist/model/backend.js';
 import { loadDefaultTokenizer } from '../../dist/model/default-tokenizer.js';
 import { presetConfig, Transformer } from '../../dist/model/transformer.js';
-import { RewardPool } from '../../dist/sandbox/pool.js';
+import { RewardPool } from '../../dist/reward/pool.js';
 import { rlvr } from '../../dist/stages/rlvr.js';
 import { DEFAULT_RLVR, type RLVRConfig } from '../../dist/stages/rlvr-config.js';
 import { R1_TEMPLATE, renderPrompt } from '../../dist/teacher/templates.js';

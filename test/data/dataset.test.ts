@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Field, Schema, Utf8, Int32, List } from 'apache-arrow';
 import { DataFormatError, formatOf, readInfo, readRows, writeRows } from '../../src/data/dataset.js';
-import { puzzleFromRecord, PuzzleRecordError, puzzleToRecord, readPuzzles } from '../../src/data/puzzles.js';
+import { puzzleFromRecord, PuzzleRecordError, puzzleToRecord, readPuzzles } from '../../src/kk/records.js';
 import { SchemaMismatchError } from '../../src/data/records.js';
 import {
   METRICS,

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRows } from '../../src/data/dataset.js';
-import { puzzleFromRecord } from '../../src/data/puzzles.js';
+import { puzzleFromRecord } from '../../src/kk/records.js';
 import { checkRecord } from '../../src/kk/check.js';
 import { parseQuiz } from '../../src/kk/parse-quiz.js';
 import { statementKey } from '../../src/kk/statement.js';

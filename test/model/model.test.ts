@@ -9,7 +9,6 @@ import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensor
 import { generate } from '../../src/model/sample.js';
 import { ByteBpeTokenizer, HFTokenizer, trainByteBpe, type Tokenizer } from '../../src/model/tokenizer.js';
 import { disposeCache, parameterCount, presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
-import { of } from 'rxjs';
 import { collectExamples, SFTTrainer, tokenizeExample } from '../../src/train/sft.js';
 import { generatePuzzles } from '../../src/kk/generator.js';
 import { tempDir } from '../helpers.js';
@@ -185,8 +184,11 @@ describe('SFT and checkpoints (wasm)', () => {
   it('overfits a handful of examples to near-zero loss, on completion tokens only', async () => {
     const model = Transformer.init(smallConfig(tokenizer.vocabSize, { hiddenSize: 64, intermediateSize: 128 }), 6);
     const trainer = new SFTTrainer(model, tokenizer, { epochs: 150, lr: 1e-2, warmupSteps: 5, batchSize: 4, maxLength: 96, weightDecay: 0, schedule: 'constant' });
-    // Training pairs can arrive as an Observable (a live traces stage) as well as a file.
-    const data = (await collectExamples(of(...examples))).map((e) => tokenizeExample(tokenizer, e, 96));
+    // Training pairs can arrive as an async iterable (a live traces stage) as well as a file.
+    const live = async function* () {
+      for (const e of examples) yield await Promise.resolve(e);
+    };
+    const data = (await collectExamples(live())).map((e) => tokenizeExample(tokenizer, e, 96));
     let last = Infinity;
     let first = 0;
     for await (const s of trainer.train(data)) {

@@ -1,7 +1,7 @@
 // Hostile programs: each row must end with the expected status, inside its limits, and
 // the pool must still pass a benign task right after it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RewardPool } from '../../src/sandbox/pool.js';
+import { RewardPool } from '../../src/reward/pool.js';
 import type { RewardResult } from '../../src/reward/types.js';
 
 let pool: RewardPool;

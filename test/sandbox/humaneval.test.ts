@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHumanEval, type HumanEvalProblem as Problem } from '../../src/eval/humaneval.js';
-import { RewardPool } from '../../src/sandbox/pool.js';
+import { RewardPool } from '../../src/reward/pool.js';
 import { join } from 'node:path';
 import { ROOT, sharedDataset } from '../helpers.js';
 

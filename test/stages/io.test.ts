@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readArrowBatches } from '../../src/data/ipc.js';
 import { batchToRecords } from '../../src/data/records.js';
 import { METRICS, PUZZLES, withRunMetadata, type MetricRecord, type PuzzleRecord } from '../../src/data/schemas.js';
-import { puzzleToRecord } from '../../src/data/puzzles.js';
+import { puzzleToRecord } from '../../src/kk/records.js';
 import { readDataset, tapArrowStream, writeArrowStream } from '../../src/stages/io.js';
 import { kkGenerate } from '../../src/stages/kk-generate.js';
 import { generatePuzzles } from '../../src/kk/generator.js';

@@ -49,7 +49,7 @@ describe('case-checking teacher', () => {
     const config = makeKKConfig({ roles: parseRolePair('saints') });
     const [p] = [...generatePuzzles({ people: [3], count: 1, seed: 2, config })] as Puzzle[];
     const teacher = makeSymbolicTeacher({ style: 'cases' });
-    const [s] = await teacher.sample('User: quiz\nAssistant:', { n: 1, maxTokens: 1000, temperature: 0, topP: 1 }, p);
+    const [s] = await teacher.sample('User: quiz\nAssistant:', { n: 1, maxTokens: 1000, temperature: 0, topP: 1, stop: [] }, p);
     expect(s?.text).toBe(casesTrace(p as Puzzle));
     expect(s?.text).toMatch(/Case: \w+ (saint|sinner)/);
     expect(verdict(p as Puzzle, s?.text as string).status).toBe('ok');

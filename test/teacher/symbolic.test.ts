@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRows } from '../../src/data/dataset.js';
-import { puzzleFromRecord } from '../../src/data/puzzles.js';
+import { puzzleFromRecord } from '../../src/kk/records.js';
 import { generatePuzzles, makeKKConfig } from '../../src/kk/generator.js';
 import { parseRolePair } from '../../src/kk/names.js';
 import type { Puzzle } from '../../src/kk/puzzle.js';

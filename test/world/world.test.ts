@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RewardPool } from '../../src/sandbox/pool.js';
+import { RewardPool } from '../../src/reward/pool.js';
 import { Rng } from '../../src/util/rng.js';
 import { makeCodeItem } from '../../src/world/code.js';
 import { makeMathItem } from '../../src/world/math.js';

@@ -1,7 +1,7 @@
 /** What the pool sends a worker and gets back: structured-cloneable data only. */
-import type { RewardSpec } from '../reward/registry.js';
-import type { RewardResult, RewardSample } from '../reward/types.js';
-import type { SandboxLimits } from './limits.js';
+import type { RewardSpec } from './registry.js';
+import type { RewardResult, RewardSample } from './types.js';
+import type { SandboxLimits } from '../sandbox/limits.js';
 
 /**
  * Slots of the per-task control buffer the worker writes and the pool thread reads.

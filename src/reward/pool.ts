@@ -22,10 +22,10 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { composeResults } from '../reward/compose.js';
-import { resolveRewardSpecs, type RewardSpec } from '../reward/registry.js';
-import type { RewardResult, RewardSample } from '../reward/types.js';
-import { DEFAULT_LIMITS, type SandboxLimits } from './limits.js';
+import { composeResults } from './compose.js';
+import { resolveRewardSpecs, type RewardSpec } from './registry.js';
+import type { RewardResult, RewardSample } from './types.js';
+import { DEFAULT_LIMITS, type SandboxLimits } from '../sandbox/limits.js';
 import { CTRL, type RewardTask } from './protocol.js';
 import { Semaphore } from '../util/semaphore.js';
 

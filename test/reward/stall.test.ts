@@ -3,7 +3,7 @@
 // late the main thread reads it, and one that really runs past its deadline is still
 // a timeout. Bounds here are loose on purpose: the machine may be loaded.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RewardPool } from '../../src/sandbox/pool.js';
+import { RewardPool } from '../../src/reward/pool.js';
 import type { RewardResult, RewardSample } from '../../src/reward/types.js';
 
 /** Holds the main thread the way a long synchronous generation call does. */

@@ -12,15 +12,15 @@
  * control buffer tell it how long the worker has really been at the task, and that
  * it has finished.
  */
-import { composeResults, checkResult } from '../reward/compose.js';
-import { setCodeRunner, type CodeLanguage } from '../reward/code.js';
-import { RewardRegistry } from '../reward/registry.js';
-import type { RewardResult } from '../reward/types.js';
-import { runJavaScript } from './javascript.js';
-import type { CheckResult, CodeTask, SandboxLimits } from './limits.js';
-import { DeadlineTimer } from './deadline.js';
+import { composeResults, checkResult } from './compose.js';
+
+import { RewardRegistry } from './registry.js';
+import type { CodeLanguage, RewardContext, RewardResult } from './types.js';
+import { runJavaScript } from '../sandbox/javascript.js';
+import type { CheckResult, CodeTask, SandboxLimits } from '../sandbox/limits.js';
+import { DeadlineTimer } from '../sandbox/deadline.js';
 import { CTRL, type RewardTask } from './protocol.js';
-import { pythonSandbox, SandboxFatalError } from './python.js';
+import { pythonSandbox, SandboxFatalError } from '../sandbox/python.js';
 
 const registry = new RewardRegistry();
 const deadline = new DeadlineTimer();
@@ -62,7 +62,7 @@ export default async function scoreTask(task: RewardTask): Promise<RewardResult>
 }
 
 async function scoreRewards(task: RewardTask, ctrl: Int32Array): Promise<RewardResult> {
-  setCodeRunner((language, code, limits) => runCode(ctrl, task.epoch, task.limits, language, code, limits));
+  const context: RewardContext = { runCode: (language, code, limits) => runCode(ctrl, task.epoch, task.limits, language, code, limits) };
   const entries: { id: string; weight: number; result: RewardResult }[] = [];
   for (const spec of task.rewards) {
     let id = spec.ref;
@@ -70,7 +70,7 @@ async function scoreRewards(task: RewardTask, ctrl: Int32Array): Promise<RewardR
     try {
       const module = await registry.load(spec.ref);
       id = module.id;
-      result = checkResult(id, await module.score(task.sample, spec.options ?? {}));
+      result = checkResult(id, await module.score(task.sample, spec.options ?? {}, context));
     } catch (e) {
       result = { score: null, status: 'crashed', parts: {}, reason: `reward '${id}' threw: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000) };
     }

@@ -4,14 +4,14 @@
  * quiz, names, solution, solution_text_format and the statements as a Python tuple
  * literal.
  */
-import { ROLE_PAIRS, type RolePair } from '../kk/names.js';
-import type { Puzzle } from '../kk/puzzle.js';
-import { renderSolutionText, renderSolutionTextFormat } from '../kk/render.js';
-import { statementsFromText, statementsToJSON, type Statement } from '../kk/statement.js';
+import { ROLE_PAIRS, type RolePair } from './names.js';
+import type { Puzzle } from './puzzle.js';
+import { renderSolutionText, renderSolutionTextFormat } from './render.js';
+import { statementsFromText, statementsToJSON, type Statement } from './statement.js';
 import { hash53 } from '../util/hash.js';
-import { readInfo, readRows } from './dataset.js';
-import { checkSchema, SchemaMismatchError } from './records.js';
-import { PUZZLES, type PuzzleRecord } from './schemas.js';
+import { readInfo, readRows } from '../data/dataset.js';
+import { checkSchema, SchemaMismatchError } from '../data/records.js';
+import { PUZZLES, type PuzzleRecord } from '../data/schemas.js';
 
 /** A dataset row that is not a valid puzzle; says which row and which column. */
 export class PuzzleRecordError extends Error {
