@@ -54,8 +54,9 @@ export default {
     await ctx.stage('tokenizer-text', async () => {
       await ctx.warmup(['kk', 'generate', '--people', '3-5', '--count', String(Math.max(60, Math.round(6000 * c.corpusScale))), '--seed', '7', '--out', p('kk.jsonl'), '--quiet']);
       await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--verbosity', 'short', '--out', p('kk-traces.arrows'), '--quiet', '--json']);
+      await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--style', 'cases', '--out', p('kk-cases.arrows'), '--quiet', '--json']);
     });
-    await ctx.stage('tokenizer', () => ctx.warmup(['tokenizer', 'train', '--vocab', '2048', '--corpus', p('corpus.jsonl'), '--corpus', p('kk-traces.arrows'), '--out', p('tokenizer.json')]));
+    await ctx.stage('tokenizer', () => ctx.warmup(['tokenizer', 'train', '--vocab', '2048', '--corpus', p('corpus.jsonl'), '--corpus', p('kk-traces.arrows'), '--corpus', p('kk-cases.arrows'), '--out', p('tokenizer.json')]));
     await ctx.stage('pretrain', () =>
       ctx.warmup([
         'pretrain', '--data', p('corpus.jsonl'), '--tokenizer', p('tokenizer.json'), '--preset', c.preset, '--out', p('base'), '--metrics', p('pretrain', 'metrics.arrows'),

@@ -74,6 +74,7 @@ async function writeCorpus(flags: { out: string; sets: string; seed: number; sca
     items: { math: scaled(DEFAULT_CORPUS.items.math), code: scaled(DEFAULT_CORPUS.items.code), mc: scaled(DEFAULT_CORPUS.items.mc) },
     factParagraphs: scaled(DEFAULT_CORPUS.factParagraphs),
     arithmeticLines: scaled(DEFAULT_CORPUS.arithmeticLines),
+    readingDocs: scaled(DEFAULT_CORPUS.readingDocs),
   };
   const lines: string[] = [];
   const kinds: Record<string, number> = {};

@@ -15,6 +15,7 @@ import { hash53 } from '../util/hash.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { makeCodeItem, type CodeItem } from './code.js';
 import { makeArithmeticFact, makeMathItem, type MathItem } from './math.js';
+import { makeReadingDoc } from './reading.js';
 import { creatureFacts, makeCreatures, makeMCItem, renderMC, type MCItem } from './mc.js';
 import { CREATURE_NAMES } from './vocab.js';
 
@@ -161,14 +162,16 @@ export interface CorpusConfig {
   readonly factParagraphs: number;
   /** Lines of 5–10 arithmetic facts. */
   readonly arithmeticLines: number;
+  /** Reading documents (reading.ts): text whose second half copies from its first. */
+  readonly readingDocs: number;
 }
 
-export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000 };
+export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000, readingDocs: 24_000 };
 
 /** One pretraining document. */
 export interface CorpusDoc {
   readonly text: string;
-  /** `math`, `code`, `mc`, `facts` or `arithmetic`. */
+  /** `math`, `code`, `mc`, `facts`, `arithmetic` or `reading`. */
   readonly kind: string;
   /** The item key of a question document (see `itemKey`); absent for plain text. */
   readonly key?: string;
@@ -185,12 +188,15 @@ export function* makeCorpus(config: CorpusConfig, exclude: ReadonlySet<string>):
   for (const d of DOMAINS) for (let i = 0; i < config.items[d]; i++) plan.push(d);
   for (let i = 0; i < config.factParagraphs; i++) plan.push('facts');
   for (let i = 0; i < config.arithmeticLines; i++) plan.push('arithmetic');
+  for (let i = 0; i < config.readingDocs; i++) plan.push('reading');
   rng.shuffle(plan);
   const streams = Object.fromEntries(DOMAINS.map((d, i) => [d, new Rng(deriveSeed(config.seed, i, 2))])) as Record<Domain, Rng>;
   for (const kind of plan) {
     if (kind === 'facts') {
       const facts = rng.sample(creatures, 1 + rng.int(3)).flatMap(creatureFacts);
       yield { kind, text: rng.shuffle(facts).join(' ') };
+    } else if (kind === 'reading') {
+      yield { kind, text: makeReadingDoc(rng) };
     } else if (kind === 'arithmetic') {
       yield { kind, text: Array.from({ length: 5 + rng.int(6) }, () => makeArithmeticFact(rng)).join(' ') };
     } else {

@@ -83,7 +83,7 @@ describe('world generators', () => {
 
 describe('world corpus', () => {
   const setKeys = new Set(DOMAINS.flatMap((d) => SPLITS.flatMap((s) => shipped(d, s).map(itemKey))));
-  const docs = [...makeCorpus({ seed: 1, items: { math: 4000, code: 3000, mc: 3000 }, factParagraphs: 800, arithmeticLines: 400 }, setKeys)];
+  const docs = [...makeCorpus({ seed: 1, items: { math: 4000, code: 3000, mc: 3000 }, factParagraphs: 800, arithmeticLines: 400, readingDocs: 2400 }, setKeys)];
 
   it('shares no item with any question set (hashes of normalised items)', () => {
     const questions = docs.filter((d) => d.key !== undefined);
