@@ -8,6 +8,8 @@ import { RewardPool } from '../../src/reward/pool.js';
 import { Rng } from '../../src/util/rng.js';
 import { makeCodeItem } from '../../src/world/code.js';
 import { makeMathItem } from '../../src/world/math.js';
+import { makeReadingDoc } from '../../src/world/reading.js';
+import { NAMES } from '../../src/world/vocab.js';
 import { taskFromRow } from '../../src/tasks/tasks.js';
 import { renderPrompt, WORLD_KK_TEMPLATE } from '../../src/teacher/templates.js';
 import { DOMAINS, itemKey, KK_SPLITS, makeCorpus, makeKKSplits, makeSplits, SPLITS, WORLD_REWARD, worldAnswer, worldPrompt, type Domain, type WorldRow } from '../../src/world/world.js';
@@ -94,7 +96,26 @@ describe('world corpus', () => {
   it('holds no K&K and no chain of thought, and answers directly', () => {
     for (const d of docs) {
       expect(d.text).not.toMatch(/<think>|<\/think>|<answer>|knight|knave/i);
+      // Python predicates return True and False; nothing else talks of truth or lies.
+      if (d.kind !== 'code') expect(d.text).not.toMatch(/\btru(e|th)\b|\blie|\bliar|\bfalse\b/i);
       if (d.kind === 'math' || d.kind === 'mc') expect(d.text).toMatch(/\nAssistant: \\boxed\{[^}]+\}$/);
+    }
+  });
+});
+
+describe('reading documents', () => {
+  it('are seeded, and their second half copies names from the first, in order', () => {
+    const a = Array.from({ length: 300 }, (_, i) => makeReadingDoc(new Rng(i)));
+    expect(a).toEqual(Array.from({ length: 300 }, (_, i) => makeReadingDoc(new Rng(i))));
+    const names = new Set(NAMES);
+    for (const doc of a) {
+      const cut = doc.search(/\nAssistant: |\n| So: /);
+      expect(cut, doc).toBeGreaterThan(0);
+      const [first, second] = [doc.slice(0, cut), doc.slice(cut)];
+      const named = (t: string) => t.match(/[A-Z][a-z]+/g)?.filter((w) => names.has(w)) ?? [];
+      // Every name the recall uses was in the text it recalls.
+      expect(named(second).every((n) => named(first).includes(n)), doc).toBe(true);
+      expect(named(second).length, doc).toBeGreaterThan(0);
     }
   });
 });
