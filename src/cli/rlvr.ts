@@ -2,25 +2,20 @@
  * `warmup rlvr` (GRPO on a small target set, streaming, resumable) and `warmup replay`
  * (re-score a rollouts log, or train offline from it).
  *
- * A run folder holds: config.json (the resolved config), rollouts.arrows (every
- * rollout, one flushed batch per step), metrics.arrows, checkpoints/step-NNNNNN/ (every
- * --save-every steps) and last/ (at the end, and on Ctrl-C).
+ * The run folder's layout and resume rules are in src/stages/rl-run-folder.ts.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { readRows } from '../data/dataset.js';
 import { ArrowStreamWriter, readArrowSchema } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
-import { configOf, makeMetricRecords, METRICS, ROLLOUTS, withRunMetadata, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
+import { configOf, METRICS, ROLLOUTS, withRunMetadata, type RolloutRecord } from '../data/schemas.js';
 import type { BackendName } from '../model/names.js';
 import type { RewardSample } from '../reward/types.js';
 import type { RLVRStep } from '../stages/rlvr.js';
+import { checkResumeConfig, loggedAfter, resumePoint, rlRunPaths, stepCheckpointDir, stepMetricRows } from '../stages/rl-run-folder.js';
 import { checkRLVRConfig, DEFAULT_RLVR, RLVR_RUN_SETTINGS, RLVR_SETTINGS, scaledRlLr, type RLVRConfig, type Setting } from '../stages/rlvr-config.js';
 import { loadTasks, taskRewardSpecs, type Task } from '../tasks/tasks.js';
 import { ADVANTAGE_KINDS, AGGREGATIONS, type AdvantageKind, type Aggregation } from '../train/grpo.js';
-import { changedKeys } from '../util/config-diff.js';
 import { backendOption, intOption, numberOption, printJson, setExitCode } from './common.js';
 import { Progress } from './progress.js';
 import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
@@ -137,50 +132,6 @@ export function rlvrConfigFromFlags(flags: RlvrFlags, run: { examples: number; h
   });
 }
 
-const pad6 = (n: number): string => String(n).padStart(6, '0');
-
-/** The newest checkpoint of a run folder (last/ or checkpoints/step-*), by its step. */
-async function newestCheckpoint(out: string): Promise<{ dir: string; step: number; cursor: number } | null> {
-  const candidates = [join(out, 'last')];
-  const ckpts = join(out, 'checkpoints');
-  if (existsSync(ckpts)) for (const d of await readdir(ckpts)) if (/^step-\d+$/.test(d)) candidates.push(join(ckpts, d));
-  let best: { dir: string; step: number; cursor: number } | null = null;
-  for (const dir of candidates) {
-    const statePath = join(dir, 'trainer_state.json');
-    if (!existsSync(statePath)) continue;
-    const s = JSON.parse(await readFile(statePath, 'utf8')) as { step?: unknown; cursor?: unknown };
-    if (typeof s.step !== 'number' || typeof s.cursor !== 'number') continue;
-    if (!best || s.step > best.step) best = { dir, step: s.step, cursor: s.cursor };
-  }
-  return best;
-}
-
-/** Metric rows of one step. */
-function stepMetricRows(runId: string, s: RLVRStep): MetricRecord[] {
-  return makeMetricRecords(runId, s.step, {
-    reward_mean: s.rewardMean,
-    reward_std: s.rewardStd,
-    pass_rate: s.passRate,
-    loss: s.loss,
-    kl: s.kl,
-    clip_fraction: s.clipFraction,
-    entropy: s.entropy,
-    grad_norm: s.gradNorm,
-    lr: s.lr,
-    completion_length: s.completionLength,
-    truncated: s.truncated,
-    unscored: s.unscored,
-    dropped_groups: s.dropped,
-    staleness: s.staleness,
-    signal: s.signal,
-    tokens: s.tokens,
-    rollouts_per_s: s.rolloutsPerSec,
-    model_idle: s.modelIdle,
-    pool_idle: s.poolIdle,
-    pool_util: s.poolUtil,
-  });
-}
-
 /** Entropy for a progress line: a dash when no row was run (nothing to learn). */
 const fmtEntropy = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
@@ -195,7 +146,6 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
   const { rlvr } = await import('../stages/rlvr.js');
   const { PolicyLearner } = await import('../train/policy.js');
-  const { readLoggedSteps } = await import('../stages/replay.js');
   const { RewardPool } = await import('../reward/pool.js');
   const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples });
   if (total > examples.length) log(`using the first ${examples.length} of ${total} rows of ${flags.data} (--max-examples ${flags.maxExamples})`);
@@ -206,28 +156,18 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const choice = await selectBackend(flags.backend);
   log(describeBackend(choice));
   await mkdir(flags.out, { recursive: true });
-  const configPath = join(flags.out, 'config.json');
-  const rolloutsPath = join(flags.out, 'rollouts.arrows');
-  const metricsPath = join(flags.out, 'metrics.arrows');
-  let resumeFrom: { dir: string | null; step: number; cursor: number } | null = flags.resume ? await newestCheckpoint(flags.out) : null;
-  if (flags.resume && !resumeFrom) {
-    if (!existsSync(rolloutsPath) || !existsSync(configPath)) throw new Error(`--resume: ${flags.out} has no checkpoint (last/ or checkpoints/step-*/) and no rollouts log to resume from`);
-    // Killed before its first checkpoint: start again from --model and train every logged step from the log.
-    resumeFrom = { dir: null, step: 0, cursor: 0 };
-  }
-  if (!flags.resume && existsSync(rolloutsPath)) throw new Error(`${flags.out} already holds a run: pass --resume to continue it, or choose another --out`);
+  const paths = rlRunPaths(flags.out);
+  const resumeFrom = await resumePoint(flags.out, flags.resume === true);
   const loaded = await loadCheckpoint(resumeFrom?.dir ?? flags.model);
   const { model, tokenizer } = loaded;
   const config = rlvrConfigFromFlags(flags, { examples: examples.length, hiddenSize: model.config.hiddenSize });
   const runId = `rlvr-${flags.seed}`;
   const runConfig = { command: 'rlvr', model: flags.model, data: flags.data, examples: examples.length, rewards: specs, runId, config };
   if (resumeFrom) {
-    const saved = JSON.parse(await readFile(configPath, 'utf8')) as typeof runConfig;
-    const differs = changedKeys({ ...saved.config, data: saved.data, rewards: saved.rewards }, { ...config, data: flags.data, rewards: specs }, ['steps']);
-    if (differs.length > 0) throw new Error(`--resume: the flags differ from the run in ${flags.out} (${differs.join(', ')}); resume with the same command line (only --steps/--epochs may change)`);
+    await checkResumeConfig(flags.out, { ...config, data: flags.data, rewards: specs }, ['steps']);
     log(`resuming ${flags.out} from ${resumeFrom.dir ?? `${flags.model} and the log`} (step ${resumeFrom.step})`);
   }
-  await writeFile(configPath, `${JSON.stringify(runConfig, null, 2)}\n`);
+  await writeFile(paths.config, `${JSON.stringify(runConfig, null, 2)}\n`);
   const reference = config.beta > 0 ? (await loadCheckpoint(flags.model)).model : null;
   const learner = new PolicyLearner(model, config, reference, tokenizer.pad);
   if (resumeFrom?.dir) {
@@ -238,13 +178,10 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const rolloutSchema = withRunMetadata(ROLLOUTS, runConfig);
   const metricSchema = withRunMetadata(METRICS, runConfig);
   // Steps logged after the checkpoint are trained from the log; read them before appending.
-  const loggedSteps: RolloutRecord[][] = [];
-  if (resumeFrom && existsSync(rolloutsPath)) for await (const s of readLoggedSteps(rolloutsPath, { afterStep: resumeFrom.step, tolerateTornTail: true })) loggedSteps.push(s);
-  let metricsDone = 0;
-  if (resumeFrom && existsSync(metricsPath)) for await (const m of readRows(metricsPath)) metricsDone = Math.max(metricsDone, Number(m.step));
-  const rollouts = await ArrowStreamWriter.open(rolloutsPath, rolloutSchema, { append: flags.resume === true });
-  const metrics = await ArrowStreamWriter.open(metricsPath, metricSchema, { append: flags.resume === true });
-  if (rollouts.droppedBytes > 0) log(`dropped a torn last batch (${rollouts.droppedBytes} bytes) of ${rolloutsPath}: that step is sampled again`);
+  const { steps: loggedSteps, metricsDone } = resumeFrom ? await loggedAfter(flags.out, resumeFrom.step) : { steps: [], metricsDone: 0 };
+  const rollouts = await ArrowStreamWriter.open(paths.rollouts, rolloutSchema, { append: flags.resume === true });
+  const metrics = await ArrowStreamWriter.open(paths.metrics, metricSchema, { append: flags.resume === true });
+  if (rollouts.droppedBytes > 0) log(`dropped a torn last batch (${rollouts.droppedBytes} bytes) of ${paths.rollouts}: that step is sampled again`);
   const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true });
   let state = { step: resumeFrom?.step ?? 0, cursor: resumeFrom?.cursor ?? 0 };
   const save = async (dir: string): Promise<void> => {
@@ -273,7 +210,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
         writeRollouts: (rows) => rollouts.write(recordsToBatch(rolloutSchema, rows)),
         checkpoint: async (s) => {
           state = s;
-          await save(join(flags.out, 'checkpoints', `step-${pad6(s.step)}`));
+          await save(stepCheckpointDir(flags.out, s.step));
         },
         warn: (m) => {
           if (warned.n++ < 20) log(`warning: ${m}`);
@@ -309,13 +246,13 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
     await metrics.close();
     await pool.close();
   }
-  await save(join(flags.out, 'last'));
+  await save(paths.last);
   learner.dispose();
   reference?.dispose();
   model.dispose();
   const done = last as RLVRStep | null;
   progress.finish(done ? progressLine(done) : '');
-  log(`${interrupted ? 'stopped' : 'done'} at step ${state.step}/${config.steps}: checkpoint ${join(flags.out, 'last')}, rollouts ${rolloutsPath}, metrics ${metricsPath}${interrupted ? ' (continue with --resume)' : ''}`);
+  log(`${interrupted ? 'stopped' : 'done'} at step ${state.step}/${config.steps}: checkpoint ${paths.last}, rollouts ${paths.rollouts}, metrics ${paths.metrics}${interrupted ? ' (continue with --resume)' : ''}`);
   if (interrupted) setExitCode(130);
 }
 
