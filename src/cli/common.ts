@@ -1,5 +1,6 @@
 /** Helpers shared by the CLI commands. */
 import { InvalidArgumentError, Option } from 'commander';
+import type { Observable } from 'rxjs';
 import { BACKEND_NAMES } from '../model/names.js';
 
 let exitCode = 0;
@@ -61,3 +62,31 @@ export function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max =
 /** The --backend option of the commands that run a model. */
 export const backendOption = (): Option =>
   new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKEND_NAMES]).default('auto');
+
+/**
+ * Runs a stream of steps to its end. On Ctrl-C it says what it does (`stopping`),
+ * unsubscribes, so the stage stops cleanly, and resolves with `interrupted`; a second
+ * Ctrl-C exits at once.
+ */
+export function runInterruptible<T>(steps$: Observable<T>, next: (step: T) => void, stopping: string): Promise<{ interrupted: boolean }> {
+  return new Promise((resolve, reject) => {
+    const onSigint = (): void => {
+      process.stderr.write(`\ninterrupted: ${stopping} (Ctrl-C again to quit at once)\n`);
+      process.once('SIGINT', () => process.exit(130));
+      sub.unsubscribe();
+      resolve({ interrupted: true });
+    };
+    const sub = steps$.subscribe({
+      next,
+      error: (e: unknown) => {
+        process.off('SIGINT', onSigint);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+      complete: () => {
+        process.off('SIGINT', onSigint);
+        resolve({ interrupted: false });
+      },
+    });
+    if (!sub.closed) process.once('SIGINT', onSigint);
+  });
+}

@@ -16,7 +16,7 @@ import { checkResumeConfig, loggedAfter, resumePoint, rlRunPaths, stepCheckpoint
 import { checkRLVRConfig, DEFAULT_RLVR, RLVR_RUN_SETTINGS, RLVR_SETTINGS, scaledRlLr, type RLVRConfig, type Setting } from '../stages/rlvr-config.js';
 import { loadTasks, taskRewardSpecs, type Task } from '../tasks/tasks.js';
 import { ADVANTAGE_KINDS, AGGREGATIONS, type AdvantageKind, type Aggregation } from '../train/grpo.js';
-import { backendOption, intOption, numberOption, printJson, setExitCode } from './common.js';
+import { backendOption, intOption, numberOption, printJson, runInterruptible, setExitCode } from './common.js';
 import { Progress } from './progress.js';
 import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
 
@@ -138,13 +138,10 @@ const fmtEntropy = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '
 const progressLine = (s: RLVRStep): string =>
   `reward ${s.rewardMean.toFixed(3)}  pass ${(100 * s.passRate).toFixed(0)}%  kl ${s.kl.toFixed(4)}  clip ${s.clipFraction.toFixed(3)}  ent ${fmtEntropy(s.entropy)}  ${s.rolloutsPerSec.toFixed(1)} rollouts/s  pool ${(100 * s.poolUtil).toFixed(0)}%${s.replayed ? '  (from log)' : ''}`;
 
-async function rlvrCmd(flags: RlvrFlags): Promise<void> {
-  const log = (line: string): void => {
-    if (!flags.quiet) process.stderr.write(`${line}\n`);
-  };
+/** Everything a run needs, from the command line and the run folder: examples, rewards, model, learner, pool and open logs. */
+async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   const { describeBackend, selectBackend } = await import('../model/backend.js');
-  const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
-  const { rlvr } = await import('../stages/rlvr.js');
+  const { loadCheckpoint } = await import('../model/checkpoint.js');
   const { PolicyLearner } = await import('../train/policy.js');
   const { RewardPool } = await import('../reward/pool.js');
   const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples });
@@ -182,64 +179,62 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const rollouts = await ArrowStreamWriter.open(paths.rollouts, rolloutSchema, { append: flags.resume === true });
   const metrics = await ArrowStreamWriter.open(paths.metrics, metricSchema, { append: flags.resume === true });
   if (rollouts.droppedBytes > 0) log(`dropped a torn last batch (${rollouts.droppedBytes} bytes) of ${paths.rollouts}: that step is sampled again`);
+  return { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, metricSchema, loggedSteps, metricsDone, rollouts, metrics };
+}
+
+async function rlvrCmd(flags: RlvrFlags): Promise<void> {
+  const log = (line: string): void => {
+    if (!flags.quiet) process.stderr.write(`${line}\n`);
+  };
+  const { saveCheckpoint } = await import('../model/checkpoint.js');
+  const { rlvr } = await import('../stages/rlvr.js');
+  const { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, metricSchema, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
   const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true });
   let state = { step: resumeFrom?.step ?? 0, cursor: resumeFrom?.cursor ?? 0 };
   const save = async (dir: string): Promise<void> => {
     await saveCheckpoint(dir, model, tokenizer, { optimizer: learner.optimizer.state(), trainerState: { ...state, runId } });
   };
   let metricWrites = Promise.resolve();
-  let interrupted = false;
+  let interrupted: boolean | undefined;
   let last: RLVRStep | null = null;
   const warned = { n: 0 };
   let flat = 0;
   try {
     await pool.warmup(specs.some((s) => s.ref === 'code') ? ['python', 'javascript'] : []);
     log(`${examples.length} examples, ${config.steps} steps of ${config.promptsPerStep} prompts × ${config.groupSize} completions; lr ${config.lr.toExponential(2)}; rewards: ${specs.map((s) => s.ref).join(', ')}`);
-    await new Promise<void>((resolve, reject) => {
-      const sub = rlvr({
-        learner,
-        tokenizer,
-        examples,
-        config,
-        score: (sample: RewardSample, signal: AbortSignal) => pool.score(sample, specs, { signal }),
-        poolSize: pool.size,
-        poolWorkMs: () => pool.stats.busyMs,
-        runId,
-        start: state,
-        logged: loggedSteps,
-        writeRollouts: (rows) => rollouts.write(recordsToBatch(rolloutSchema, rows)),
-        checkpoint: async (s) => {
-          state = s;
-          await save(stepCheckpointDir(flags.out, s.step));
-        },
-        warn: (m) => {
-          if (warned.n++ < 20) log(`warning: ${m}`);
-        },
-      }).subscribe({
-        next: (s) => {
-          last = s;
-          state = { step: s.step, cursor: s.cursor };
-          if (s.step > metricsDone) {
-            const rows = stepMetricRows(runId, s);
-            metricWrites = metricWrites.then(() => metrics.write(recordsToBatch(metricSchema, rows)));
-          }
-          progress.update(s.step, progressLine(s));
-          flat = s.signal === 0 ? flat + 1 : 0;
-          if (flat === 3) {
-            log(`warning: no learning signal for 3 steps: in every group all completions got the same reward (${s.rewardMean.toFixed(3)}; pass ${(100 * s.passRate).toFixed(0)}%), so the policy does not move. Check the reward, the prompt template and --max-new-tokens.`);
-          }
-        },
-        error: reject,
-        complete: resolve,
-      });
-      process.once('SIGINT', () => {
-        interrupted = true;
-        process.stderr.write('\ninterrupted: stopping the batch in flight, flushing logs and writing a checkpoint (Ctrl-C again to quit at once)\n');
-        process.once('SIGINT', () => process.exit(130));
-        sub.unsubscribe();
-        resolve();
-      });
+    const steps$ = rlvr({
+      learner,
+      tokenizer,
+      examples,
+      config,
+      score: (sample: RewardSample, signal: AbortSignal) => pool.score(sample, specs, { signal }),
+      poolSize: pool.size,
+      poolWorkMs: () => pool.stats.busyMs,
+      runId,
+      start: state,
+      logged: loggedSteps,
+      writeRollouts: (rows) => rollouts.write(recordsToBatch(rolloutSchema, rows)),
+      checkpoint: async (s) => {
+        state = s;
+        await save(stepCheckpointDir(flags.out, s.step));
+      },
+      warn: (m) => {
+        if (warned.n++ < 20) log(`warning: ${m}`);
+      },
     });
+    ({ interrupted } = await runInterruptible(steps$, (s) => {
+      last = s;
+      state = { step: s.step, cursor: s.cursor };
+      if (s.step > metricsDone) {
+        const rows = stepMetricRows(runId, s);
+        metricWrites = metricWrites.then(() => metrics.write(recordsToBatch(metricSchema, rows)));
+      }
+      progress.update(s.step, progressLine(s));
+      flat = s.signal === 0 ? flat + 1 : 0;
+      if (flat === 3) {
+        log(`warning: no learning signal for 3 steps: in every group all completions got the same reward (${s.rewardMean.toFixed(3)}; pass ${(100 * s.passRate).toFixed(0)}%), so the policy does not move. Check the reward, the prompt template and --max-new-tokens.`);
+      }
+    }, 'stopping the batch in flight, flushing logs and writing a checkpoint'));
   } finally {
     await metricWrites;
     await rollouts.close();
@@ -252,8 +247,8 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   model.dispose();
   const done = last as RLVRStep | null;
   progress.finish(done ? progressLine(done) : '');
-  log(`${interrupted ? 'stopped' : 'done'} at step ${state.step}/${config.steps}: checkpoint ${paths.last}, rollouts ${paths.rollouts}, metrics ${paths.metrics}${interrupted ? ' (continue with --resume)' : ''}`);
-  if (interrupted) setExitCode(130);
+  log(`${interrupted === true ? 'stopped' : 'done'} at step ${state.step}/${config.steps}: checkpoint ${paths.last}, rollouts ${paths.rollouts}, metrics ${paths.metrics}${interrupted === true ? ' (continue with --resume)' : ''}`);
+  if (interrupted === true) setExitCode(130);
 }
 
 interface ReplayFlags extends LearnerFlags {
