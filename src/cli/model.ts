@@ -13,8 +13,7 @@ import { DEFAULT_VOCAB, loadDefaultTokenizer } from '../model/default-tokenizer.
 import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.js';
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
-import type { SFTConfig, SFTExample } from '../train/sft.js';
-import { Rng } from '../util/rng.js';
+import type { SFTConfig } from '../train/sft.js';
 import { backendOption, intOption, numberOption, printJson } from './common.js';
 import { Progress } from './progress.js';
 
@@ -58,12 +57,18 @@ async function loadTokenizerFile(path: string): Promise<Tokenizer> {
   return tokenizerFromJSON(json);
 }
 
+/** The SFT settings a command line sets (the rest keep the trainer's defaults). */
+function sftOverrides(flags: SftFlags): Partial<SFTConfig> {
+  const keys = ['epochs', 'lr', 'batchSize', 'gradAccum', 'maxLength', 'warmupSteps', 'schedule', 'saveEvery', 'evalEvery'] as const;
+  return { seed: flags.seed, packing: flags.packing, ...Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]])) };
+}
+
 async function sft(flags: SftFlags): Promise<void> {
   // TensorFlow.js loads here, not when the CLI starts.
   const { describeBackend, selectBackend } = await import('../model/backend.js');
   const { loadCheckpoint } = await import('../model/checkpoint.js');
   const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
-  const { collectExamples, collectTexts, NonFiniteLossError, SFTTrainer, tokenizeExample } = await import('../train/sft.js');
+  const { collectExamples, collectTexts, NonFiniteLossError, SFTTrainer, splitHeldOut, tokenizeExample } = await import('../train/sft.js');
   const kind = flags.kind ?? 'sft';
   const collect = kind === 'pretrain' ? collectTexts : collectExamples;
   const choice = await selectBackend(flags.backend);
@@ -71,29 +76,9 @@ async function sft(flags: SftFlags): Promise<void> {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
   log(describeBackend(choice));
-  let examples = await collect(flags.data);
-  let evalExamples: SFTExample[] = [];
-  if (flags.eval) evalExamples = await collect(flags.eval);
-  else if (flags.evalFraction > 0) {
-    const order = new Rng(flags.seed).shuffle([...examples.keys()]);
-    const k = Math.max(1, Math.round(examples.length * flags.evalFraction));
-    const held = new Set(order.slice(0, k));
-    evalExamples = examples.filter((_, i) => held.has(i));
-    examples = examples.filter((_, i) => !held.has(i));
-  }
-  const overrides: Partial<SFTConfig> = {
-    seed: flags.seed,
-    packing: flags.packing,
-    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
-    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
-    ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
-    ...(flags.gradAccum !== undefined ? { gradAccum: flags.gradAccum } : {}),
-    ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
-    ...(flags.warmupSteps !== undefined ? { warmupSteps: flags.warmupSteps } : {}),
-    ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
-    ...(flags.saveEvery !== undefined ? { saveEvery: flags.saveEvery } : {}),
-    ...(flags.evalEvery !== undefined ? { evalEvery: flags.evalEvery } : {}),
-  };
+  const all = await collect(flags.data);
+  const { train: examples, held: evalExamples } = flags.eval ? { train: all, held: await collect(flags.eval) } : splitHeldOut(all, flags.evalFraction, flags.seed);
+  const overrides = sftOverrides(flags);
   let model: Transformer;
   let tokenizer: Tokenizer;
   let resumeState: LoadedCheckpoint | null = null;
@@ -186,28 +171,58 @@ async function generateCmd(flags: GenerateFlags): Promise<void> {
   }
 }
 
+/** `warmup init`: a fresh student checkpoint. */
+async function initAction(flags: { out: string; preset: PresetName; tokenizer?: string; seed: number; backend: BackendName | 'auto' }): Promise<void> {
+  const { selectBackend } = await import('../model/backend.js');
+  const { saveCheckpoint } = await import('../model/checkpoint.js');
+  const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
+  await selectBackend(flags.backend);
+  const tokenizer = flags.tokenizer ? await loadTokenizerFile(flags.tokenizer) : await loadDefaultTokenizer();
+  const model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
+  await saveCheckpoint(flags.out, model, tokenizer);
+  process.stderr.write(`${flags.preset}: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters -> ${flags.out}\n`);
+  model.dispose();
+}
+
+/** `warmup tokenizer train`: byte-level BPE on the given text files, or on the built-in K&K corpus. */
+async function tokenizerTrainCmd(flags: { out: string; vocab: number; corpus: string[] }): Promise<void> {
+  const texts: string[] = [];
+  for (const f of flags.corpus) {
+    if (/\.(jsonl|arrow|arrows|parquet)(\.gz)?$/.test(f)) {
+      for await (const r of readRows(f)) for (const k of ['prompt', 'completion', 'quiz', 'text']) if (typeof r[k] === 'string') texts.push(r[k]);
+    } else {
+      const { readFile } = await import('node:fs/promises');
+      texts.push(await readFile(f, 'utf8'));
+    }
+  }
+  const tok = trainByteBpe(texts.length > 0 ? texts : kkTokenizerCorpus(), flags.vocab);
+  await writeFile(flags.out, JSON.stringify(tok.toJSON()));
+  process.stderr.write(`${tok.vocabSize} tokens -> ${flags.out}\n`);
+}
+
+/** The options sft and pretrain share: the model, the schedule, checkpoints and resume. */
+const trainingOptions = (cmd: Command, defaults: { epochs: number; lr: string }): Command =>
+  cmd
+    .requiredOption('--out <dir>', 'checkpoint folder (written atomically; metrics go to OUT-metrics.arrows)')
+    .addOption(new Option('--preset <name>', 'model size for a new model').choices([...PRESET_NAMES]).default('tiny'))
+    .option('--model <dir>', 'start from this checkpoint instead of a new model')
+    .option('--eval-fraction <f>', 'share of --data held out when --eval is not given', numberOption('--eval-fraction', 0, 0.5), 0.05)
+    .option('--metrics <file>', 'metrics Arrow stream')
+    .addOption(backendOption())
+    .option('--epochs <n>', `passes over the data (default ${defaults.epochs})`, intOption('--epochs', 1))
+    .option('--lr <x>', `peak learning rate (default ${defaults.lr})`, numberOption('--lr', 0))
+    .option('--batch-size <n>', 'rows per micro-batch (default 8)', intOption('--batch-size', 1))
+    .option('--grad-accum <n>', 'micro-batches per step (default 1)', intOption('--grad-accum', 1))
+    .option('--max-length <n>', 'tokens per row (default 512)', intOption('--max-length', 2))
+    .option('--warmup-steps <n>', 'linear warmup steps (default 20)', intOption('--warmup-steps', 0))
+    .addOption(new Option('--schedule <kind>', 'after warmup (default cosine)').choices(['cosine', 'constant']))
+    .option('--seed <n>', 'seed of the model init and data order', intOption('--seed', 0, 0xffffffff), 0)
+    .option('--save-every <n>', 'checkpoint every N steps (always at the end)', intOption('--save-every', 0))
+    .option('--eval-every <n>', 'held-out loss every N steps (always at the end)', intOption('--eval-every', 0))
+    .option('--resume', 'continue the run saved in --out (same data order, optimizer state and step)')
+    .option('--quiet', 'no progress output');
+
 export function modelCommands(): Command[] {
-  /** The options sft and pretrain share: the model, the schedule, checkpoints and resume. */
-  const trainingOptions = (cmd: Command, defaults: { epochs: number; lr: string }): Command =>
-    cmd
-      .requiredOption('--out <dir>', 'checkpoint folder (written atomically; metrics go to OUT-metrics.arrows)')
-      .addOption(new Option('--preset <name>', 'model size for a new model').choices([...PRESET_NAMES]).default('tiny'))
-      .option('--model <dir>', 'start from this checkpoint instead of a new model')
-      .option('--eval-fraction <f>', 'share of --data held out when --eval is not given', numberOption('--eval-fraction', 0, 0.5), 0.05)
-      .option('--metrics <file>', 'metrics Arrow stream')
-      .addOption(backendOption())
-      .option('--epochs <n>', `passes over the data (default ${defaults.epochs})`, intOption('--epochs', 1))
-      .option('--lr <x>', `peak learning rate (default ${defaults.lr})`, numberOption('--lr', 0))
-      .option('--batch-size <n>', 'rows per micro-batch (default 8)', intOption('--batch-size', 1))
-      .option('--grad-accum <n>', 'micro-batches per step (default 1)', intOption('--grad-accum', 1))
-      .option('--max-length <n>', 'tokens per row (default 512)', intOption('--max-length', 2))
-      .option('--warmup-steps <n>', 'linear warmup steps (default 20)', intOption('--warmup-steps', 0))
-      .addOption(new Option('--schedule <kind>', 'after warmup (default cosine)').choices(['cosine', 'constant']))
-      .option('--seed <n>', 'seed of the model init and data order', intOption('--seed', 0, 0xffffffff), 0)
-      .option('--save-every <n>', 'checkpoint every N steps (always at the end)', intOption('--save-every', 0))
-      .option('--eval-every <n>', 'held-out loss every N steps (always at the end)', intOption('--eval-every', 0))
-      .option('--resume', 'continue the run saved in --out (same data order, optimizer state and step)')
-      .option('--quiet', 'no progress output');
   const sftCmd = trainingOptions(
     new Command('sft')
       .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
@@ -245,17 +260,7 @@ export function modelCommands(): Command[] {
     .option('--tokenizer <file>', 'tokenizer.json (default: the embedded byte-level BPE)')
     .option('--seed <n>', 'initialisation seed', intOption('--seed', 0, 0xffffffff), 0)
     .addOption(backendOption())
-    .action(async (flags: { out: string; preset: PresetName; tokenizer?: string; seed: number; backend: BackendName | 'auto' }) => {
-      const { selectBackend } = await import('../model/backend.js');
-      const { saveCheckpoint } = await import('../model/checkpoint.js');
-      const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
-      await selectBackend(flags.backend);
-      const tokenizer = flags.tokenizer ? await loadTokenizerFile(flags.tokenizer) : await loadDefaultTokenizer();
-      const model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
-      await saveCheckpoint(flags.out, model, tokenizer);
-      process.stderr.write(`${flags.preset}: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters -> ${flags.out}\n`);
-      model.dispose();
-    });
+    .action(initAction);
   const tokenizerCmd = new Command('tokenizer').description('the embedded byte-level BPE tokenizer');
   tokenizerCmd
     .command('train')
@@ -263,19 +268,6 @@ export function modelCommands(): Command[] {
     .requiredOption('--out <file>', 'tokenizer.json to write')
     .option('--vocab <n>', 'vocabulary size', intOption('--vocab', 263), DEFAULT_VOCAB)
     .option('--corpus <file>', 'text or .jsonl file (prompt/completion/quiz/text fields); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .action(async (flags: { out: string; vocab: number; corpus: string[] }) => {
-      const texts: string[] = [];
-      for (const f of flags.corpus) {
-        if (/\.(jsonl|arrow|arrows|parquet)(\.gz)?$/.test(f)) {
-          for await (const r of readRows(f)) for (const k of ['prompt', 'completion', 'quiz', 'text']) if (typeof r[k] === 'string') texts.push(r[k]);
-        } else {
-          const { readFile } = await import('node:fs/promises');
-          texts.push(await readFile(f, 'utf8'));
-        }
-      }
-      const tok = trainByteBpe(texts.length > 0 ? texts : kkTokenizerCorpus(), flags.vocab);
-      await writeFile(flags.out, JSON.stringify(tok.toJSON()));
-      process.stderr.write(`${tok.vocabSize} tokens -> ${flags.out}\n`);
-    });
+    .action(tokenizerTrainCmd);
   return [sftCmd, pretrainCmd, generateCommand, initCmd, tokenizerCmd];
 }

@@ -10,7 +10,9 @@ import { ArrowStreamWriter, readArrowSchema } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
 import { configOf, METRICS, ROLLOUTS, withRunMetadata, type RolloutRecord } from '../data/schemas.js';
 import type { BackendName } from '../model/names.js';
+import type { RewardSpec } from '../reward/registry.js';
 import type { RewardSample } from '../reward/types.js';
+import type { RescoreSummary } from '../stages/replay.js';
 import type { RLVRStep } from '../stages/rlvr.js';
 import { checkResumeConfig, loggedAfter, resumePoint, rlRunPaths, stepCheckpointDir, stepMetricRows } from '../stages/rl-run-folder.js';
 import { checkRLVRConfig, DEFAULT_RLVR, RLVR_RUN_SETTINGS, RLVR_SETTINGS, scaledRlLr, type RLVRConfig, type Setting } from '../stages/rlvr-config.js';
@@ -262,6 +264,36 @@ interface ReplayFlags extends LearnerFlags {
   json?: boolean;
 }
 
+/** `replay --reward` without --train: the log re-scored, with recomputed advantages, to a new rollouts file. */
+async function writeRescored(
+  file: string,
+  flags: ReplayFlags,
+  run: { specs: RewardSpec[]; logConfig: unknown; rescored: (rows: RolloutRecord[]) => Promise<RolloutRecord[]>; summary: RescoreSummary; progress: Progress },
+): Promise<void> {
+  const { readLoggedSteps } = await import('../stages/replay.js');
+  const { recomputeAdvantages } = await import('../train/rollout-log.js');
+  const { specs, logConfig, rescored, summary, progress } = run;
+  let steps = 0;
+  const outSchema = withRunMetadata(ROLLOUTS, { command: 'replay', source: file, rewards: specs, advantage: flags.advantage, source_config: logConfig });
+  const out = await ArrowStreamWriter.open(flags.out as string, outSchema);
+  try {
+    for await (const rows of readLoggedSteps(file)) {
+      await out.write(recordsToBatch(outSchema, recomputeAdvantages(await rescored(rows), flags.advantage, flags.dynamicSampling === true)));
+      progress.update(++steps, `${summary.rows} rollouts, ${summary.changed} changed`);
+    }
+  } finally {
+    await out.close();
+  }
+  progress.finish(`-> ${flags.out}`);
+  const result = { file, out: flags.out as string, steps, ...summary.toJSON() };
+  if (flags.json) printJson(result);
+  else {
+    const j = summary.toJSON();
+    process.stdout.write(`${summary.rows} rollouts in ${steps} steps re-scored with ${specs.map((s) => s.ref).join(', ')} -> ${flags.out}\n`);
+    process.stdout.write(`mean reward ${String(j.mean_reward_before)} -> ${String(j.mean_reward_after)}; ${summary.changed} rollouts changed\n\n${summary.table()}\n`);
+  }
+}
+
 async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
   const { readLoggedSteps, rescoreStep, RescoreSummary } = await import('../stages/replay.js');
   const { policyRowsFromLog, recomputeAdvantages } = await import('../train/rollout-log.js');
@@ -288,27 +320,7 @@ async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
   const progress = new Progress({ label: flags.train ? 'replay-train' : 'rescore', unit: 'steps', quiet: flags.quiet === true || flags.json === true });
   let steps = 0;
   try {
-    if (!flags.train) {
-      const outSchema = withRunMetadata(ROLLOUTS, { command: 'replay', source: file, rewards: specs, advantage: flags.advantage, source_config: logConfig });
-      const out = await ArrowStreamWriter.open(flags.out, outSchema);
-      try {
-        for await (const rows of readLoggedSteps(file)) {
-          await out.write(recordsToBatch(outSchema, recomputeAdvantages(await rescored(rows), flags.advantage, flags.dynamicSampling === true)));
-          progress.update(++steps, `${summary.rows} rollouts, ${summary.changed} changed`);
-        }
-      } finally {
-        await out.close();
-      }
-      progress.finish(`-> ${flags.out}`);
-      const result = { file, out: flags.out, steps, ...summary.toJSON() };
-      if (flags.json) printJson(result);
-      else {
-        const j = summary.toJSON();
-        process.stdout.write(`${summary.rows} rollouts in ${steps} steps re-scored with ${specs.map((s) => s.ref).join(', ')} -> ${flags.out}\n`);
-        process.stdout.write(`mean reward ${String(j.mean_reward_before)} -> ${String(j.mean_reward_after)}; ${summary.changed} rollouts changed\n\n${summary.table()}\n`);
-      }
-      return;
-    }
+    if (!flags.train) return await writeRescored(file, flags, { specs, logConfig, rescored, summary, progress });
     const { describeBackend, selectBackend } = await import('../model/backend.js');
     const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
     const { PolicyLearner } = await import('../train/policy.js');

@@ -294,6 +294,39 @@ interface ReadStep {
   readonly size: number;
 }
 
+/** What a reader has seen so far: the schema, and how many batches and rows. */
+interface Seen {
+  schemaBytes: Uint8Array | null;
+  schema: Schema | null;
+  batches: number;
+  rows: number;
+}
+
+/** The record batches among the whole messages of `buf` (the schema is kept the first time); `start` is just past the last message. */
+function takeMessages(buf: Uint8Array, spans: ReturnType<typeof scanMessages>['spans'], path: string, seen: Seen): { out: RecordBatch[]; start: number } {
+  let start = 0;
+  let bodyStart = -1;
+  for (const span of spans) {
+    if (span.kind === 'schema') {
+      if (seen.schemaBytes === null) {
+        seen.schemaBytes = buf.slice(span.start, span.end);
+        seen.schema = decodeSchema(seen.schemaBytes);
+      }
+      start = span.end;
+      continue;
+    }
+    if (seen.schemaBytes === null) throw new ArrowFormatError(`${path}: a record batch comes before the schema`);
+    if (bodyStart < 0) bodyStart = span.start;
+    if (span.kind === 'batch') {
+      seen.batches++;
+      seen.rows += span.rows;
+    }
+    start = span.end;
+  }
+  const out = bodyStart >= 0 && seen.schemaBytes ? decodeBatches(seen.schemaBytes, buf.subarray(bodyStart, start)) : [];
+  return { out, start };
+}
+
 async function* readSteps(path: string, options: ReadOptions): AsyncGenerator<ReadStep> {
   const fh = await open(path, 'r');
   try {
@@ -301,10 +334,7 @@ async function* readSteps(path: string, options: ReadOptions): AsyncGenerator<Re
     let buf = new Uint8Array(0);
     let base = 0; // file offset of buf[0]
     let size = 0;
-    let schemaBytes: Uint8Array | null = null;
-    let schema: Schema | null = null;
-    let batches = 0;
-    let rows = 0;
+    const seen: Seen = { schemaBytes: null, schema: null, batches: 0, rows: 0 };
     let lastGrowth = Date.now();
     let first = true;
     for (;;) {
@@ -329,30 +359,10 @@ async function* readSteps(path: string, options: ReadOptions): AsyncGenerator<Re
         if (buf.length > 0 || !options.follow) first = false;
       }
       const scan = scanMessages(buf, 0, path);
-      let start = 0;
-      const out: RecordBatch[] = [];
-      let bodyStart = -1;
-      for (const span of scan.spans) {
-        if (span.kind === 'schema') {
-          if (schemaBytes === null) {
-            schemaBytes = buf.slice(span.start, span.end);
-            schema = decodeSchema(schemaBytes);
-          }
-          start = span.end;
-          continue;
-        }
-        if (schemaBytes === null) throw new ArrowFormatError(`${path}: a record batch comes before the schema`);
-        if (bodyStart < 0) bodyStart = span.start;
-        if (span.kind === 'batch') {
-          batches++;
-          rows += span.rows;
-        }
-        start = span.end;
-      }
-      if (bodyStart >= 0 && schemaBytes) out.push(...decodeBatches(schemaBytes, buf.subarray(bodyStart, start)));
+      const { out, start } = takeMessages(buf, scan.spans, path, seen);
       const consumed = scan.state === 'eos' ? scan.end : start;
-      if (schema && (out.length > 0 || scan.state === 'eos' || consumed > 0)) {
-        yield { schema, batches: out, end: base + start, size };
+      if (seen.schema && (out.length > 0 || scan.state === 'eos' || consumed > 0)) {
+        yield { schema: seen.schema, batches: out, end: base + start, size };
       }
       buf = buf.subarray(consumed);
       base += consumed;
@@ -361,7 +371,7 @@ async function* readSteps(path: string, options: ReadOptions): AsyncGenerator<Re
       // At the current end of the file.
       if (options.follow) {
         if (options.idleTimeoutMs !== undefined && Date.now() - lastGrowth > options.idleTimeoutMs) {
-          if (buf.length > 0) throw new ArrowTruncatedError(path, batches, rows, base, size);
+          if (buf.length > 0) throw new ArrowTruncatedError(path, seen.batches, seen.rows, base, size);
           return;
         }
         await sleep(options.pollMs ?? 100, undefined, options.signal ? { signal: options.signal } : undefined);
@@ -370,9 +380,9 @@ async function* readSteps(path: string, options: ReadOptions): AsyncGenerator<Re
       if (buf.length > 0) {
         // An IPC file's footer follows its last message; anything else is a torn message.
         if (isFileFooter(buf)) return;
-        throw new ArrowTruncatedError(path, batches, rows, base, size);
+        throw new ArrowTruncatedError(path, seen.batches, seen.rows, base, size);
       }
-      if (schema === null) throw new ArrowFormatError(`${path}: no Arrow schema found`);
+      if (seen.schema === null) throw new ArrowFormatError(`${path}: no Arrow schema found`);
       return;
     }
   } finally {

@@ -397,3 +397,11 @@ export async function collectExamples(source: AsyncIterable<SFTExample> | Iterab
   if (out.length === 0) throw new Error(`${source} has no rows`);
   return out;
 }
+
+/** Holds out a seeded `fraction` of `examples` (at least one when the fraction is above 0) for held-out loss. */
+export function splitHeldOut<T>(examples: readonly T[], fraction: number, seed: number): { train: T[]; held: T[] } {
+  if (fraction <= 0) return { train: [...examples], held: [] };
+  const order = new Rng(seed).shuffle([...examples.keys()]);
+  const held = new Set(order.slice(0, Math.max(1, Math.round(examples.length * fraction))));
+  return { train: examples.filter((_, i) => !held.has(i)), held: examples.filter((_, i) => held.has(i)) };
+}
