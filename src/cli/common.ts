@@ -26,6 +26,22 @@ export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER):
   };
 }
 
+/** Islander counts, with the number of puzzles of each when given as "2:390,3:2000". */
+export interface PeopleSpec {
+  readonly people: number[];
+  readonly counts: number[] | null;
+}
+
+/** Parses "3-7", "3,5,7", "4" (count split evenly) or "2:390,3:2000" (a count per size). */
+export function parsePeopleSpec(text: string): PeopleSpec {
+  if (!text.includes(':')) return { people: parsePeople(text), counts: null };
+  const parts = text.split(',').map((part) => /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(part));
+  if (parts.some((m) => m === null)) throw new InvalidArgumentError(`--people with counts must be N:COUNT,M:COUNT,…; got ${JSON.stringify(text)}`);
+  const people = parts.map((m) => Number((m as RegExpExecArray)[1]));
+  if (new Set(people).size !== people.length) throw new InvalidArgumentError(`--people lists a size twice: ${text}`);
+  return { people, counts: parts.map((m) => Number((m as RegExpExecArray)[2])) };
+}
+
 /** Parses "3-7", "3,5,7" or "4" into a list of islander counts. */
 export function parsePeople(text: string): number[] {
   const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text);

@@ -9,11 +9,11 @@ import { generatePuzzles, makeKKConfig, splitCount, type KKConfig } from '../kk/
 import { parseRolePair } from '../kk/names.js';
 import type { RolePair } from '../kk/names.js';
 import { checkSeed } from '../util/rng.js';
-import { intOption, parsePeople, printJson, setExitCode } from './common.js';
+import { intOption, parsePeopleSpec, printJson, setExitCode, type PeopleSpec } from './common.js';
 import { Progress } from './progress.js';
 
 interface GenerateFlags {
-  people: number[];
+  people: PeopleSpec;
   count: number;
   seed: number;
   out: string;
@@ -63,7 +63,8 @@ async function generate(flags: GenerateFlags): Promise<void> {
   });
   const runConfig = {
     command: 'kk generate',
-    people: flags.people,
+    people: flags.people.people,
+    ...(flags.people.counts ? { counts: flags.people.counts } : {}),
     count: flags.count,
     seed: flags.seed,
     ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
@@ -75,10 +76,10 @@ async function generate(flags: GenerateFlags): Promise<void> {
   };
   const exclude = await excludedIds(flags.exclude ?? []);
   const progress = new Progress({ label: 'generating', total: flags.count, unit: 'puzzles', quiet: flags.quiet === true });
-  const perSize = splitCount(flags.count, flags.people);
+  const perSize = flags.people.counts ?? splitCount(flags.count, flags.people.people);
   async function* records() {
     let n = 0;
-    for (const p of generatePuzzles({ people: flags.people, count: flags.count, seed: flags.seed, config, exclude })) {
+    for (const p of generatePuzzles({ people: flags.people.people, count: flags.count, counts: perSize, seed: flags.seed, config, exclude })) {
       yield puzzleToRecord(p);
       if (++n % 512 === 0) {
         progress.update(n, `N=${p.names.length}`);
@@ -90,7 +91,7 @@ async function generate(flags: GenerateFlags): Promise<void> {
   const rows = await writeRows(flags.out, withRunMetadata(PUZZLES, runConfig), records());
   progress.finish(`wrote ${flags.out}`);
   if (!flags.quiet) {
-    const sizes = flags.people.map((n, i) => `N=${n}: ${perSize[i]}`).join(', ');
+    const sizes = flags.people.people.map((n, i) => `N=${n}: ${perSize[i]}`).join(', ');
     process.stderr.write(`${rows} puzzles (${sizes}) -> ${flags.out}\n`);
   }
 }
@@ -168,9 +169,9 @@ export function kkCommands(): Command {
     .description('generate seeded puzzles with exactly one solution and write them as a puzzles dataset')
     .requiredOption('--out <file>', 'output file: .arrow, .arrows, .jsonl or .parquet')
     .addOption(
-      new Option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or a list N,M (count is split evenly)')
-        .default([3, 4, 5, 6, 7], '3-7, as in the paper')
-        .argParser(parsePeople),
+      new Option('--people <n>', 'islanders per puzzle: N, LOW-HIGH or a list N,M (count is split evenly), or N:COUNT,M:COUNT (a count per size; --count is their sum)')
+        .default({ people: [3, 4, 5, 6, 7], counts: null }, '3-7, as in the paper')
+        .argParser(parsePeopleSpec),
     )
     .addOption(new Option('--count <n>', 'total number of puzzles').default(4500, '4500, as in the paper').argParser(intOption('--count', 0)))
     .option('--seed <n>', 'run seed; the same seed gives the same puzzles', (s) => checkSeed(intOption('--seed', 0, 0xffffffff)(s), '--seed'), 42)
@@ -191,7 +192,15 @@ export function kkCommands(): Command {
     .option('--templates <list>', 'statement frames with {name} and {statement}: one frame, or @FILE with one per line')
     .option('--exclude <files...>', 'puzzle files (by id) never to generate, e.g. held-out sets; each is replaced by another puzzle')
     .option('--quiet', 'no progress output')
-    .action((flags: GenerateFlags) => generate(flags));
+    .action(function (this: Command, flags: GenerateFlags) {
+      const { counts } = flags.people;
+      if (!counts) return generate(flags);
+      const sum = counts.reduce((a, b) => a + b, 0);
+      if (this.getOptionValueSource('count') === 'cli' && flags.count !== sum) {
+        throw new Error(`--count ${flags.count} does not match the counts in --people (${sum}); give one or the other`);
+      }
+      return generate({ ...flags, count: sum });
+    });
   kk.command('solve')
     .description(
       're-parse every quiz in FILE, solve it, and compare with the recorded solution; exits 1 unless every record agrees',

@@ -224,6 +224,8 @@ export interface GenerateOptions {
   readonly people: readonly number[];
   /** Total number of puzzles. */
   readonly count: number;
+  /** Puzzles per islander count instead of an even split (one per entry of `people`, summing to `count`). */
+  readonly counts?: readonly number[];
   /** Run seed (uint32). */
   readonly seed: number;
   readonly config?: KKConfig;
@@ -250,7 +252,10 @@ export function* generatePuzzles(options: GenerateOptions): Generator<Puzzle, vo
   if (!Number.isInteger(options.count) || options.count < 0) throw new RangeError(`count must be a non-negative integer, got ${options.count}`);
   if (options.people.length === 0) throw new RangeError('people must list at least one islander count');
   options.people.forEach((n) => checkPeople(n, config));
-  const counts = splitCount(options.count, options.people);
+  const counts = options.counts ?? splitCount(options.count, options.people);
+  if (counts.length !== options.people.length || counts.reduce((a, b) => a + b, 0) !== options.count) {
+    throw new RangeError(`counts [${counts.join(', ')}] must give one count per islander count [${options.people.join(', ')}] and sum to ${options.count}`);
+  }
   for (const [g, n] of options.people.entries()) {
     const want = counts[g] ?? 0;
     if (want > 0) yield* generateSize(n, want, deriveSeed(options.seed, n, g), config, options.exclude ?? new Set());

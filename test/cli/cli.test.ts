@@ -47,6 +47,19 @@ describe('warmup kk generate', () => {
     expect(io.err).toMatch(/absent\.jsonl/);
   });
 
+  it('--people N:COUNT gives each size its own count (all 2-person puzzles beside more 3-person ones)', async () => {
+    const dir = await tempDir();
+    const out = join(dir, 'mix.jsonl');
+    expect(await main(['kk', 'generate', '--people', '2:399,3:25', '--seed', '4', '--out', out])).toBe(0);
+    expect(io.err).toMatch(/424 puzzles \(N=2: 399, N=3: 25\)/);
+    const sizes = (await rows(out)).map((r) => r.n_people);
+    expect([sizes.filter((n) => n === 2).length, sizes.filter((n) => n === 3).length]).toEqual([399, 25]);
+    expect(await main(['kk', 'generate', '--people', '2:10,3:20', '--count', '5', '--out', join(dir, 'x.jsonl')])).toBe(1);
+    expect(io.err).toMatch(/--count 5 does not match the counts in --people \(30\)/);
+    expect(await main(['kk', 'generate', '--people', '2:4,3:x', '--out', join(dir, 'x.jsonl')])).toBe(1);
+    expect(io.err).toMatch(/N:COUNT,M:COUNT/);
+  });
+
   it('creates the folder of --out, in every format', async () => {
     const dir = await tempDir();
     for (const ext of ['arrow', 'arrows', 'jsonl', 'parquet']) {
