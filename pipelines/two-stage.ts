@@ -24,12 +24,14 @@ type Config = {
   /** A checkpoint folder to start from, or '' for a fresh student of `preset`. */
   base: string;
   preset: string;
-  /** Warmup puzzles: people per puzzle (N, LOW-HIGH or a list), count; held-out and dev puzzles are excluded. */
+  /** Warmup puzzles: people per puzzle (N, LOW-HIGH or a list, with `puzzles` split evenly; or N:COUNT,M:COUNT, with `puzzles` 0); held-out and dev puzzles are excluded. */
   people: string;
   puzzles: number;
   /** Puzzle files never to warm up on (comma-separated). */
   exclude: string;
-  /** Symbolic teacher verbosity (short keeps traces within a CPU budget). */
+  /** Symbolic teacher style: cases (check assignments in order; learnable by a small student) or search. */
+  style: string;
+  /** Symbolic teacher verbosity, for the search style (short keeps traces within a CPU budget). */
   verbosity: string;
   sftEpochs: number;
   sftLr: number;
@@ -63,6 +65,7 @@ const embedded: Config = {
   people: '3',
   puzzles: 1500,
   exclude: 'data/world/kk/test.jsonl,data/world/kk/dev.jsonl',
+  style: 'cases',
   verbosity: 'short',
   sftEpochs: 1,
   sftLr: 3e-4,
@@ -90,10 +93,10 @@ const embedded: Config = {
 export const recipeCommands = {
   /** Warmup puzzles, none of them in the `exclude` files. */
   puzzles: (c: Config, seed: number, exclude: readonly string[], out: string): string[] => [
-    'kk', 'generate', '--people', c.people, '--count', String(c.puzzles), '--seed', String(seed), ...(exclude.length ? ['--exclude', ...exclude] : []), '--out', out, '--quiet',
+    'kk', 'generate', '--people', c.people, ...(c.people.includes(':') ? [] : ['--count', String(c.puzzles)]), '--seed', String(seed), ...(exclude.length ? ['--exclude', ...exclude] : []), '--out', out, '--quiet',
   ],
   /** World-frame traces from the symbolic teacher. */
-  traces: (c: Config, puzzles: string, out: string): string[] => ['traces', '--puzzles', puzzles, '--teacher', 'symbolic', '--template', 'world', '--verbosity', c.verbosity, '--n', '1', '--out', out, '--quiet'],
+  traces: (c: Config, puzzles: string, out: string): string[] => ['traces', '--puzzles', puzzles, '--teacher', 'symbolic', '--template', 'world', '--style', c.style, '--verbosity', c.verbosity, '--n', '1', '--out', out, '--quiet'],
   /** The warmup SFT; resumes an interrupted run in `out`. */
   sft: (c: Config, o: { base: string; data: string; out: string; metrics: string; seed: number; quiet: boolean }): string[] => [
     'sft', '--model', o.base, '--data', o.data, '--out', o.out, '--metrics', o.metrics,

@@ -49,28 +49,36 @@ function broadcastIndex(outBatch: readonly number[], batch: readonly number[]): 
 /** FLOPs under which one product runs faster on one BLAS thread than on two (measured on 2 cores: 2.6 MFLOP yes, 8.4 no). */
 const SMALL_PRODUCT = 4e6;
 
+/**
+ * A float32 BatchMatMul's operands, sizes and output (C zero-filled when K is 0); null
+ * for other dtypes, which go to the stock kernel.
+ */
+function prepareMatMul(args: Parameters<KernelFunc>[0]) {
+  const wasm = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const M = a.shape[transposeA ? ra - 1 : ra - 2] as number;
+  const K = a.shape[transposeA ? ra - 2 : ra - 1] as number;
+  const N = b.shape[transposeB ? rb - 2 : rb - 1] as number;
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+  const out = wasm.makeOutput([...outBatch, M, N], 'float32');
+  const C = wasm.typedArrayFromHeap(out) as Float32Array;
+  if (K === 0) C.fill(0);
+  return { wasm, a, b, transposeA, transposeB, M, K, N, batchA, batchB, outBatch, out, C };
+}
+
 /** BatchMatMul through `cblas_sgemm`; other dtypes go to `fallback`. */
 function blasMatMul(blas: Blas, fallback: KernelFunc): KernelFunc {
   return (args) => {
-    const wasm = args.backend as BackendWasm;
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
-    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const M = a.shape[transposeA ? ra - 1 : ra - 2] as number;
-    const K = a.shape[transposeA ? ra - 2 : ra - 1] as number;
-    const N = b.shape[transposeB ? rb - 2 : rb - 1] as number;
-    const batchA = a.shape.slice(0, -2);
-    const batchB = b.shape.slice(0, -2);
-    const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
-    const out = wasm.makeOutput([...outBatch, M, N], 'float32');
-    const C = wasm.typedArrayFromHeap(out) as Float32Array;
-    if (C.length === 0) return out;
-    if (K === 0) {
-      C.fill(0);
-      return out;
-    }
+    const p = prepareMatMul(args);
+    if (!p) return fallback(args);
+    const { wasm, a, b, transposeA, transposeB, M, K, N, batchA, batchB, outBatch, out, C } = p;
+    if (C.length === 0 || K === 0) return out;
     const A = wasm.typedArrayFromHeap(a) as Float32Array;
     const B = wasm.typedArrayFromHeap(b) as Float32Array;
     const lda = transposeA ? M : K;
@@ -100,24 +108,11 @@ function blasMatMul(blas: Blas, fallback: KernelFunc): KernelFunc {
 /** BatchMatMul as one ONNX Runtime call on views of the heap; other dtypes go to `fallback`. */
 function ortMatMul(ort: OrtProducts, fallback: KernelFunc): KernelFunc {
   return (args) => {
-    const wasm = args.backend as BackendWasm;
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
-    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const M = a.shape[transposeA ? ra - 1 : ra - 2] as number;
-    const K = a.shape[transposeA ? ra - 2 : ra - 1] as number;
-    const N = b.shape[transposeB ? rb - 2 : rb - 1] as number;
-    const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const p = prepareMatMul(args);
+    if (!p) return fallback(args);
+    const { wasm, a, b, transposeA, transposeB, M, K, N, outBatch, out, C } = p;
+    if (C.length === 0 || K === 0) return out;
     const outShape = [...outBatch, M, N];
-    const out = wasm.makeOutput(outShape, 'float32');
-    const C = wasm.typedArrayFromHeap(out) as Float32Array;
-    if (C.length === 0) return out;
-    if (K === 0) {
-      C.fill(0);
-      return out;
-    }
     // A threaded backend's heap is shared, which the ORT binding refuses: the backend was
     // started with threads before ORT was chosen (backend.ts starts ORT with one).
     if (C.buffer instanceof SharedArrayBuffer) {
