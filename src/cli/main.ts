@@ -6,6 +6,7 @@
  * warmup kk solve puzzles.arrow --json
  * warmup data show puzzles.arrow --head 2
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { takeExitCode } from './common.js';
 import { kkCommands } from './kk.js';
@@ -20,11 +21,17 @@ import { tracesCommand } from './traces.js';
 import { serveCommand } from './serve.js';
 import { worldCommand } from './world.js';
 
+/** The version in package.json (two folders up from src/cli and from dist/cli alike). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function makeProgram(): Command {
   const program = new Command('warmup')
     .description(
       'Train reasoning models when good data is scarce: Knights & Knaves warmup data and teachers, verifiable rewards in a sandbox, a TensorFlow.js student with SFT and GRPO, evaluation, and pipelines with reports, all streamed as Arrow datasets. npm start runs pipelines/two-stage.ts.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(kkCommands());

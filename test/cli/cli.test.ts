@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readRows } from '../../src/data/dataset.js';
-import { captureOutput, tempDir } from '../helpers.js';
+import { captureOutput, ROOT, tempDir } from '../helpers.js';
 
 const io = captureOutput();
 
@@ -198,6 +199,13 @@ describe('--help', () => {
       expect(await main(args)).toBe(0);
       expect(io.out).toMatch(/Usage: warmup/);
     }
+  });
+
+  it('--version prints the package version and exits 0', async () => {
+    io.out = '';
+    expect(await main(['--version'])).toBe(0);
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(io.out.trim()).toBe(version);
   });
 
   it('rejects an unknown command with exit code 1', async () => {
