@@ -33,9 +33,13 @@ type Config = {
   seed: number;
   /** Where the finished base is copied ('' to keep it in the run folder only). */
   ship: string;
+  /** Reading documents in the corpus (0 for the shipped base; results/LAB.md, probe 6, tried 24,000). */
+  readingDocs: number;
+  /** Also train the tokenizer on case-style K&K traces (false for the shipped base). */
+  caseTraces: boolean;
 };
 
-const base: Config = { sets: 'data/world', corpusScale: 1, corpusSeed: 1, preset: 'tiny', epochs: 1, lr: 2e-3, batchSize: 16, maxLength: 256, seed: 0, ship: 'data/models/world-base' };
+const base: Config = { sets: 'data/world', corpusScale: 1, corpusSeed: 1, preset: 'tiny', epochs: 1, lr: 2e-3, batchSize: 16, maxLength: 256, seed: 0, ship: 'data/models/world-base', readingDocs: 0, caseTraces: false };
 
 export default {
   name: 'pretrain-base',
@@ -50,13 +54,13 @@ export default {
     const p = ctx.path.bind(ctx);
     const sets = resolve(ROOT, c.sets);
     await ctx.stage('sets', () => (existsSync(join(sets, 'sets.json')) ? Promise.resolve() : ctx.warmup(['world', 'sets', '--out', sets])));
-    await ctx.stage('corpus', () => ctx.warmup(['world', 'corpus', '--sets', sets, '--scale', String(c.corpusScale), '--seed', String(c.corpusSeed), '--out', p('corpus.jsonl'), '--json']));
+    await ctx.stage('corpus', () => ctx.warmup(['world', 'corpus', '--sets', sets, '--scale', String(c.corpusScale), '--seed', String(c.corpusSeed), '--reading', String(c.readingDocs), '--out', p('corpus.jsonl'), '--json']));
     await ctx.stage('tokenizer-text', async () => {
       await ctx.warmup(['kk', 'generate', '--people', '3-5', '--count', String(Math.max(60, Math.round(6000 * c.corpusScale))), '--seed', '7', '--out', p('kk.jsonl'), '--quiet']);
       await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--verbosity', 'short', '--out', p('kk-traces.arrows'), '--quiet', '--json']);
-      await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--style', 'cases', '--out', p('kk-cases.arrows'), '--quiet', '--json']);
+      if (c.caseTraces) await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--style', 'cases', '--out', p('kk-cases.arrows'), '--quiet', '--json']);
     });
-    await ctx.stage('tokenizer', () => ctx.warmup(['tokenizer', 'train', '--vocab', '2048', '--corpus', p('corpus.jsonl'), '--corpus', p('kk-traces.arrows'), '--corpus', p('kk-cases.arrows'), '--out', p('tokenizer.json')]));
+    await ctx.stage('tokenizer', () => ctx.warmup(['tokenizer', 'train', '--vocab', '2048', '--corpus', p('corpus.jsonl'), '--corpus', p('kk-traces.arrows'), ...(c.caseTraces ? ['--corpus', p('kk-cases.arrows')] : []), '--out', p('tokenizer.json')]));
     await ctx.stage('pretrain', () =>
       ctx.warmup([
         'pretrain', '--data', p('corpus.jsonl'), '--tokenizer', p('tokenizer.json'), '--preset', c.preset, '--out', p('base'), '--metrics', p('pretrain', 'metrics.arrows'),

@@ -66,7 +66,7 @@ export async function setKeys(dir: string): Promise<Set<string>> {
   return keys;
 }
 
-async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; json?: boolean }): Promise<void> {
+async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; reading: number; json?: boolean }): Promise<void> {
   const exclude = await setKeys(flags.sets);
   const scaled = (n: number): number => Math.round(n * flags.scale);
   const config: CorpusConfig = {
@@ -74,7 +74,7 @@ async function writeCorpus(flags: { out: string; sets: string; seed: number; sca
     items: { math: scaled(DEFAULT_CORPUS.items.math), code: scaled(DEFAULT_CORPUS.items.code), mc: scaled(DEFAULT_CORPUS.items.mc) },
     factParagraphs: scaled(DEFAULT_CORPUS.factParagraphs),
     arithmeticLines: scaled(DEFAULT_CORPUS.arithmeticLines),
-    readingDocs: scaled(DEFAULT_CORPUS.readingDocs),
+    readingDocs: scaled(flags.reading),
   };
   const lines: string[] = [];
   const kinds: Record<string, number> = {};
@@ -110,6 +110,7 @@ export function worldCommand(): Command {
     .requiredOption('--sets <dir>', 'the sets written by warmup world sets: their items are excluded')
     .option('--seed <n>', 'seed of the corpus', intOption('--seed', 0, 0xffffffff), 1)
     .option('--scale <x>', 'multiplies every document count of the default corpus (112,000 documents)', numberOption('--scale', 0.0001, 100), 1)
+    .option('--reading <n>', 'reading documents (a list read back, who has which job, who said what), scaled too; the shipped base has none', intOption('--reading', 0), 0)
     .option('--json', 'print the summary as JSON')
     .action(writeCorpus);
   return world;

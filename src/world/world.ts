@@ -162,11 +162,11 @@ export interface CorpusConfig {
   readonly factParagraphs: number;
   /** Lines of 5–10 arithmetic facts. */
   readonly arithmeticLines: number;
-  /** Reading documents (reading.ts): text whose second half copies from its first. */
+  /** Reading documents (reading.ts): text whose second half copies from its first. None in the shipped base's corpus (v1); results/LAB.md, probe 6, tried 24,000. */
   readonly readingDocs: number;
 }
 
-export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000, readingDocs: 24_000 };
+export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000, readingDocs: 0 };
 
 /** One pretraining document. */
 export interface CorpusDoc {
