@@ -118,7 +118,7 @@ class RLVRRun {
     for await (const records of this.deps.logged) {
       if (this.abort.signal.aborted || this.version >= this.c.steps) return;
       this.cursor += groupsOf(records).length;
-      const out = await this.trainStep(records, true);
+      const out = await this.trainStep(records, trainedRecords(records), true);
       await this.checkpoint();
       this.out.next(out);
     }
@@ -185,26 +185,28 @@ class RLVRRun {
       const batch = asRecords(full.batch);
       await this.deps.writeRollouts([...asRecords(full.dropped), ...batch]);
       this.cursor += full.dropped.length + full.batch.length;
-      const out = await this.trainStep(batch, false);
+      const out = await this.trainStep(batch, batch, false);
       this.credits.release(this.c.promptsPerStep);
       await this.checkpoint();
       return out;
     });
   }
 
-  /** Trains one step on its logged records: live, resumed and replayed steps alike. */
-  private async trainStep(records: readonly RolloutRecord[], replayed: boolean): Promise<RLVRStep> {
+  /** Trains one step on its logged records (live, resumed and replayed alike); metrics summarise `trained`, the trained groups' records. */
+  private async trainStep(records: readonly RolloutRecord[], trained: readonly RolloutRecord[], replayed: boolean): Promise<RLVRStep> {
     const rows = policyRowsFromLog(records, this.deps.tokenizer, this.c.overlong, this.promptIds);
     const lr = learningRate(this.version, this.c.lr, this.c.warmupSteps, this.c.steps, 'constant');
     await this.lock.acquire();
+    const started = this.modelClock.enter();
     let update: UpdateStats;
     try {
-      update = await this.modelClock.time(() => Promise.resolve(this.deps.learner.update(rows, lr)));
+      update = this.deps.learner.update(rows, lr);
       this.version++;
     } finally {
+      this.modelClock.leave(started);
       this.lock.release();
     }
-    const out = this.metrics(trainedRecords(records), update, lr, replayed);
+    const out = this.metrics(trained, update, lr, replayed);
     this.batcher.droppedSinceStep = 0;
     return out;
   }
