@@ -2,10 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkReadable, formatOf, readRows, writeRows } from '../data/dataset.js';
-import { puzzleToRecord } from '../kk/records.js';
+import { puzzleFromRecord, puzzleToRecord } from '../kk/records.js';
 import { PUZZLES, withRunMetadata } from '../data/schemas.js';
 import { checkRecord, type CheckResult } from '../kk/check.js';
-import { generatePuzzles, makeKKConfig, splitCount, type KKConfig } from '../kk/generator.js';
+import { generatePuzzles, makeKKConfig, splitCount, structureKey, type KKConfig } from '../kk/generator.js';
 import { parseRolePair } from '../kk/names.js';
 import type { RolePair } from '../kk/names.js';
 import { checkSeed } from '../util/rng.js';
@@ -26,7 +26,11 @@ interface GenerateFlags {
   quiet?: boolean;
 }
 
-/** The puzzle ids in the files of `--exclude` (each row's `id`, as `kk generate` writes it). */
+/**
+ * What the files of `--exclude` rule out: each row's `id`, as `kk generate` writes it,
+ * and, where the row has its claims (`statements`), its structure, so that the same
+ * puzzle under other names is ruled out too.
+ */
 async function excludedIds(files: readonly string[]): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const file of files) {
@@ -36,6 +40,7 @@ async function excludedIds(files: readonly string[]): Promise<Set<string>> {
       index++;
       if (typeof row.id !== 'string') throw new Error(`--exclude ${file} row ${index}: no string 'id' column (found: ${Object.keys(row).join(', ')}); give a puzzles file written by warmup kk generate or warmup world sets`);
       ids.add(row.id);
+      if (row.statements !== undefined) ids.add(structureKey(puzzleFromRecord(row, index - 1).statements));
     }
   }
   return ids;
@@ -190,7 +195,7 @@ export function kkCommands(): Command {
     )
     .option('--names <list>', 'name pool: comma-separated, or @FILE with one name per line')
     .option('--templates <list>', 'statement frames with {name} and {statement}: one frame, or @FILE with one per line')
-    .option('--exclude <files...>', 'puzzle files (by id) never to generate, e.g. held-out sets; each is replaced by another puzzle')
+    .option('--exclude <files...>', 'puzzle files never to generate from, e.g. held-out sets: their ids, and their claims under any names; each is replaced by another puzzle')
     .option('--quiet', 'no progress output')
     .action(function (this: Command, flags: GenerateFlags) {
       const { counts } = flags.people;

@@ -12,7 +12,7 @@ import type { Puzzle } from '../kk/puzzle.js';
 import { loadDefaultTokenizer } from '../model/default-tokenizer.js';
 import { onDemand } from '../stages/on-demand.js';
 import { traces, TraceStatsCollector } from '../stages/traces.js';
-import { makeSymbolicTeacher } from '../teacher/symbolic.js';
+import { makeSymbolicTeacher, TRACE_STYLES, type TraceStyle } from '../teacher/symbolic.js';
 import type { OpenAITeacher } from '../teacher/openai.js';
 import type { Teacher } from '../teacher/types.js';
 import { loadTemplate, templateTag } from '../teacher/templates.js';
@@ -33,7 +33,7 @@ interface TracesFlags {
   order: 'fixed' | 'most-constrained' | 'random';
   slipRate: number;
   verbosity: 'short' | 'normal' | 'long';
-  style: 'search' | 'cases';
+  style: TraceStyle;
   baseUrl: string[];
   model?: string;
   mode: 'completions' | 'chat';
@@ -155,7 +155,7 @@ export function tracesCommand(): Command {
     .addOption(new Option('--order <order>', 'symbolic teacher: which islander to suppose about next').choices(['fixed', 'most-constrained', 'random']).default('most-constrained'))
     .option('--slip-rate <x>', 'symbolic teacher: chance of a deliberate slip that the trace corrects', numberOption('--slip-rate', 0, 1), 0.1)
     .addOption(new Option('--verbosity <v>', 'symbolic teacher (search style)').choices(['short', 'normal', 'long']).default('normal'))
-    .addOption(new Option('--style <s>', 'symbolic teacher: search (suppose, propagate, backtrack) or cases (check each assignment in order; easier for a small student)').choices(['search', 'cases']).default('search'))
+    .addOption(new Option('--style <s>', 'symbolic teacher: search (suppose, propagate, backtrack), cases (check each assignment in order; easier for a small student) or numbered (cases, with the islanders numbered so that only the claims and the answer copy names)').choices([...TRACE_STYLES]).default('search'))
     .option('--limit <n>', 'process at most this many new puzzles in this run', intOption('--limit', 0))
     .option('--json', 'print the summary as JSON only')
     .option('--quiet', 'no progress output')

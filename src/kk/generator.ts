@@ -171,6 +171,13 @@ export function sampleStatements(seed: number, n: number, config: KKConfig = DEF
   return Array.from({ length: n }, (_, i) => sampleStatement(rng, i, n, config.depth, config.width));
 }
 
+/**
+ * The key of a puzzle's logical structure: its size and claims, without names or
+ * phrasing. Two puzzles with one key are the same puzzle under other names, so a
+ * held-out set excludes keys, not only ids.
+ */
+export const structureKey = (statements: readonly Statement[]): string => `structure:${statements.length}|${statements.map(statementKey).join(';')}`;
+
 /** Turns statements with a unique solution into a rendered puzzle; names and frames come from `seed`. */
 export function makePuzzle(
   seed: number,
@@ -230,8 +237,9 @@ export interface GenerateOptions {
   readonly seed: number;
   readonly config?: KKConfig;
   /**
-   * Puzzle ids never to yield (e.g. a held-out set's): a puzzle with one of these ids
-   * is skipped and another drawn in its place, so the count stays `count`.
+   * Puzzle ids or `structureKey`s never to yield (e.g. a held-out set's): a puzzle
+   * with one of these ids, or with the claims of an excluded structure under any
+   * names, is skipped and another drawn in its place, so the count stays `count`.
    */
   readonly exclude?: ReadonlySet<string>;
 }
@@ -281,7 +289,7 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig, 
       let made = 0;
       for (const [i, statements] of rng.sample(all, Math.min(all.length, want + exclude.size)).entries()) {
         const puzzle = makePuzzle(deriveSeed(seed, i), statements, uniqueSolution(n, statements) as boolean[], config);
-        if (exclude.has(puzzle.id)) continue;
+        if (exclude.has(puzzle.id) || exclude.has(structureKey(statements))) continue;
         yield puzzle;
         if (++made === want) return;
       }
@@ -296,7 +304,7 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig, 
     const statements = sampleStatements(attemptSeed, n, config);
     const key = countSolutions(n, statements, 2) === 1 ? statements.map(statementKey).join(';') : null;
     const puzzle = key !== null && !seen.has(key) ? makePuzzle(attemptSeed, statements, uniqueSolution(n, statements) as boolean[], config) : null;
-    if (puzzle !== null && key !== null && !exclude.has(puzzle.id)) {
+    if (puzzle !== null && key !== null && !exclude.has(puzzle.id) && !exclude.has(structureKey(statements))) {
       seen.add(key);
       made++;
       sinceLast = 0;

@@ -24,12 +24,20 @@ import { evaluate, type Statement } from '../kk/statement.js';
 /** Assignment number `k` of `n` islanders: the first islander changes slowest, knight first. */
 const caseAssignment = (k: number, n: number): boolean[] => Array.from({ length: n }, (_, i) => ((k >> (n - 1 - i)) & 1) === 0);
 
-/** Writes the case-checking trace for `puzzle`; `openThink` false when the prompt already opened `<think>`. */
-export function casesTrace(puzzle: Puzzle, openThink = true): string {
-  const { names, roles, statements } = puzzle;
+/**
+ * Writes the case-checking trace for `puzzle`; `openThink` false when the prompt already
+ * opened `<think>`. `numbered` first numbers the islanders in the quiz's order
+ * ("Number them: Zoey 1, Oliver 2.") and then writes every claim and case with the
+ * numbers, so that a case line is the same few tokens in every puzzle and only the
+ * restated claims and the answer copy names from the quiz.
+ */
+export function casesTrace(puzzle: Puzzle, openThink = true, numbered = false): string {
+  const { roles, statements } = puzzle;
+  const names = numbered ? puzzle.names.map((_, i) => String(i + 1)) : puzzle.names;
   const n = names.length;
   const word = (knight: boolean): string => (knight ? roles.truthful : roles.liar);
   const lines = ['Let me check each case.'];
+  if (numbered) lines.push(`Number them: ${puzzle.names.map((name, i) => `${name} ${i + 1}`).join(', ')}.`);
   statements.forEach((s, i) => lines.push(`${names[i]} says: ${renderStatement(s, names, roles)}.`));
   let found: boolean[] | null = null;
   for (let k = 0; k < 2 ** n && !found; k++) {
@@ -50,5 +58,5 @@ export function casesTrace(puzzle: Puzzle, openThink = true): string {
     throw new Error(`cases teacher: puzzle ${puzzle.id}: the first case that fits is ${found.join(',')}, but the recorded solution is ${puzzle.solution.join(',')}`);
   }
   lines.push('All fit.');
-  return `${openThink ? '<think>' : ''}${lines.join('\n')}\n</think>\n<answer>${renderSolutionTextFormat(names, roles, found)}</answer>`;
+  return `${openThink ? '<think>' : ''}${lines.join('\n')}\n</think>\n<answer>${renderSolutionTextFormat(puzzle.names, roles, found)}</answer>`;
 }

@@ -30,7 +30,7 @@ describe('warmup kk generate', () => {
     expect(d).toEqual(a);
   });
 
-  it('--exclude keeps the puzzles of other files out, by id, and names a file it cannot use', async () => {
+  it('--exclude keeps the puzzles of other files out, by id and by their claims under other names, and names a file it cannot use', async () => {
     const dir = await tempDir();
     const held = join(dir, 'held.jsonl');
     expect(await main(['kk', 'generate', '--people', '3', '--count', '20', '--seed', '9', '--out', held, '--quiet'])).toBe(0);
@@ -40,6 +40,13 @@ describe('warmup kk generate', () => {
     const train = await rows(out);
     expect(train).toHaveLength(40);
     expect(train.filter((r) => heldIds.has(r.id))).toEqual([]);
+    // Two people: the same claims under other names are kept out too (the space is small enough to meet them).
+    const held2 = join(dir, 'held2.jsonl');
+    expect(await main(['kk', 'generate', '--people', '2', '--count', '100', '--seed', '1', '--out', held2, '--quiet'])).toBe(0);
+    const out2 = join(dir, 'train2.jsonl');
+    expect(await main(['kk', 'generate', '--people', '2', '--count', '100', '--seed', '2', '--exclude', held2, '--out', out2, '--quiet'])).toBe(0);
+    const claims = new Set((await rows(held2)).map((r) => r.statements));
+    expect((await rows(out2)).filter((r) => claims.has(r.statements))).toEqual([]);
     const noIds = join(dir, 'no-ids.jsonl');
     await writeFile(noIds, '{"quiz":"x"}\n');
     expect(await main(['kk', 'generate', '--count', '3', '--exclude', noIds, '--out', join(dir, 'y.jsonl')])).toBe(1);

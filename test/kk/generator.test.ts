@@ -6,9 +6,12 @@ import {
   generatePuzzles,
   KKExhaustedError,
   makeKKConfig,
+  makePuzzle,
   sampleStatements,
   splitCount,
+  structureKey,
 } from '../../src/kk/generator.js';
+import type { Puzzle } from '../../src/kk/puzzle.js';
 import { parseRolePair } from '../../src/kk/names.js';
 import { countSolutions } from '../../src/kk/solver.js';
 import { statementDepth, statementKey, type Statement } from '../../src/kk/statement.js';
@@ -114,6 +117,21 @@ describe('generator', () => {
     // The N=2 space holds 399: excluding 300 of them leaves too few for 300.
     const all = take(399, [2], 1);
     expect(() => [...generatePuzzles({ people: [2], count: 300, seed: 1, exclude: new Set(all.slice(0, 300).map((p) => p.id)) })]).toThrow(/only \d+ distinct puzzles for N=2 .* outside the 300 excluded; asked for 300/);
+  });
+
+  it('excludes a structure under any names: another seed renames the same claims, and none of them comes back', () => {
+    const held = take(150, [2], 3);
+    const exclude = new Set(held.map((p) => structureKey(p.statements)));
+    // 249 of the 399 N=2 structures remain; another seed draws them all, with other names, and only them.
+    const rest = [...generatePuzzles({ people: [2], count: 249, seed: 4, exclude })];
+    expect(rest.filter((p) => exclude.has(structureKey(p.statements)))).toEqual([]);
+    expect(new Set(rest.map((p) => structureKey(p.statements))).size).toBe(249);
+    expect(() => [...generatePuzzles({ people: [2], count: 250, seed: 4, exclude })]).toThrow(/distinct puzzles|stalled/);
+    // 3 people: the same structure under other names is a different id but the same key.
+    const [a] = take(1, [3], 8) as Puzzle[];
+    const renamed = makePuzzle(99, (a as Puzzle).statements, (a as Puzzle).solution);
+    expect(renamed.id).not.toBe((a as Puzzle).id);
+    expect(structureKey(renamed.statements)).toBe(structureKey((a as Puzzle).statements));
   });
 
   it('uses the configured names, roles and frames', () => {

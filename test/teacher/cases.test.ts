@@ -45,6 +45,27 @@ describe('case-checking teacher', () => {
     expect(casesTrace(p, false)).not.toMatch(/^<think>/);
   });
 
+  it('numbered: names the islanders once, then checks with their numbers, and answers with names', async () => {
+    const p: Puzzle = {
+      id: 'hand', names: ['Zoey', 'Oliver'], roles: { truthful: 'knight', liar: 'knave' },
+      statements: [knave(1), or(knight(0), knight(1))], solution: [false, true],
+    } as unknown as Puzzle;
+    const trace = casesTrace(p, true, true);
+    expect(trace.split('\n').slice(0, 6)).toEqual([
+      '<think>Let me check each case.',
+      'Number them: Zoey 1, Oliver 2.',
+      '1 says: 2 is a knave.',
+      '2 says: 1 is a knight or 2 is a knight.',
+      'Case: 1 knight, 2 knight.',
+      '1 knight: 2 is a knave (false), false. Fails.',
+    ]);
+    expect(trace).toMatch(/<answer>\(1\) Zoey is a knave\n\(2\) Oliver is a knight<\/answer>$/);
+    const puzzles = [...generatePuzzles({ people: [2, 3, 4], count: 600, seed: 6 })];
+    expect(puzzles.filter((q) => verdict(q, casesTrace(q, true, true)).status !== 'ok').map((q) => q.id)).toEqual([]);
+    const [s] = await makeSymbolicTeacher({ style: 'numbered' }).sample('User: quiz\nAssistant:', { n: 1, maxTokens: 1000, temperature: 0, topP: 1, stop: [] }, p);
+    expect(s?.text).toBe(trace);
+  });
+
   it('uses the puzzle\'s role words and is what the symbolic teacher writes with style cases', async () => {
     const config = makeKKConfig({ roles: parseRolePair('saints') });
     const [p] = [...generatePuzzles({ people: [3], count: 1, seed: 2, config })] as Puzzle[];
