@@ -13,10 +13,12 @@ import { generate } from '../src/model/sample.js';
 import { RewardPool } from '../src/reward/pool.js';
 import { taskFromRow } from '../src/tasks/tasks.js';
 import { DOMAINS, type Domain, type WorldRow } from '../src/world/world.js';
+import { puzzleFromRecord } from '../src/kk/records.js';
+import { casesTrace } from '../src/teacher/cases.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { kk: { type: 'string' }, split: { type: 'string', default: 'dev' }, limit: { type: 'string', default: '200' }, 'max-new-tokens': { type: 'string', default: '64' }, temperature: { type: 'string', default: '0' }, domains: { type: 'string', default: DOMAINS.join(',') }, show: { type: 'string', default: '2' } },
+  options: { kk: { type: 'string' }, style: { type: 'string', default: 'numbered' }, split: { type: 'string', default: 'dev' }, limit: { type: 'string', default: '200' }, 'max-new-tokens': { type: 'string', default: '64' }, temperature: { type: 'string', default: '0' }, domains: { type: 'string', default: DOMAINS.join(',') }, show: { type: 'string', default: '2' } },
 });
 if (values.split === 'test') throw new Error('the probe never reads the held-out test sets');
 const ckpt = positionals[0] as string;
@@ -40,6 +42,17 @@ for (const domain of values.domains.split(',') as Domain[]) {
   const byPeople: Record<string, number[]> = {};
   rows.forEach((r, i) => { if (typeof r.n_people === "number") (byPeople[String(r.n_people)] ??= []).push(scores[i]?.status === 'ok' ? 1 : 0); });
   out[domain] = { n: rows.length, ...(Object.keys(byPeople).length ? { byPeople: Object.fromEntries(Object.entries(byPeople).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length])) } : {}), accuracy: by('ok') / rows.length, format: 1 - by('format_error') / rows.length, statuses: Object.fromEntries(['ok', 'wrong', 'format_error', 'timeout', 'crashed'].map((s) => [s, by(s)])), seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+  if (domain === ('kk' as Domain) && values.style !== 'none') {
+    // Free-running step accuracy against the case-style teacher: the share of samples
+    // whose line i is the teacher's line i (the list, each claim, the first case lines).
+    const lineMatch: number[] = [];
+    rows.forEach((r, k) => {
+      const want = casesTrace(puzzleFromRecord(r as unknown as Record<string, unknown>, k), false, values.style === 'numbered').split('\n');
+      const got = (gens[k] as string).replace(/^<think>/, '').split('\n');
+      want.slice(0, 8).forEach((line, i) => { lineMatch[i] = (lineMatch[i] ?? 0) + (got[i] === line ? 1 / rows.length : 0); });
+    });
+    (out[domain] as Record<string, unknown>).lineMatch = lineMatch.map((x) => +x.toFixed(2));
+  }
   for (let i = 0; i < Number(values.show); i++) console.error(`--- ${domain} ${scores[i]?.status}\n${promptOf(rows[i] as WorldRow)}${gens[i]}`);
 }
 await pool.close();
