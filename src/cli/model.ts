@@ -4,8 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { readRows } from '../data/dataset.js';
-import { ArrowStreamWriter } from '../data/ipc.js';
-import { recordsToBatch } from '../data/records.js';
+import { from, lastValueFrom, mergeMap, tap } from 'rxjs';
+import { writeArrowStream } from '../stages/io.js';
 import { makeMetricRecords, METRICS, withRunMetadata } from '../data/schemas.js';
 import type { LoadedCheckpoint } from '../model/checkpoint.js';
 import { kkTokenizerCorpus } from '../kk/corpus.js';
@@ -103,26 +103,28 @@ async function sft(flags: SftFlags): Promise<void> {
   const held = evalExamples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
   const metricsPath = flags.metrics ?? `${flags.out.replace(/\/+$/, '')}-metrics.arrows`;
   const schema = withRunMetadata(METRICS, { command: kind, ...trainer.config, data: flags.data, backend: choice.name });
-  const metrics = await ArrowStreamWriter.open(metricsPath, schema, { append: flags.resume === true });
   const runId = `${kind}-${flags.seed}`;
   let progress: Progress | null = null;
   let lastLoss = Number.NaN;
   try {
-    for await (const s of trainer.train(train, { evalSet: held, outDir: flags.out })) {
-      progress ??= new Progress({ label: kind, total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true });
-      lastLoss = s.loss;
-      const rows = makeMetricRecords(runId, s.step, { loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, tokens_per_s: s.tokensPerSec, eval_loss: s.evalLoss });
-      await metrics.write(recordsToBatch(schema, rows));
-      progress.update(s.step, `loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(1)}  ${Math.round(s.tokensPerSec)} tok/s${s.evalLoss !== undefined ? `  eval ${s.evalLoss.toFixed(4)}` : ''}`);
-    }
+    await lastValueFrom(
+      from(trainer.train(train, { evalSet: held, outDir: flags.out })).pipe(
+        tap((s) => {
+          progress ??= new Progress({ label: kind, total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true });
+          lastLoss = s.loss;
+          progress.update(s.step, `loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(1)}  ${Math.round(s.tokensPerSec)} tok/s${s.evalLoss !== undefined ? `  eval ${s.evalLoss.toFixed(4)}` : ''}`);
+        }),
+        mergeMap((s) => makeMetricRecords(runId, s.step, { loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, tokens_per_s: s.tokensPerSec, eval_loss: s.evalLoss })),
+        writeArrowStream(metricsPath, schema, { append: flags.resume === true }),
+      ),
+    );
   } catch (e) {
     if (e instanceof NonFiniteLossError) throw new Error(`${e.message} Metrics so far: ${metricsPath}`, { cause: e });
     throw e;
   } finally {
-    await metrics.close();
     trainer.dispose();
   }
-  progress?.finish(`final loss ${lastLoss.toFixed(4)} -> ${flags.out}`);
+  (progress as Progress | null)?.finish(`final loss ${lastLoss.toFixed(4)} -> ${flags.out}`);
   log(`checkpoint: ${flags.out}   metrics: ${metricsPath}`);
 }
 

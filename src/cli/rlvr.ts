@@ -275,15 +275,16 @@ async function writeRescored(
   const { specs, logConfig, rescored, summary, progress } = run;
   let steps = 0;
   const outSchema = withRunMetadata(ROLLOUTS, { command: 'replay', source: file, rewards: specs, advantage: flags.advantage, source_config: logConfig });
-  const out = await ArrowStreamWriter.open(flags.out as string, outSchema);
-  try {
-    for await (const rows of readLoggedSteps(file)) {
-      await out.write(recordsToBatch(outSchema, recomputeAdvantages(await rescored(rows), flags.advantage, flags.dynamicSampling === true)));
-      progress.update(++steps, `${summary.rows} rollouts, ${summary.changed} changed`);
-    }
-  } finally {
-    await out.close();
-  }
+  const { concatMap, from, lastValueFrom, mergeMap, tap } = await import('rxjs');
+  const { writeArrowStream } = await import('../stages/io.js');
+  await lastValueFrom(
+    from(readLoggedSteps(file)).pipe(
+      concatMap(async (rows) => recomputeAdvantages(await rescored(rows), flags.advantage, flags.dynamicSampling === true)),
+      tap(() => progress.update(++steps, `${summary.rows} rollouts, ${summary.changed} changed`)),
+      mergeMap((rows) => rows),
+      writeArrowStream<RolloutRecord>(flags.out as string, outSchema),
+    ),
+  );
   progress.finish(`-> ${flags.out}`);
   const result = { file, out: flags.out as string, steps, ...summary.toJSON() };
   if (flags.json) printJson(result);
