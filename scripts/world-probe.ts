@@ -15,6 +15,9 @@ import { taskFromRow } from '../src/tasks/tasks.js';
 import { DOMAINS, type Domain, type WorldRow } from '../src/world/world.js';
 import { puzzleFromRecord } from '../src/kk/records.js';
 import { casesTrace } from '../src/teacher/cases.js';
+import { joinList } from '../src/kk/render.js';
+import { Rng } from '../src/util/rng.js';
+import { NAMES } from '../src/world/vocab.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -27,7 +30,28 @@ const { model, tokenizer } = await loadCheckpoint(ckpt);
 const pool = new RewardPool({ size: 2 });
 const out: Record<string, unknown> = {};
 const promptOf = (r: WorldRow): string => taskFromRow(r, 0).prompt;
+/**
+ * `--domains copy`: the base's copy skill, the gate before any K&K warmup (LAB probe 9):
+ * a list of 3–5 of the world's names, then "In order:"; exact read-back, greedy.
+ */
+async function copyProbe(n: number): Promise<void> {
+  const rng = new Rng(20261206);
+  const items = Array.from({ length: n }, () => rng.sample(NAMES, 3 + rng.int(3)));
+  const prompts = items.map((names) => `We met ${joinList(names)}.\nIn order:`);
+  const gens: string[] = [];
+  for (let i = 0; i < prompts.length; i += 32) {
+    const g = generate(model, tokenizer, prompts.slice(i, i + 32).map((p) => tokenizer.encode(p)), { maxNewTokens: 16, temperature: 0, seed: i });
+    gens.push(...g.map((x) => x.text));
+  }
+  const exact = items.filter((names, i) => (gens[i] as string).startsWith(` ${names.join(', ')}.`)).length;
+  const firstTwo = items.filter((names, i) => (gens[i] as string).startsWith(` ${names.slice(0, 2).join(', ')},`)).length;
+  out.copy = { n, exact: exact / n, firstTwo: firstTwo / n, sample: `${prompts[0]}${gens[0]}` };
+}
 for (const domain of values.domains.split(',') as Domain[]) {
+  if ((domain as string) === 'copy') {
+    await copyProbe(Number(values.limit));
+    continue;
+  }
   const file = domain === ('kk' as Domain) && values.kk ? values.kk : join('data/world', domain, `${values.split}.jsonl`);
   const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), domain }) as WorldRow).slice(0, Number(values.limit));
   const t0 = performance.now();
