@@ -1,26 +1,33 @@
 /**
- * Checkpoints: a folder in the Hugging Face layout — `config.json` (Qwen2 names),
+ * Checkpoints: a folder in the Hugging Face layout — `config.json` (standard Qwen2 or
+ * Llama keys),
  * `model.safetensors`, `tokenizer.json` — plus, for exact resume, `optimizer.safetensors`
  * and `trainer_state.json`. Folders are written to a temporary sibling and renamed into
  * place, so a crash never leaves a half-written checkpoint under the final name.
  *
- * The same loader reads a Hugging Face Qwen2 checkpoint (BF16/F16/F32 safetensors).
+ * The same loader reads Hugging Face Qwen2, Llama and Mistral checkpoints (BF16/F16/F32
+ * safetensors).
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
-import { checkConfig, Transformer, weightShapes, type ModelConfig } from './transformer.js';
+import { parseRopeScaling, ropeScalingToHF } from './rope.js';
+import { checkConfig, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
 
 /** Thrown for a checkpoint that does not match what it claims; names the file and tensor. */
 export class CheckpointError extends Error {}
 
-/** The Hugging Face config.json of a model. */
+/**
+ * The Hugging Face config.json of a model, in standard keys only: a model with q/k/v
+ * biases is written as Qwen2, one without as Llama (or the family it was loaded as).
+ */
 export function toHFConfig(c: ModelConfig, tokenizer?: Tokenizer): Record<string, unknown> {
+  const family: ModelFamily = c.attentionBias ? 'qwen2' : c.family === 'mistral' ? 'mistral' : 'llama';
   return {
-    architectures: ['Qwen2ForCausalLM'],
-    model_type: 'qwen2',
+    architectures: [ARCHITECTURES[family]],
+    model_type: family,
     vocab_size: c.vocabSize,
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
@@ -29,39 +36,86 @@ export function toHFConfig(c: ModelConfig, tokenizer?: Tokenizer): Record<string
     num_key_value_heads: c.numKvHeads,
     max_position_embeddings: c.maxPositions,
     rope_theta: c.ropeTheta,
+    rope_scaling: c.ropeScaling ? ropeScalingToHF(c.ropeScaling) : null,
     rms_norm_eps: c.rmsNormEps,
     tie_word_embeddings: c.tieEmbeddings,
     hidden_act: 'silu',
     torch_dtype: 'float32',
     ...(tokenizer ? { bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos } : {}),
-    // Not a Qwen2 key: Qwen2 always has q/k/v biases; ours may not.
-    attention_bias: c.attentionBias,
+    ...(family === 'qwen2' ? {} : { attention_bias: false, mlp_bias: false }),
+    ...(family === 'mistral' ? { sliding_window: null } : {}),
   };
 }
 
-/** Reads a Hugging Face Qwen2 config.json. */
-export function fromHFConfig(j: Record<string, unknown>, where = 'config.json'): ModelConfig {
+const ARCHITECTURES: Readonly<Record<ModelFamily, string>> = { qwen2: 'Qwen2ForCausalLM', llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM' };
+
+/** Why a model type is refused, where more can be said than "not supported". */
+const NOT_YET: Readonly<Record<string, string>> = {
+  qwen3: 'Qwen3 normalises each head\'s queries and keys (q_norm, k_norm), which this decoder does not have yet',
+  gemma: 'Gemma scales embeddings and uses GeGLU, which this decoder does not have',
+  phi3: 'Phi-3 fuses qkv and gate/up projections into single tensors, which this loader does not split yet',
+};
+
+/**
+ * The positions a config lets the model attend over: its `max_position_embeddings`,
+ * or a sliding window when one is in force (Mistral's `sliding_window`, Qwen2's with
+ * `use_sliding_window`). Within the window the model is exact; longer inputs are refused.
+ */
+function positionsOf(j: Record<string, unknown>, family: ModelFamily, max: number): number {
+  const window = j.sliding_window;
+  const inForce = family === 'mistral' || (family === 'qwen2' && j.use_sliding_window === true);
+  return inForce && typeof window === 'number' && window > 0 ? Math.min(max, window) : max;
+}
+
+/**
+ * Reads a Hugging Face config.json of the Qwen2, Llama or Mistral families. Anything this
+ * decoder would compute differently (biases on o_proj or the MLP, another activation, a
+ * head size that is not hidden / heads, an unsupported rope_scaling) is refused with the
+ * key that says so. `hasLmHead` (whether the weights hold `lm_head.weight`) decides
+ * tying when `tie_word_embeddings` is absent.
+ */
+export function fromHFConfig(j: Record<string, unknown>, where = 'config.json', hasLmHead?: boolean): ModelConfig {
   const num = (k: string, fallback?: number): number => {
     const v = j[k] ?? fallback;
     if (typeof v !== 'number') throw new CheckpointError(`${where}: '${k}' is missing or not a number`);
     return v;
   };
-  if (j.model_type !== undefined && j.model_type !== 'qwen2') {
-    throw new CheckpointError(`${where}: model_type ${JSON.stringify(j.model_type)} is not supported (qwen2 only)`);
+  const type = j.model_type ?? 'qwen2';
+  if (!(MODEL_FAMILIES as readonly unknown[]).includes(type)) {
+    const why = typeof type === 'string' && NOT_YET[type] ? `: ${NOT_YET[type]}` : '';
+    throw new CheckpointError(`${where}: model_type ${JSON.stringify(type)} is not supported (${MODEL_FAMILIES.join(', ')})${why}`);
   }
+  const family = type as ModelFamily;
+  const refuse = (key: string, why: string): never => {
+    throw new CheckpointError(`${where}: ${key} ${JSON.stringify(j[key])}: ${why}`);
+  };
+  if (j.hidden_act !== undefined && j.hidden_act !== 'silu') refuse('hidden_act', 'only silu (SwiGLU) is implemented');
+  if (j.mlp_bias === true) refuse('mlp_bias', 'MLP biases are not implemented');
+  if (family !== 'qwen2' && j.attention_bias === true) refuse('attention_bias', `${family} puts a bias on o_proj too, which is not implemented`);
   const heads = num('num_attention_heads');
+  const hidden = num('hidden_size');
+  if (typeof j.head_dim === 'number' && j.head_dim !== hidden / heads) refuse('head_dim', `this decoder needs hidden_size / num_attention_heads = ${hidden / heads}`);
+  let ropeScaling;
+  try {
+    ropeScaling = parseRopeScaling(j.rope_scaling, where);
+  } catch (e) {
+    throw new CheckpointError((e as Error).message, { cause: e });
+  }
   return checkConfig({
     vocabSize: num('vocab_size'),
-    hiddenSize: num('hidden_size'),
+    hiddenSize: hidden,
     intermediateSize: num('intermediate_size'),
     numLayers: num('num_hidden_layers'),
     numHeads: heads,
     numKvHeads: num('num_key_value_heads', heads),
-    maxPositions: num('max_position_embeddings', 32768),
+    maxPositions: positionsOf(j, family, num('max_position_embeddings', 32768)),
     ropeTheta: num('rope_theta', 10000),
     rmsNormEps: num('rms_norm_eps', 1e-6),
-    tieEmbeddings: j.tie_word_embeddings !== false,
-    attentionBias: j.attention_bias !== false,
+    tieEmbeddings: typeof j.tie_word_embeddings === 'boolean' ? j.tie_word_embeddings : hasLmHead === undefined ? true : !hasLmHead,
+    // Qwen2 always has q/k/v biases; a false here is a file of ours from before Llama was written.
+    attentionBias: family === 'qwen2' ? j.attention_bias !== false : false,
+    ...(ropeScaling ? { ropeScaling } : {}),
+    family,
   });
 }
 
@@ -118,7 +172,7 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 
 /** Loads our checkpoints and Hugging Face Qwen2 folders; every mismatch names the tensor and shapes. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const config = fromHFConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
+  const hfConfig = await readJson(join(dir, 'config.json'));
   const weightsPath = join(dir, 'model.safetensors');
   const bytes = await readFile(weightsPath).catch((e: unknown) => {
     throw new CheckpointError(`${weightsPath}: cannot read (${(e as Error).message}); sharded checkpoints are not supported`, { cause: e });
@@ -129,6 +183,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   } catch (e) {
     throw new CheckpointError((e as Error).message, { cause: e });
   }
+  const config = fromHFConfig(hfConfig, join(dir, 'config.json'), tensors.has('lm_head.weight'));
   const expected = weightShapes(config);
   const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !(k === 'lm_head.weight' && config.tieEmbeddings));
   if (extra.length > 0) throw new CheckpointError(`${weightsPath}: unexpected tensors for this config: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { maskedSoftmax, rmsNorm, rotary, swiglu, targetLogProbs } from './fused.js';
 import type { PresetName } from './names.js';
+import { ropeInvFreq, type RopeScaling } from './rope.js';
 
 /** Architecture hyperparameters (Hugging Face Qwen2 config names in `toHFConfig`). */
 export interface ModelConfig {
@@ -29,7 +30,18 @@ export interface ModelConfig {
   readonly tieEmbeddings: boolean;
   /** Qwen2 puts biases on q, k and v. */
   readonly attentionBias: boolean;
+  /** RoPE frequency scaling (Hugging Face `rope_scaling`); none when absent. */
+  readonly ropeScaling?: RopeScaling;
+  /**
+   * The Hugging Face family `config.json` names: qwen2 (q/k/v biases) or llama/mistral
+   * (none); when absent, qwen2 if `attentionBias` else llama. The network is the same.
+   */
+  readonly family?: ModelFamily;
 }
+
+/** The Hugging Face model types this decoder loads and writes. */
+export const MODEL_FAMILIES = ['qwen2', 'llama', 'mistral'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
 type PresetShape = Omit<ModelConfig, 'vocabSize'>;
 const common = { ropeTheta: 10000, rmsNormEps: 1e-6, tieEmbeddings: true, attentionBias: true, maxPositions: 2048 } as const;
@@ -124,8 +136,7 @@ export class Transformer {
         throw new Error(`model weights: '${name}' has shape [${w.shape.join(', ')}], expected [${shape.join(', ')}]`);
       }
     }
-    const half = this.headSize / 2;
-    this.invFreq = tf.keep(tf.tensor1d(Array.from({ length: half }, (_, i) => 1 / config.ropeTheta ** ((2 * i) / this.headSize)))); // [E/2]
+    this.invFreq = tf.keep(tf.tensor1d(ropeInvFreq(config.ropeTheta, this.headSize, config.ropeScaling))); // [E/2]
   }
 
   /** A freshly initialised model: N(0, 0.02) linear and embedding weights, unit norms, zero biases. */

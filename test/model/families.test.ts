@@ -1,0 +1,145 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointError, fromHFConfig, loadCheckpoint, saveCheckpoint, toHFConfig } from '../../src/model/checkpoint.js';
+import { parseRopeScaling, ropeInvFreq } from '../../src/model/rope.js';
+import { trainByteBpe, type ByteBpeTokenizer } from '../../src/model/tokenizer.js';
+import { presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
+import { tempDir } from '../helpers.js';
+
+let tokenizer: ByteBpeTokenizer;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  tokenizer = trainByteBpe(['Zoey is a knight and Oliver is a knave.', 'Who is a knight?'], 300);
+});
+
+const config = (over: Partial<ModelConfig> = {}): ModelConfig =>
+  presetConfig('tiny', tokenizer.vocabSize, { hiddenSize: 32, intermediateSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, maxPositions: 128, ...over });
+
+/** Max |logit difference| of two models on one prompt. */
+function logitGap(a: Transformer, b: Transformer): number {
+  return tf.tidy(() => {
+    const ids = tf.tensor2d([tokenizer.encode('Zoey is a knight and Oliver is a knave.')], undefined, 'int32');
+    return tf.max(tf.abs(tf.sub(a.forward({ ids }).logits, b.forward({ ids }).logits))).dataSync()[0] as number;
+  });
+}
+
+const hf = (over: Record<string, unknown>): Record<string, unknown> => ({ ...toHFConfig(config()), ...over });
+
+describe('model families in config.json', () => {
+  it('writes standard keys only: Qwen2 with q/k/v biases, Llama without', () => {
+    const qwen = toHFConfig(config());
+    expect(qwen).toMatchObject({ model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], rope_scaling: null });
+    expect(qwen).not.toHaveProperty('attention_bias');
+    const llama = toHFConfig(config({ attentionBias: false }));
+    expect(llama).toMatchObject({ model_type: 'llama', architectures: ['LlamaForCausalLM'], attention_bias: false, mlp_bias: false });
+    expect(fromHFConfig(llama)).toMatchObject({ family: 'llama', attentionBias: false });
+    expect(fromHFConfig(qwen)).toMatchObject({ family: 'qwen2', attentionBias: true });
+  });
+
+  it('round-trips a Llama checkpoint with identical logits, and keeps a Mistral one Mistral', async () => {
+    const dir = await tempDir();
+    for (const family of ['llama', 'mistral'] as const) {
+      const model = Transformer.init(config({ attentionBias: false, family }), 3);
+      await saveCheckpoint(join(dir, family), model, tokenizer);
+      const saved = JSON.parse(await readFile(join(dir, family, 'config.json'), 'utf8')) as Record<string, unknown>;
+      expect(saved.model_type).toBe(family);
+      const loaded = await loadCheckpoint(join(dir, family));
+      expect(loaded.model.config.family).toBe(family);
+      expect(logitGap(model, loaded.model)).toBe(0);
+      model.dispose();
+      loaded.model.dispose();
+    }
+  });
+
+  it('caps positions at a sliding window in force, and only then', () => {
+    expect(fromHFConfig(hf({ model_type: 'mistral', sliding_window: 64, attention_bias: false })).maxPositions).toBe(64);
+    expect(fromHFConfig(hf({ model_type: 'mistral', sliding_window: null, attention_bias: false })).maxPositions).toBe(128);
+    // Qwen2 configs carry a sliding_window that is off unless use_sliding_window is true.
+    expect(fromHFConfig(hf({ sliding_window: 32 })).maxPositions).toBe(128);
+    expect(fromHFConfig(hf({ sliding_window: 32, use_sliding_window: true })).maxPositions).toBe(32);
+  });
+
+  it('refuses what it would compute differently, naming the key', () => {
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [{ model_type: 'qwen3' }, /model_type "qwen3" is not supported \(qwen2, llama, mistral\): Qwen3 normalises each head's queries and keys/],
+      [{ model_type: 'gpt2' }, /model_type "gpt2" is not supported \(qwen2, llama, mistral\)$/],
+      [{ model_type: 'llama', attention_bias: true }, /attention_bias true: llama puts a bias on o_proj too/],
+      [{ mlp_bias: true }, /mlp_bias true: MLP biases are not implemented/],
+      [{ hidden_act: 'gelu' }, /hidden_act "gelu": only silu/],
+      [{ head_dim: 16 }, /head_dim 16: this decoder needs hidden_size \/ num_attention_heads = 8/],
+      [{ rope_scaling: { rope_type: 'yarn', factor: 4 } }, /rope_scaling type "yarn" is not supported \(default, linear, llama3\)/],
+      [{ rope_scaling: { rope_type: 'linear' } }, /rope_scaling\.factor must be a positive number/],
+    ];
+    for (const [over, message] of refused) {
+      expect(() => fromHFConfig(hf(over), 'm/config.json'), JSON.stringify(over)).toThrow(CheckpointError);
+      expect(() => fromHFConfig(hf(over), 'm/config.json')).toThrow(message);
+    }
+    expect(fromHFConfig(hf({ head_dim: 8, rope_scaling: { type: 'default' } })).ropeScaling).toBeUndefined();
+  });
+
+  it('reads tying from the weights when tie_word_embeddings is absent (Hugging Face defaults it to false)', async () => {
+    const dir = await tempDir();
+    const model = Transformer.init(config({ tieEmbeddings: false }), 4);
+    await saveCheckpoint(dir, model, tokenizer);
+    const path = join(dir, 'config.json');
+    const { tie_word_embeddings: _, ...rest } = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify(rest));
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.model.config.tieEmbeddings).toBe(false);
+    expect(logitGap(model, loaded.model)).toBe(0);
+    model.dispose();
+    loaded.model.dispose();
+  });
+});
+
+describe('rope scaling', () => {
+  it('linear divides every frequency by the factor, and a scaled model differs from an unscaled one', () => {
+    const base = ropeInvFreq(10000, 8);
+    expect(base[0]).toBe(1);
+    expect(ropeInvFreq(10000, 8, { type: 'linear', factor: 4 })).toEqual(base.map((f) => f / 4));
+    const plain = Transformer.init(config(), 5);
+    const scaled = new Transformer(config({ ropeScaling: { type: 'linear', factor: 4 } }), plain.weights);
+    expect(logitGap(plain, scaled)).toBeGreaterThan(1e-4);
+    plain.dispose();
+  });
+
+  it('llama3 keeps high frequencies, divides low ones, and blends continuously between (Llama 3.1 settings)', () => {
+    const s = parseRopeScaling({ rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 }, 'c');
+    expect(s).toEqual({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 });
+    const base = ropeInvFreq(500000, 128);
+    const scaled = ropeInvFreq(500000, 128, s);
+    const wavelen = base.map((f) => (2 * Math.PI) / f);
+    let medium = 0;
+    base.forEach((f, i) => {
+      const w = wavelen[i] as number;
+      const g = scaled[i] as number;
+      if (w < 8192 / 4) expect(g).toBe(f);
+      else if (w > 8192) expect(g).toBeCloseTo(f / 8, 15);
+      else {
+        medium++;
+        expect(g).toBeLessThanOrEqual(f);
+        expect(g).toBeGreaterThanOrEqual(f / 8);
+      }
+    });
+    expect(medium).toBeGreaterThan(0);
+    // The kept share falls steadily with the wavelength, from 1 (kept) to 1/8 (divided).
+    const ratio = scaled.map((g, i) => g / (base[i] as number));
+    ratio.slice(1).forEach((r, i) => expect(r).toBeLessThanOrEqual((ratio[i] as number) + 1e-12));
+    expect(ratio[0]).toBe(1);
+    expect(ratio.at(-1)).toBeCloseTo(1 / 8, 12);
+  });
+
+  it('round-trips through config.json', async () => {
+    const dir = await tempDir();
+    const ropeScaling = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 64 } as const;
+    const model = Transformer.init(config({ attentionBias: false, ropeScaling }), 6);
+    await saveCheckpoint(dir, model, tokenizer);
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.model.config.ropeScaling).toEqual(ropeScaling);
+    expect(logitGap(model, loaded.model)).toBe(0);
+    model.dispose();
+    loaded.model.dispose();
+  });
+});
