@@ -11,7 +11,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, SafetensorsError, type NamedTensor } from './safetensors.js';
 import { tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
 import { checkConfig, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
@@ -170,22 +170,45 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Loads our checkpoints and Hugging Face Qwen2 folders; every mismatch names the tensor and shapes. */
+/**
+ * The weights of a checkpoint folder: `model.safetensors`, or the shards that
+ * `model.safetensors.index.json` maps every tensor to. `weightsPath` names what was read.
+ */
+async function readWeights(dir: string): Promise<{ tensors: Map<string, NamedTensor>; weightsPath: string }> {
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  const read = (path: string) =>
+    readSafetensorsFile(path).catch((e: unknown) => {
+      throw new CheckpointError(e instanceof SafetensorsError ? e.message : `${path}: cannot read (${(e as Error).message})`, { cause: e });
+    });
+  if (!(await stat(indexPath).then(() => true, () => false))) {
+    const weightsPath = join(dir, 'model.safetensors');
+    if (!(await stat(weightsPath).then(() => true, () => false))) throw new CheckpointError(`${dir}: neither model.safetensors nor model.safetensors.index.json (sharded) is there`);
+    return { tensors: (await read(weightsPath)).tensors, weightsPath };
+  }
+  const map = (await readJson(indexPath)).weight_map;
+  if (!map || typeof map !== 'object' || Object.values(map).some((f) => typeof f !== 'string')) throw new CheckpointError(`${indexPath}: 'weight_map' must map tensor names to shard files`);
+  const byShard = new Map<string, string[]>();
+  for (const [name, shard] of Object.entries(map as Record<string, string>)) byShard.set(shard, [...(byShard.get(shard) ?? []), name]);
+  const tensors = new Map<string, NamedTensor>();
+  for (const [shard, names] of byShard) {
+    const got = (await read(join(dir, shard))).tensors;
+    for (const name of names) {
+      const t = got.get(name);
+      if (!t) throw new CheckpointError(`${indexPath}: tensor '${name}' is mapped to ${shard}, which does not hold it`);
+      tensors.set(name, t);
+    }
+  }
+  return { tensors, weightsPath: `${indexPath} (${byShard.size} shards)` };
+}
+
+/** Loads our checkpoints and Hugging Face Qwen2/Llama/Mistral folders (one file or shards); every mismatch names the tensor and shapes. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const hfConfig = await readJson(join(dir, 'config.json'));
-  const weightsPath = join(dir, 'model.safetensors');
-  const bytes = await readFile(weightsPath).catch((e: unknown) => {
-    throw new CheckpointError(`${weightsPath}: cannot read (${(e as Error).message}); sharded checkpoints are not supported`, { cause: e });
-  });
-  let tensors: Map<string, NamedTensor>;
-  try {
-    tensors = decodeSafetensors(new Uint8Array(bytes), weightsPath).tensors;
-  } catch (e) {
-    throw new CheckpointError((e as Error).message, { cause: e });
-  }
+  const { tensors, weightsPath } = await readWeights(dir);
   const config = fromHFConfig(hfConfig, join(dir, 'config.json'), tensors.has('lm_head.weight'));
   const expected = weightShapes(config);
-  const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !(k === 'lm_head.weight' && config.tieEmbeddings));
+  // Older Llama saves also hold each layer's RoPE table (`rotary_emb.inv_freq`), which is computed, not learned.
+  const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !(k === 'lm_head.weight' && config.tieEmbeddings) && !k.endsWith('.rotary_emb.inv_freq'));
   if (extra.length > 0) throw new CheckpointError(`${weightsPath}: unexpected tensors for this config: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
   const weights = new Map<string, tf.Variable>();
   try {

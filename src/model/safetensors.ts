@@ -61,37 +61,82 @@ function f16ToF32(src: Uint8Array): Float32Array {
   return out;
 }
 
-/** Decodes safetensors bytes; `where` names the file in errors. */
-export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new SafetensorsError(`${where}: too short to be safetensors (${bytes.length} bytes)`);
-  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) throw new SafetensorsError(`${where}: header length ${headerLength} runs past the end of the file (${bytes.length} bytes): truncated or not safetensors`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+type HeaderEntry = { dtype: string; shape: number[]; data_offsets: [number, number] };
+
+/** The header's length from the first 8 bytes, checked against the file's size. */
+function headerLengthOf(first8: Uint8Array, size: number, where: string): number {
+  if (size < 8) throw new SafetensorsError(`${where}: too short to be safetensors (${size} bytes)`);
+  const headerLength = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (headerLength > size - 8) throw new SafetensorsError(`${where}: header length ${headerLength} runs past the end of the file (${size} bytes): truncated or not safetensors`);
+  return headerLength;
+}
+
+function parseHeader(bytes: Uint8Array, where: string): { entries: [string, HeaderEntry][]; metadata: Record<string, string> } {
+  let header: Record<string, HeaderEntry | Record<string, string>>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as typeof header;
+    header = JSON.parse(new TextDecoder().decode(bytes)) as typeof header;
   } catch (e) {
     throw new SafetensorsError(`${where}: the header is not JSON (${(e as Error).message})`, { cause: e });
   }
+  const { __metadata__: metadata = {}, ...rest } = header;
+  return { entries: Object.entries(rest) as [string, HeaderEntry][], metadata: metadata as Record<string, string> };
+}
+
+/** One tensor's values from its raw bytes (a copy the caller owns). */
+function decodeTensor(name: string, { dtype, shape }: HeaderEntry, raw: Uint8Array, where: string): NamedTensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  let data: Float32Array;
+  if (dtype === 'F32') data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  else if (dtype === 'BF16') data = bf16ToF32(raw);
+  else if (dtype === 'F16') data = f16ToF32(raw);
+  else throw new SafetensorsError(`${where}: tensor '${name}' has dtype ${dtype}; supported: F32, F16, BF16`);
+  if (data.length !== n) throw new SafetensorsError(`${where}: tensor '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
+  return { shape, data };
+}
+
+const pastEnd = (where: string, name: string, at: number, size: number): SafetensorsError =>
+  new SafetensorsError(`${where}: tensor '${name}' ends at byte ${at}, past the end of the file (${size}): truncated`);
+
+/** Decodes safetensors bytes; `where` names the file in errors. */
+export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
+  const headerLength = headerLengthOf(bytes.subarray(0, 8), bytes.length, where);
+  const { entries, metadata } = parseHeader(bytes.subarray(8, 8 + headerLength), where);
   const base = 8 + headerLength;
   const tensors = new Map<string, NamedTensor>();
-  let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      metadata = entry as Record<string, string>;
-      continue;
-    }
-    const { dtype, shape, data_offsets: range } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const [begin, end] = range;
-    if (base + end > bytes.length) throw new SafetensorsError(`${where}: tensor '${name}' ends at byte ${base + end}, past the end of the file (${bytes.length}): truncated`);
-    const raw = bytes.slice(base + begin, base + end);
-    const n = shape.reduce((a, b) => a * b, 1);
-    let data: Float32Array;
-    if (dtype === 'F32') data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-    else if (dtype === 'BF16') data = bf16ToF32(raw);
-    else if (dtype === 'F16') data = f16ToF32(raw);
-    else throw new SafetensorsError(`${where}: tensor '${name}' has dtype ${dtype}; supported: F32, F16, BF16`);
-    if (data.length !== n) throw new SafetensorsError(`${where}: tensor '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
-    tensors.set(name, { shape, data });
+  for (const [name, entry] of entries) {
+    const [begin, end] = entry.data_offsets;
+    if (base + end > bytes.length) throw pastEnd(where, name, base + end, bytes.length);
+    tensors.set(name, decodeTensor(name, entry, bytes.slice(base + begin, base + end), where));
   }
   return { tensors, metadata };
+}
+
+/**
+ * Reads a safetensors file one tensor at a time, so no single read holds the whole file
+ * (Node's `readFile` stops at 2 GiB; checkpoints of 1.5B parameters and up are larger).
+ */
+export async function readSafetensorsFile(path: string): Promise<{ tensors: Map<string, NamedTensor>; metadata: Record<string, string> }> {
+  const { open } = await import('node:fs/promises');
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const read = async (length: number, position: number): Promise<Uint8Array> => {
+      const buf = new Uint8Array(length);
+      const { bytesRead } = await file.read(buf, 0, length, position);
+      if (bytesRead !== length) throw new SafetensorsError(`${path}: read ${bytesRead} of ${length} bytes at ${position}: truncated`);
+      return buf;
+    };
+    const headerLength = headerLengthOf(await read(Math.min(8, size), 0), size, path);
+    const { entries, metadata } = parseHeader(await read(headerLength, 8), path);
+    const base = 8 + headerLength;
+    const tensors = new Map<string, NamedTensor>();
+    for (const [name, entry] of entries) {
+      const [begin, end] = entry.data_offsets;
+      if (base + end > size) throw pastEnd(path, name, base + end, size);
+      tensors.set(name, decodeTensor(name, entry, await read(end - begin, base + begin), path));
+    }
+    return { tensors, metadata };
+  } finally {
+    await file.close();
+  }
 }

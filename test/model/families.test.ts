@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, fromHFConfig, loadCheckpoint, saveCheckpoint, toHFConfig } from '../../src/model/checkpoint.js';
 import { parseRopeScaling, ropeInvFreq } from '../../src/model/rope.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, type NamedTensor } from '../../src/model/safetensors.js';
 import { trainByteBpe, type ByteBpeTokenizer } from '../../src/model/tokenizer.js';
 import { presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
 import { tempDir } from '../helpers.js';
@@ -141,5 +142,55 @@ describe('rope scaling', () => {
     expect(logitGap(model, loaded.model)).toBe(0);
     model.dispose();
     loaded.model.dispose();
+  });
+});
+
+describe('sharded checkpoints', () => {
+  it('loads shards through model.safetensors.index.json with identical logits, and names a shard that lacks its tensor', async () => {
+    const dir = await tempDir();
+    const model = Transformer.init(config({ attentionBias: false }), 9);
+    await saveCheckpoint(dir, model, tokenizer);
+    const whole = join(dir, 'model.safetensors');
+    const bytes = new Uint8Array(await readFile(whole));
+    const { tensors } = decodeSafetensors(bytes);
+    expect((await readSafetensorsFile(whole)).tensors).toEqual(tensors);
+    const names = [...tensors.keys()];
+    const half = Math.ceil(names.length / 2);
+    const shards = [names.slice(0, half), names.slice(half)];
+    const weightMap: Record<string, string> = {};
+    for (const [i, part] of shards.entries()) {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      await writeFile(join(dir, file), encodeSafetensors(new Map(part.map((n) => [n, tensors.get(n) as NamedTensor]))));
+      for (const n of part) weightMap[n] = file;
+    }
+    await rm(whole);
+    const index = join(dir, 'model.safetensors.index.json');
+    await writeFile(index, JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
+    const loaded = await loadCheckpoint(dir);
+    expect(logitGap(model, loaded.model)).toBe(0);
+    loaded.model.dispose();
+    // A tensor mapped to the wrong shard, a shard that is gone, and no weights at all.
+    const moved = names[0] as string;
+    await writeFile(index, JSON.stringify({ weight_map: { ...weightMap, [moved]: 'model-00002-of-00002.safetensors' } }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`tensor '${moved}' is mapped to model-00002-of-00002.safetensors, which does not hold it`);
+    await rm(join(dir, 'model-00002-of-00002.safetensors'));
+    await writeFile(index, JSON.stringify({ weight_map: weightMap }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/model-00002-of-00002\.safetensors: cannot read/);
+    await rm(index);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/neither model\.safetensors nor model\.safetensors\.index\.json/);
+    model.dispose();
+  });
+
+  it('reads a file tensor by tensor and reports truncation with the tensor\'s name', async () => {
+    const dir = await tempDir();
+    const t = new Map([['a', { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }], ['b', { shape: [4], data: new Float32Array([7, 8, 9, 10]) }]]);
+    const bytes = encodeSafetensors(t);
+    const path = join(dir, 'w.safetensors');
+    await writeFile(path, bytes);
+    expect((await readSafetensorsFile(path)).tensors).toEqual(t);
+    await writeFile(path, bytes.subarray(0, bytes.length - 4));
+    await expect(readSafetensorsFile(path)).rejects.toThrow(/tensor 'b' ends at byte \d+, past the end of the file \(\d+\): truncated/);
+    await writeFile(path, bytes.subarray(0, 5));
+    await expect(readSafetensorsFile(path)).rejects.toThrow(/too short to be safetensors \(5 bytes\)/);
   });
 });
