@@ -131,6 +131,30 @@ export interface CheckpointExtras {
   readonly trainerState?: unknown;
 }
 
+/**
+ * The tokenizer files of a Hugging Face folder. `tokenizer.json` keeps standard keys
+ * only: warmup's marker for its native byte-level BPE moves to `tokenizer_config.json`
+ * (`warmup_tokenizer`), where extra keys are usual. Special tokens are named there and
+ * their ids given in `generation_config.json`.
+ */
+function tokenizerFiles(tokenizer: Tokenizer, c: ModelConfig): { tokenizer: object; tokenizerConfig: object; generationConfig: object } {
+  const { warmup: marker, ...json } = tokenizer.toJSON() as Record<string, unknown>;
+  const name = (id: number): string | null => Object.entries(tokenizer.special).find(([, v]) => v === id)?.[0] ?? null;
+  return {
+    tokenizer: json,
+    tokenizerConfig: {
+      tokenizer_class: 'PreTrainedTokenizerFast',
+      bos_token: name(tokenizer.bos),
+      eos_token: name(tokenizer.eos),
+      pad_token: name(tokenizer.pad),
+      model_max_length: c.maxPositions,
+      clean_up_tokenization_spaces: false,
+      ...(marker !== undefined ? { warmup_tokenizer: marker } : {}),
+    },
+    generationConfig: { bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos, pad_token_id: tokenizer.pad },
+  };
+}
+
 /** Writes a checkpoint folder atomically. */
 export async function saveCheckpoint(dir: string, model: Transformer, tokenizer: Tokenizer, extras: CheckpointExtras = {}): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -138,7 +162,10 @@ export async function saveCheckpoint(dir: string, model: Transformer, tokenizer:
   await mkdir(tmp, { recursive: true });
   await writeFile(join(tmp, 'config.json'), `${JSON.stringify(toHFConfig(model.config, tokenizer), null, 2)}\n`);
   await writeFile(join(tmp, 'model.safetensors'), encodeSafetensors(variablesToNamed(model.weights), { format: 'pt', producer: 'warmup' }));
-  await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
+  const files = tokenizerFiles(tokenizer, model.config);
+  await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(files.tokenizer));
+  await writeFile(join(tmp, 'tokenizer_config.json'), `${JSON.stringify(files.tokenizerConfig, null, 2)}\n`);
+  await writeFile(join(tmp, 'generation_config.json'), `${JSON.stringify(files.generationConfig, null, 2)}\n`);
   if (extras.optimizer) await writeFile(join(tmp, 'optimizer.safetensors'), encodeSafetensors(variablesToNamed(extras.optimizer)));
   if (extras.trainerState !== undefined) await writeFile(join(tmp, 'trainer_state.json'), `${JSON.stringify(extras.trainerState, null, 2)}\n`);
   const exists = await stat(dir).then(() => true, () => false);
@@ -230,7 +257,9 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     const v = (tokConfig as Record<string, unknown>)[k];
     return typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
   };
-  const tokenizer = tokenizerFromJSON(tokJson, {
+  // Our folders keep the native-tokenizer marker in tokenizer_config.json (older ones, in tokenizer.json).
+  const marker = (tokConfig as Record<string, unknown>).warmup_tokenizer;
+  const tokenizer = tokenizerFromJSON(marker !== undefined && tokJson.warmup === undefined ? { ...tokJson, warmup: marker } : tokJson, {
     ...(pick('eos_token') ? { eos_token: pick('eos_token') as string } : {}),
     ...(pick('pad_token') ? { pad_token: pick('pad_token') as string } : {}),
     ...(pick('bos_token') ? { bos_token: pick('bos_token') as string } : {}),

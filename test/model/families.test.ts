@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, fromHFConfig, loadCheckpoint, saveCheckpoint, toHFConfig } from '../../src/model/checkpoint.js';
 import { parseRopeScaling, ropeInvFreq } from '../../src/model/rope.js';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, type NamedTensor } from '../../src/model/safetensors.js';
-import { trainByteBpe, type ByteBpeTokenizer } from '../../src/model/tokenizer.js';
+import { ByteBpeTokenizer, trainByteBpe } from '../../src/model/tokenizer.js';
 import { presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
-import { tempDir } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 let tokenizer: ByteBpeTokenizer;
 beforeAll(async () => {
@@ -192,5 +192,32 @@ describe('sharded checkpoints', () => {
     await expect(readSafetensorsFile(path)).rejects.toThrow(/tensor 'b' ends at byte \d+, past the end of the file \(\d+\): truncated/);
     await writeFile(path, bytes.subarray(0, 5));
     await expect(readSafetensorsFile(path)).rejects.toThrow(/too short to be safetensors \(5 bytes\)/);
+  });
+});
+
+describe('checkpoint folder files', () => {
+  it('writes tokenizer.json in standard keys, names the special tokens, and writes generation_config.json', async () => {
+    const dir = await tempDir();
+    const model = Transformer.init(config(), 10);
+    await saveCheckpoint(dir, model, tokenizer);
+    const read = async (f: string) => JSON.parse(await readFile(join(dir, f), 'utf8')) as Record<string, unknown>;
+    const tok = await read('tokenizer.json');
+    expect(tok).not.toHaveProperty('warmup');
+    expect(Object.keys(tok).sort()).toEqual(['added_tokens', 'decoder', 'model', 'normalizer', 'padding', 'post_processor', 'pre_tokenizer', 'truncation', 'version']);
+    expect(await read('tokenizer_config.json')).toMatchObject({ tokenizer_class: 'PreTrainedTokenizerFast', eos_token: '<|endoftext|>', model_max_length: 128, warmup_tokenizer: { tokenizer: 'byte-bpe' } });
+    expect(await read('generation_config.json')).toEqual({ bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos, pad_token_id: tokenizer.pad });
+    const loaded = await loadCheckpoint(dir);
+    // The marker in tokenizer_config.json still selects the native tokenizer.
+    expect(loaded.tokenizer).toBeInstanceOf(ByteBpeTokenizer);
+    expect(loaded.tokenizer.encode('Zoey is a knight')).toEqual(tokenizer.encode('Zoey is a knight'));
+    loaded.model.dispose();
+    model.dispose();
+  });
+
+  it('still loads the shipped base, saved before these files existed, with its native tokenizer', async () => {
+    const { model, tokenizer: tok } = await loadCheckpoint(join(ROOT, 'data', 'models', 'world-base'));
+    expect(tok).toBeInstanceOf(ByteBpeTokenizer);
+    expect(model.config).toMatchObject({ family: 'qwen2', attentionBias: true, tieEmbeddings: true, vocabSize: 1500 });
+    model.dispose();
   });
 });
