@@ -53,6 +53,20 @@ export interface TeacherUsage {
   byStatus: Record<string, number>;
 }
 
+/**
+ * A chat reply's text. Reasoning servers (vLLM and SGLang with a reasoning parser,
+ * DeepSeek's API) return the chain of thought apart, as `reasoning_content` (or
+ * `reasoning`); it is put back in front inside `<think>…</think>`, where the K&K
+ * format and the SFT traces expect it, unless the content already opens with one.
+ */
+export function withReasoning(message: { content?: string | null }): string {
+  const content = message.content ?? '';
+  const extra = message as { reasoning_content?: unknown; reasoning?: unknown };
+  const reasoning = typeof extra.reasoning_content === 'string' ? extra.reasoning_content : typeof extra.reasoning === 'string' ? extra.reasoning : '';
+  if (reasoning === '' || content.trimStart().startsWith('<think>')) return content;
+  return `<think>${reasoning}</think>${content}`;
+}
+
 export class OpenAITeacher implements Teacher {
   readonly id: string;
   readonly usage: TeacherUsage = { requests: 0, failedRequests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, byStatus: {} };
@@ -104,7 +118,7 @@ export class OpenAITeacher implements Teacher {
       } else {
         const r = await target.client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }], stream: false }, reqOptions);
         if (!Array.isArray(r.choices)) throw new MalformedReply(`no choices in the reply from ${target.url}`);
-        choices = r.choices.map((c) => ({ text: c.message.content ?? '', finish: c.finish_reason }));
+        choices = r.choices.map((c) => ({ text: withReasoning(c.message), finish: c.finish_reason }));
         usage = r.usage;
       }
       const latencyMs = performance.now() - t0;

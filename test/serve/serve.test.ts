@@ -162,6 +162,21 @@ describe('the OpenAI-compatible teacher against a faulty server', () => {
     expect(groups.flatMap((g) => g.sampled).filter((t) => t.status !== 'ok').every((t) => t.correct === null && t.finish_reason === 'error')).toBe(true);
   });
 
+  it('keeps a reasoning server\'s reasoning_content, inside <think>, in chat mode', async () => {
+    const teacher = new OpenAITeacher({ baseUrls: [base], model: 'm', mode: 'chat', maxRetries: 0, timeoutMs: 5000 });
+    const reply = (message: Record<string, unknown>) => (res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: 'stop' }] }));
+    };
+    script.push(reply({ content: '<answer>(1) A is a knight</answer>', reasoning_content: 'Suppose A is a knight.' }));
+    expect((await teacher.sample('p', opts))[0]?.text).toBe('<think>Suppose A is a knight.</think><answer>(1) A is a knight</answer>');
+    // Servers that name the field `reasoning`, and content that already holds its <think>.
+    script.push(reply({ content: 'x', reasoning: 'r' }), reply({ content: '<think>t</think>x', reasoning_content: 'r' }), reply({ content: 'plain' }));
+    expect((await teacher.sample('p', opts))[0]?.text).toBe('<think>r</think>x');
+    expect((await teacher.sample('p', opts))[0]?.text).toBe('<think>t</think>x');
+    expect((await teacher.sample('p', opts))[0]?.text).toBe('plain');
+  });
+
   it('marks a reply cut at max tokens as truncated, and an empty one as empty', async () => {
     const teacher = new OpenAITeacher({ baseUrls: [base], model: 'm', maxRetries: 0, timeoutMs: 5000 });
     for (const [text, finish, want] of [['abc', 'length', 'truncated'], ['  ', 'stop', 'empty']] as const) {
