@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, SafetensorsError, type NamedTensor } from './safetensors.js';
 import { tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
+import { chatTemplateOf } from './chat-template.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
 import { checkConfig, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
 
@@ -150,6 +151,7 @@ function tokenizerFiles(tokenizer: Tokenizer, c: ModelConfig): { tokenizer: obje
       model_max_length: c.maxPositions,
       clean_up_tokenization_spaces: false,
       ...(marker !== undefined ? { warmup_tokenizer: marker } : {}),
+      ...(tokenizer.chatTemplate !== undefined ? { chat_template: tokenizer.chatTemplate } : {}),
     },
     generationConfig: { bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos, pad_token_id: tokenizer.pad },
   };
@@ -264,6 +266,8 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     ...(pick('pad_token') ? { pad_token: pick('pad_token') as string } : {}),
     ...(pick('bos_token') ? { bos_token: pick('bos_token') as string } : {}),
   });
+  const template = chatTemplateOf(tokConfig as Record<string, unknown>, join(dir, 'tokenizer_config.json')) ?? (await readFile(join(dir, 'chat_template.jinja'), 'utf8').catch(() => undefined));
+  if (template !== undefined) tokenizer.chatTemplate = template;
   if (tokenizer.vocabSize > config.vocabSize) {
     for (const w of weights.values()) w.dispose();
     throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);

@@ -35,6 +35,8 @@ export interface Tokenizer {
   decode(ids: readonly number[], options?: { skipSpecial?: boolean }): string;
   /** The Hugging Face `tokenizer.json` object. */
   toJSON(): object;
+  /** The folder's Jinja chat template (from `tokenizer_config.json`), kept when the checkpoint is saved again. */
+  chatTemplate?: string;
 }
 
 export const EOS_TOKEN = '<|endoftext|>';
@@ -67,6 +69,7 @@ const toSymbols = (chunk: string): string[] => Array.from(utf8.encode(chunk), (b
 
 /** Byte-level BPE with learned merges. */
 export class ByteBpeTokenizer implements Tokenizer {
+  chatTemplate?: string;
   readonly vocabSize: number;
   readonly eos: number;
   readonly pad: number;
@@ -268,6 +271,7 @@ export function trainByteBpe(
 
 /** A Hugging Face tokenizer.json, through @huggingface/tokenizers. */
 export class HFTokenizer implements Tokenizer {
+  chatTemplate?: string;
   readonly vocabSize: number;
   readonly eos: number;
   readonly pad: number;

@@ -6,6 +6,7 @@
  * bad requests get OpenAI-style error bodies with 4xx codes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ChatTemplate } from '../model/chat-template.js';
 import { generate, generateStreaming, type Generation } from '../model/sample.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
@@ -99,23 +100,47 @@ const cutAtStop = (text: string, stop: readonly string[]): string => {
   return text.slice(0, end);
 };
 
-/** Renders chat messages with the ChatML markers (Qwen's template). */
-function chatPrompt(messages: unknown, tokenizer: Tokenizer): string {
+/**
+ * Renders chat messages with the model's own chat template when its folder has one;
+ * otherwise with the ChatML markers (Qwen's format) if the tokenizer has them, or as
+ * plain "User: …" lines. A template's own refusal (roles that do not alternate, say) is
+ * the request's error.
+ */
+function chatPrompt(messages: unknown, tokenizer: Tokenizer, template: ChatTemplate | null): string {
   if (!Array.isArray(messages) || messages.length === 0) throw new RequestError(400, "'messages' must be a non-empty list", 'messages');
-  const hasChatml = tokenizer.special['<|im_start|>'] !== undefined;
-  const parts = messages.map((m, i) => {
+  const roles = template ? null : ['system', 'user', 'assistant'];
+  const checked = messages.map((m, i) => {
     const { role, content } = (m ?? {}) as { role?: unknown; content?: unknown };
-    if (typeof role !== 'string' || !['system', 'user', 'assistant'].includes(role)) throw new RequestError(400, `messages[${i}].role must be system, user or assistant`, 'messages');
+    if (typeof role !== 'string' || (roles && !roles.includes(role))) throw new RequestError(400, `messages[${i}].role must be ${roles ? 'system, user or assistant' : 'a string'}`, 'messages');
     if (typeof content !== 'string') throw new RequestError(400, `messages[${i}].content must be a string`, 'messages');
-    return hasChatml ? `<|im_start|>${role}\n${content}<|im_end|>\n` : `${role === 'user' ? 'User' : role === 'assistant' ? 'Assistant' : 'System'}: ${content}\n`;
+    return { role, content };
   });
+  if (template) {
+    try {
+      return template.render(checked);
+    } catch (e) {
+      throw new RequestError(400, `the model's chat template refused these messages: ${(e as Error).message}`, 'messages');
+    }
+  }
+  const hasChatml = tokenizer.special['<|im_start|>'] !== undefined;
+  const parts = checked.map(({ role, content }) => (hasChatml ? `<|im_start|>${role}\n${content}<|im_end|>\n` : `${role === 'user' ? 'User' : role === 'assistant' ? 'Assistant' : 'System'}: ${content}\n`));
   return `${parts.join('')}${hasChatml ? '<|im_start|>assistant\n' : 'Assistant:'}`;
+}
+
+/** The model's chat template, compiled once, with its special tokens' text; null without one. */
+function compileTemplate(tokenizer: Tokenizer): ChatTemplate | null {
+  if (tokenizer.chatTemplate === undefined) return null;
+  const name = (id: number): string | undefined => Object.entries(tokenizer.special).find(([, v]) => v === id)?.[0];
+  const bos = name(tokenizer.bos);
+  const eos = name(tokenizer.eos);
+  return new ChatTemplate(tokenizer.chatTemplate, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
 }
 
 /** Creates the HTTP server (not listening yet). */
 export function createOpenAIServer(config: ServeConfig): Server {
   const { model, tokenizer, name } = config;
   const limit = config.maxTokensLimit ?? Math.min(8192, model.config.maxPositions - 1);
+  const template = compileTemplate(tokenizer);
   // One model, one request at a time, in arrival order.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -202,7 +227,7 @@ export function createOpenAIServer(config: ServeConfig): Server {
           usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
           return sendJson(res, 200, { id, object: 'text_completion', created, model: name, choices, usage });
         }
-        const prompt = chatPrompt(body.messages, tokenizer);
+        const prompt = chatPrompt(body.messages, tokenizer, template);
         const s = samplingOf(body, limit, limit);
         if (s.stream) {
           const send = startStream(res);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ChatTemplate } from '../../src/model/chat-template.js';
 import { CheckpointError, fromHFConfig, loadCheckpoint, saveCheckpoint, toHFConfig } from '../../src/model/checkpoint.js';
 import { parseRopeScaling, ropeInvFreq } from '../../src/model/rope.js';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, type NamedTensor } from '../../src/model/safetensors.js';
@@ -211,6 +212,27 @@ describe('checkpoint folder files', () => {
     expect(loaded.tokenizer).toBeInstanceOf(ByteBpeTokenizer);
     expect(loaded.tokenizer.encode('Zoey is a knight')).toEqual(tokenizer.encode('Zoey is a knight'));
     loaded.model.dispose();
+    model.dispose();
+  });
+
+  it('keeps a chat template through save and load, from tokenizer_config.json or chat_template.jinja', async () => {
+    const dir = await tempDir();
+    const model = Transformer.init(config(), 12);
+    const tok = trainByteBpe(['Who is a knight?'], 300);
+    tok.chatTemplate = '{% for m in messages %}{{ m.content }}{% endfor %}';
+    await saveCheckpoint(dir, model, tok);
+    expect((await loadCheckpoint(dir)).tokenizer.chatTemplate).toBe(tok.chatTemplate);
+    const path = join(dir, 'tokenizer_config.json');
+    const { chat_template: _, ...rest } = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify({ ...rest, chat_template: [{ name: 'tool_use', template: 'T' }, { name: 'default', template: 'D' }] }));
+    expect((await loadCheckpoint(dir)).tokenizer.chatTemplate).toBe('D');
+    await writeFile(path, JSON.stringify({ ...rest, chat_template: [{ name: 'tool_use', template: 'T' }] }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/chat_template lists 1 templates but none named 'default'/);
+    await writeFile(path, JSON.stringify(rest));
+    await writeFile(join(dir, 'chat_template.jinja'), 'J');
+    expect((await loadCheckpoint(dir)).tokenizer.chatTemplate).toBe('J');
+    expect(new ChatTemplate('{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}', { bos_token: '<s>' }).render([{ role: 'user', content: 'hi' }])).toBe('<s><user>hi<assistant>');
+    expect(() => new ChatTemplate('{% for %}')).toThrow(/chat template does not parse/);
     model.dispose();
   });
 

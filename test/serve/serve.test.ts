@@ -96,6 +96,31 @@ describe('warmup serve + the OpenAI-compatible teacher', () => {
   });
 });
 
+describe('warmup serve with the model\'s chat template', () => {
+  it('renders chat requests with the folder\'s template, and answers its refusal with a 400', async () => {
+    await selectBackend('wasm');
+    const tokenizer = trainByteBpe(['[user] hi [assistant] <think> </think>'], 300);
+    tokenizer.chatTemplate =
+      "{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" +
+      '{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}';
+    const model = Transformer.init(presetConfig('tiny', tokenizer.vocabSize, { hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxPositions: 512 }), 1);
+    const server = createOpenAIServer({ model, tokenizer, name: 'student' });
+    const url = await listen(server);
+    try {
+      const post = (messages: object[]) => fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages, max_tokens: 2 }) });
+      const ok = (await (await post([{ role: 'user', content: 'hi' }, { role: 'tool', content: 'x' }])).json()) as { usage: { prompt_tokens: number } };
+      // The template, not ChatML: its own markers, a role ChatML would refuse, and the eos text as bos_token.
+      expect(ok.usage.prompt_tokens).toBe(tokenizer.encode('<|endoftext|>[user] hi\n[tool] x\n[assistant] ').length);
+      const refused = await post([{ role: 'system', content: 'be brief' }]);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toBe("the model's chat template refused these messages: System role not supported");
+    } finally {
+      await close(server);
+      model.dispose();
+    }
+  });
+});
+
 describe('the OpenAI-compatible teacher against a faulty server', () => {
   let server: Server;
   let base: string;
