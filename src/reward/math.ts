@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type { ComputeEngine } from '@cortex-js/compute-engine';
-import { checkOptionNames, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
+import { checkOptionNames, groundTruth, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
 
 /** The content of the last `\boxed{…}` (or `\fbox{…}`) in `text`, braces balanced; null if none. */
 export function lastBoxed(text: string): string | null {
@@ -157,11 +157,14 @@ export function mathEquivalent(answer: string, reference: string, tolerance = 1e
   return equivalentNormalized(normalizeAnswer(answer), normalizeAnswer(reference), tolerance);
 }
 
-/** The reference answer of a row: `answer`, else the last boxed answer of `solution`. */
+/** The reference answer of a row: `answer`, else the last boxed answer of `solution`, else verl's `reward_model.ground_truth`. */
 export function mathReference(row: Readonly<Record<string, unknown>>): string | null {
   if (typeof row.answer === 'string' && row.answer.trim() !== '') return row.answer;
   if (typeof row.answer === 'number') return String(row.answer);
-  return typeof row.solution === 'string' ? lastBoxed(row.solution) : null;
+  const boxed = typeof row.solution === 'string' ? lastBoxed(row.solution) : null;
+  if (boxed !== null) return boxed;
+  const truth = groundTruth(row);
+  return typeof truth === 'string' && truth.trim() !== '' ? truth : typeof truth === 'number' ? String(truth) : null;
 }
 
 /** Scores a completion's last boxed answer against the row's reference. */
@@ -171,7 +174,7 @@ export function scoreMath(sample: RewardSample, options: RewardOptions = {}): Re
   const wrong = numberOption('math', options, 'wrong', 0);
   const tolerance = numberOption('math', options, 'tolerance', 1e-6);
   const reference = mathReference(sample.row);
-  if (reference === null) return makeResult('unscorable', null, 'the row has no reference answer (answer, or a boxed answer in solution)');
+  if (reference === null) return makeResult('unscorable', null, 'the row has no reference answer (answer, a boxed answer in solution, or reward_model.ground_truth)');
   const answer = lastBoxed(sample.completion);
   if (answer === null) return makeResult('format_error', wrong, 'no \\boxed{…} answer in the completion', { answer: wrong });
   const ok = mathEquivalent(answer, reference, tolerance);

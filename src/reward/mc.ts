@@ -5,7 +5,7 @@
  */
 import { extractAnswerBlock } from '../kk/parse-answer.js';
 import { lastBoxed } from './math.js';
-import { checkOptionNames, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
+import { checkOptionNames, groundTruth, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
 
 const LETTER = /^\s*(?:\\text\{)?\(?([A-J])\)?(?:\})?\s*(?:[.:)]|$)/;
 
@@ -22,11 +22,12 @@ export function extractChoice(completion: string): { letter: string; from: 'boxe
   return last ? { letter: last[1] as string, from: 'text' } : null;
 }
 
-/** The reference letter of a row: `answer` as a letter, or `answer_index` (0 = A). */
+/** The reference letter of a row: `answer` as a letter, `answer_index` (0 = A), or verl's `reward_model.ground_truth` letter. */
 export function choiceReference(row: Readonly<Record<string, unknown>>): string | null {
   if (typeof row.answer === 'string' && /^[A-J]$/.test(row.answer.trim())) return row.answer.trim();
   if (typeof row.answer_index === 'number' && row.answer_index >= 0 && row.answer_index < 10) return 'ABCDEFGHIJ'[row.answer_index] as string;
-  return null;
+  const truth = groundTruth(row);
+  return typeof truth === 'string' && /^[A-J]$/.test(truth.trim()) ? truth.trim() : null;
 }
 
 export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): RewardResult {

@@ -8,18 +8,19 @@ import { codeReward } from './code.js';
 import { kkReward } from './kk.js';
 import { mathReward } from './math.js';
 import { mcReward } from './mc.js';
+import { verlReward } from './verl.js';
 import type { RewardModule } from './types.js';
 
 // Static imports: the built-ins are small, and their heavy parts (the math engine, the
 // interpreters) start only on first use.
-const BUILTINS: Record<string, RewardModule> = { kk: kkReward, math: mathReward, mc: mcReward, code: codeReward };
+const BUILTINS: Record<string, RewardModule> = { kk: kkReward, math: mathReward, mc: mcReward, code: codeReward, verl: verlReward };
 
 /** The ids of the built-in rewards. */
 export const BUILTIN_REWARDS: readonly string[] = Object.keys(BUILTINS);
 
 /** One reward in a composition: a built-in id or a module path, its options and weight. */
 export interface RewardSpec {
-  /** Built-in id ("kk", "math", "mc", "code") or a path to a module (contains "/" or ends in .js/.mjs/.ts). */
+  /** Built-in id ("kk", "math", "mc", "code", "verl") or a path to a module (contains "/" or ends in .js/.mjs/.ts). */
   readonly ref: string;
   readonly options?: Readonly<Record<string, unknown>>;
   readonly weight?: number;

@@ -96,3 +96,9 @@ export function checkOptionNames(reward: string, options: RewardOptions, known: 
     if (!known.includes(k)) throw new Error(`reward '${reward}': unknown option '${k}' (known: ${known.join(', ') || 'none'})`);
   }
 }
+
+/** verl's ground truth of a row (`reward_model.ground_truth`), if it has one. */
+export function groundTruth(row: Readonly<Record<string, unknown>>): unknown {
+  const rm = row.reward_model;
+  return rm !== null && typeof rm === 'object' ? (rm as { ground_truth?: unknown }).ground_truth : undefined;
+}

@@ -164,6 +164,37 @@ export const WORLD_KK_LAYOUT: TaskLayout = {
   template: WORLD_KK_TEMPLATE,
 };
 
+/** A chat list's messages, checked: each a `{role, content}` of strings. */
+export function chatMessages(value: unknown, column = 'prompt'): { role: string; content: string }[] {
+  if (!Array.isArray(value) || value.length === 0) throw new Error(`'${column}' must be a non-empty list of {role, content} messages`);
+  return value.map((m: unknown, i) => {
+    const { role, content } = (m ?? {}) as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string' || typeof content !== 'string') throw new Error(`'${column}'[${i}] must be {role, content} with string values, got ${JSON.stringify(m)}`);
+    return { role, content };
+  });
+}
+
+/** Messages in ChatML (the Qwen models' chat format, verl's usual students), with the assistant's turn opened. */
+export const renderChatML = (messages: readonly { role: string; content: string }[]): string =>
+  `${messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join('')}<|im_start|>assistant\n`;
+
+/**
+ * verl's RL parquet: `prompt` is a chat list and `data_source` names the dataset; the
+ * ground truth is `reward_model.ground_truth`. The prompt is the messages in ChatML; the
+ * reward is `verl`, which routes by `data_source`. Subset: data_source.
+ */
+export const VERL_LAYOUT: TaskLayout = {
+  id: 'verl',
+  name: 'verl',
+  needs: { prompt: 'array', data_source: 'string' },
+  template: null,
+  text: (row) => ({ quiz: renderChatML(chatMessages(row.prompt)) }),
+  reward: 'verl',
+  truth: ['reward_model', 'data_source'],
+  subsets: (row) => ({ data_source: text(row, 'data_source') }),
+  stop: [],
+};
+
 /** A ready prompt, used as it is; the run names the reward, which reads any column (e.g. a custom module's `target`). */
 export const PROMPT_LAYOUT: TaskLayout = {
   id: 'prompt',
@@ -232,4 +263,4 @@ export function makeTaskLayouts(layouts: readonly TaskLayout[]): TaskLayouts {
 }
 
 /** The built-in layouts, most specific first. */
-export const TASK_LAYOUTS: TaskLayouts = makeTaskLayouts([WORLD_MATH_LAYOUT, WORLD_CODE_LAYOUT, WORLD_MC_LAYOUT, WORLD_KK_LAYOUT, HUMANEVAL_LAYOUT, KK_LAYOUT, MATH_LAYOUT, MMLU_PRO_LAYOUT, PROMPT_LAYOUT, QUESTION_LAYOUT]);
+export const TASK_LAYOUTS: TaskLayouts = makeTaskLayouts([WORLD_MATH_LAYOUT, WORLD_CODE_LAYOUT, WORLD_MC_LAYOUT, WORLD_KK_LAYOUT, HUMANEVAL_LAYOUT, KK_LAYOUT, MATH_LAYOUT, MMLU_PRO_LAYOUT, VERL_LAYOUT, PROMPT_LAYOUT, QUESTION_LAYOUT]);

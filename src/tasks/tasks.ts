@@ -81,7 +81,12 @@ export function taskFromRow(row: Row, index: number, options: TaskOptions = {}):
   if (layout === null) throw noLayoutError(where, row, layouts);
   if (!fitsLayout(layout, row)) throw new TaskLayoutError(`${where}: a ${layout.name} row needs ${describeNeeds(layout)} (found: ${found(row)})`, Object.keys(row));
   const template = options.template ?? layout.template;
-  const text = layout.text(row);
+  let text: ReturnType<TaskLayout['text']>;
+  try {
+    text = layout.text(row);
+  } catch (e) {
+    throw new TaskLayoutError(`${where}: ${(e as Error).message}`, Object.keys(row));
+  }
   const fields: Record<string, unknown> = {};
   for (const c of layout.truth) if (row[c] !== undefined && row[c] !== null) fields[c] = row[c];
   return {

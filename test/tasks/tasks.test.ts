@@ -30,6 +30,7 @@ const LAYOUTS: { file: string; layout: string; bench: string; reward: string; pr
   { file: shipped('world/mc/rl.jsonl'), layout: 'world-mc', bench: 'world-mc', reward: 'mc', prompt: /^User: [\s\S]*\nA\) [\s\S]*\nAnswer with the letter in \\boxed\{\}\.\nAssistant:$/ },
   { file: shipped('world/kk/dev.jsonl'), layout: 'world-kk', bench: 'world-kk', reward: 'kk', prompt: /^User: A very special island[\s\S]*inside <answer> <\/answer> tags[\s\S]*\nAssistant:$/ },
   { file: fixture('mmlu-pro.jsonl'), layout: 'mmlu-pro', bench: 'mmlu-pro', reward: 'mc', prompt: /User: Which of the following is a prime number\?\nA\. 21\nB\. 27\nC\. 29[\s\S]*J\. 57 Assistant: <think>$/ },
+  { file: fixture('verl-math.jsonl'), layout: 'verl', bench: 'verl', reward: 'verl', prompt: /^<\|im_start\|>user\nNatalia sold clips[\s\S]*<\|im_end\|>\n<\|im_start\|>assistant\n$/ },
 ];
 
 describe('one task loader for rlvr and eval', () => {
@@ -99,12 +100,21 @@ describe('one task loader for rlvr and eval', () => {
     const bad = join(dir, 'bad.jsonl');
     await writeFile(bad, `${JSON.stringify({ quiz: 'Who is a knight?', names: ['A'] })}\n${JSON.stringify({ text: 'x', label: 1 })}\n`);
     await expect(loadTasks(bad)).rejects.toThrow(
-      `${bad} row 2: needs a 'problem', 'prompt', 'question' or 'quiz' column (found: text, label); the layouts: world-math: 'problem', 'answer' and 'domain' = 'math'; world-code: 'prompt', 'test', 'entry_point' and 'domain' = 'code'; world-mc: 'question', 'options' and 'domain' = 'mc'; world-kk: 'quiz' and 'domain' = 'kk'; humaneval: 'prompt', 'test' and 'entry_point'; kk: 'quiz'; math: 'problem'; mmlu-pro: 'question' and 'options'; prompt: 'prompt'; question: 'question'`,
+      `${bad} row 2: needs a 'problem', 'prompt', 'question' or 'quiz' column (found: text, label); the layouts: world-math: 'problem', 'answer' and 'domain' = 'math'; world-code: 'prompt', 'test', 'entry_point' and 'domain' = 'code'; world-mc: 'question', 'options' and 'domain' = 'mc'; world-kk: 'quiz' and 'domain' = 'kk'; humaneval: 'prompt', 'test' and 'entry_point'; kk: 'quiz'; math: 'problem'; mmlu-pro: 'question' and 'options'; verl: 'prompt' and 'data_source'; prompt: 'prompt'; question: 'question'`,
     );
     await expect(loadTasks(bad, { layout: 'math' })).rejects.toThrow(`${bad} row 1: a MATH row needs 'problem' (found: quiz, names)`);
-    await expect(loadTasks(bad, { layout: 'nope' })).rejects.toThrow(/unknown task layout 'nope' \(layouts: world-math, world-code, world-mc, world-kk, humaneval, kk, math, mmlu-pro, prompt, question\)/);
+    await expect(loadTasks(bad, { layout: 'nope' })).rejects.toThrow(/unknown task layout 'nope' \(layouts: world-math, world-code, world-mc, world-kk, humaneval, kk, math, mmlu-pro, verl, prompt, question\)/);
     // Rows past the limit are counted, not read as tasks.
     expect(await loadTasks(bad, { limit: 1 })).toMatchObject({ total: 2, tasks: [{ layout: 'kk' }] });
+  });
+
+  it('reads verl rows: the chat prompt in ChatML, the reward routed by data_source, the ground truth from reward_model', async () => {
+    const { tasks } = await loadTasks(fixture('verl-math.jsonl'));
+    expect(tasks[1]).toMatchObject({ layout: 'verl', subsets: { data_source: 'DigitalLearningGmbH/MATH-lighteval' }, reward: { ref: 'verl' } });
+    expect(tasks[1]?.prompt).toBe('<|im_start|>system\nPut the final answer in \\boxed{}.<|im_end|>\n<|im_start|>user\nWhat is $1+2\\cdot 3$?<|im_end|>\n<|im_start|>assistant\n');
+    expect(Object.keys(tasks[1]?.reward.fields ?? {})).toEqual(['reward_model', 'data_source']);
+    expect(taskRewardSpecs(tasks)).toEqual([{ ref: 'verl' }]);
+    expect(() => taskFromRow({ prompt: [{ role: 'user' }], data_source: 'x' }, 4)).toThrow("row 5: 'prompt'[0] must be {role, content} with string values, got {\"role\":\"user\"}");
   });
 
   it('refuses a file whose rows need different rewards, unless the run names them', async () => {
