@@ -22,7 +22,7 @@ describe('verl reward', () => {
     expect(scoreVerl(sample(row('openai/gsm8k', '72'), '\\boxed{71}'))).toMatchObject({ status: 'wrong', score: 0 });
     expect(scoreVerl(sample(row('TIGER-Lab/MMLU-Pro', 'C'), 'The answer is \\boxed{C}'))).toMatchObject({ status: 'ok', parts: { mc: 1 } });
     const kk = { ...row('kk_logic', { solution_text_format: '(1) Zoey is a knight\n(2) Oliver is a knave' }) };
-    expect(scoreVerl(sample(kk, '<think>x</think><answer>(1) Zoey is a knight\n(2) Oliver is a knave</answer>'))).toMatchObject({ status: 'ok', parts: { kk: expect.any(Number) } });
+    expect(scoreVerl(sample(kk, '<think>x</think><answer>(1) Zoey is a knight\n(2) Oliver is a knave</answer>'))).toMatchObject({ status: 'ok' });
   });
 
   it('is unscorable, with the reason, for a source it does not know or a row without one', () => {
