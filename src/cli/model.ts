@@ -228,7 +228,7 @@ export function modelCommands(): Command[] {
   const sftCmd = trainingOptions(
     new Command('sft')
       .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
-      .requiredOption('--data <file>', 'training rows with prompt and completion (a traces dataset, .jsonl, .parquet)')
+      .requiredOption('--data <file>', 'training rows with prompt and completion (a traces dataset, .jsonl, .parquet), or a messages chat list per row (ChatML; the last, assistant turn is learned)')
       .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
       .option('--no-packing', 'one example per row, bucketed by length, instead of packing'),
     { epochs: 3, lr: '1e-3' },

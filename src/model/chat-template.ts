@@ -4,12 +4,7 @@
  * `@huggingface/jinja`, the implementation transformers.js uses.
  */
 import { Template } from '@huggingface/jinja';
-
-/** One chat message as templates see it. */
-export interface ChatMessage {
-  readonly role: string;
-  readonly content: string;
-}
+import type { ChatMessage } from '../util/chat.js';
 
 /**
  * The default chat template in a `tokenizer_config.json` object: a string, or the

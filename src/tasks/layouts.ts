@@ -14,6 +14,7 @@
  */
 import { R1_TEMPLATE, WORLD_KK_TEMPLATE, type PromptTemplate } from '../teacher/templates.js';
 import { WORLD_REWARD, worldPrompt, type Domain } from '../world/world.js';
+import { chatMessages, renderChatML } from '../util/chat.js';
 
 /** A dataset row, keyed by column name. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -163,20 +164,6 @@ export const WORLD_KK_LAYOUT: TaskLayout = {
   values: { domain: 'kk' },
   template: WORLD_KK_TEMPLATE,
 };
-
-/** A chat list's messages, checked: each a `{role, content}` of strings. */
-export function chatMessages(value: unknown, column = 'prompt'): { role: string; content: string }[] {
-  if (!Array.isArray(value) || value.length === 0) throw new Error(`'${column}' must be a non-empty list of {role, content} messages`);
-  return value.map((m: unknown, i) => {
-    const { role, content } = (m ?? {}) as { role?: unknown; content?: unknown };
-    if (typeof role !== 'string' || typeof content !== 'string') throw new Error(`'${column}'[${i}] must be {role, content} with string values, got ${JSON.stringify(m)}`);
-    return { role, content };
-  });
-}
-
-/** Messages in ChatML (the Qwen models' chat format, verl's usual students), with the assistant's turn opened. */
-export const renderChatML = (messages: readonly { role: string; content: string }[]): string =>
-  `${messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join('')}<|im_start|>assistant\n`;
 
 /**
  * verl's RL parquet: `prompt` is a chat list and `data_source` names the dataset; the

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readRows } from '../data/dataset.js';
 import { deriveSeed, Rng } from '../util/rng.js';
+import { chatMessages, renderChatML, type ChatMessage } from '../util/chat.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
@@ -375,9 +376,26 @@ export async function collectTexts(source: string): Promise<SFTExample[]> {
 }
 
 /**
+ * A `messages` row (TRL's conversational format): every turn before the last is the
+ * prompt, in ChatML with the assistant's turn opened; the last, an assistant turn, is
+ * the completion, closed by `<|im_end|>`. Loss falls on that last turn only.
+ */
+export function messagesExample(value: unknown, where: string): SFTExample {
+  let messages;
+  try {
+    messages = chatMessages(value, 'messages');
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+  }
+  const last = messages[messages.length - 1] as ChatMessage;
+  if (last.role !== 'assistant' || messages.length < 2) throw new Error(`${where}: 'messages' must end with an assistant turn after at least one other (found roles: ${messages.map((m) => m.role).join(', ')})`);
+  return { prompt: renderChatML(messages.slice(0, -1)), completion: `${last.content}<|im_end|>` };
+}
+
+/**
  * Collects training pairs from any (async) iterable, such as a live traces stage, or
  * from a dataset file with prompt and completion columns (a traces .arrow/.arrows,
- * .jsonl, .parquet).
+ * .jsonl, .parquet) or a `messages` chat list per row.
  */
 export async function collectExamples(source: AsyncIterable<SFTExample> | Iterable<SFTExample> | string): Promise<SFTExample[]> {
   if (typeof source !== 'string') {
@@ -389,8 +407,12 @@ export async function collectExamples(source: AsyncIterable<SFTExample> | Iterab
   let row = 0;
   for await (const r of readRows(source)) {
     row++;
+    if (r.messages !== undefined && r.prompt === undefined) {
+      out.push(messagesExample(r.messages, `${source} row ${row}`));
+      continue;
+    }
     if (typeof r.prompt !== 'string' || typeof r.completion !== 'string') {
-      throw new Error(`${source} row ${row}: needs string 'prompt' and 'completion' columns (found: ${Object.keys(r).join(', ')})`);
+      throw new Error(`${source} row ${row}: needs string 'prompt' and 'completion' columns, or a 'messages' chat list (found: ${Object.keys(r).join(', ')})`);
     }
     out.push({ prompt: r.prompt, completion: r.completion });
   }

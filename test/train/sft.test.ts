@@ -1,6 +1,9 @@
 import fc from 'fast-check';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FirstFit, makeBatches, type TokenizedExample } from '../../src/train/sft.js';
+import { collectExamples, FirstFit, makeBatches, type TokenizedExample } from '../../src/train/sft.js';
+import { tempDir } from '../helpers.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** First-fit packing by scanning every row, as makeBatches did: the reference. */
@@ -53,5 +56,27 @@ describe('SFT packing', () => {
     order.forEach((e, k) => lengths.set(assigned[k] as number, (lengths.get(assigned[k] as number) ?? 0) + e.ids.length - 1));
     expect(rows.map((r) => r.seg.filter((s) => s >= 0).length)).toEqual([...lengths.values()]);
     expect(rows.every((r) => r.seg.filter((s) => s >= 0).length <= config.maxLength)).toBe(true);
+  });
+});
+
+describe('SFT data', () => {
+  it('reads prompt/completion rows and messages rows (ChatML prompt, last assistant turn as the completion), naming bad rows', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'sft.jsonl');
+    const rows = [
+      { prompt: 'P', completion: 'C' },
+      { messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }, { role: 'assistant', content: 'A' }] },
+    ];
+    await writeFile(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    expect(await collectExamples(file)).toEqual([
+      { prompt: 'P', completion: 'C' },
+      { prompt: '<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n', completion: 'A<|im_end|>' },
+    ]);
+    await writeFile(file, JSON.stringify({ messages: [{ role: 'user', content: 'U' }] }));
+    await expect(collectExamples(file)).rejects.toThrow(`${file} row 1: 'messages' must end with an assistant turn after at least one other (found roles: user)`);
+    await writeFile(file, JSON.stringify({ messages: [{ role: 'user', content: 3 }] }));
+    await expect(collectExamples(file)).rejects.toThrow(`${file} row 1: 'messages'[0] must be {role, content} with string values`);
+    await writeFile(file, JSON.stringify({ text: 'x' }));
+    await expect(collectExamples(file)).rejects.toThrow(`${file} row 1: needs string 'prompt' and 'completion' columns, or a 'messages' chat list (found: text)`);
   });
 });
