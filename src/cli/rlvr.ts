@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ArrowStreamWriter, readArrowSchema } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
-import { configOf, METRICS, ROLLOUTS, withRunMetadata, type RolloutRecord } from '../data/schemas.js';
+import { configOf, METRICS, ROLLOUTS, withRunMetadata, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
 import type { BackendName } from '../model/names.js';
 import type { RewardSpec } from '../reward/registry.js';
 import type { RewardSample } from '../reward/types.js';
@@ -179,7 +179,9 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   // Steps logged after the checkpoint are trained from the log; read them before appending.
   const { steps: loggedSteps, metricsDone } = resumeFrom ? await loggedAfter(flags.out, resumeFrom.step) : { steps: [], metricsDone: 0 };
   const rollouts = await ArrowStreamWriter.open(paths.rollouts, rolloutSchema, { append: flags.resume === true });
-  const metrics = await ArrowStreamWriter.open(paths.metrics, metricSchema, { append: flags.resume === true });
+  const { openArrowLog } = await import('../stages/io.js');
+  // Flushed as each step's rows arrive, so the log keeps up with the checkpoints.
+  const metrics = await openArrowLog<MetricRecord>(paths.metrics, metricSchema, { append: flags.resume === true, flushMs: 0 });
   if (rollouts.droppedBytes > 0) log(`dropped a torn last batch (${rollouts.droppedBytes} bytes) of ${paths.rollouts}: that step is sampled again`);
   return { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, metricSchema, loggedSteps, metricsDone, rollouts, metrics };
 }
@@ -190,13 +192,12 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   };
   const { saveCheckpoint } = await import('../model/checkpoint.js');
   const { rlvr } = await import('../stages/rlvr.js');
-  const { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, metricSchema, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
+  const { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
   const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true });
   let state = { step: resumeFrom?.step ?? 0, cursor: resumeFrom?.cursor ?? 0 };
   const save = async (dir: string): Promise<void> => {
     await saveCheckpoint(dir, model, tokenizer, { optimizer: learner.optimizer.state(), trainerState: { ...state, runId } });
   };
-  let metricWrites = Promise.resolve();
   let interrupted: boolean | undefined;
   let last: RLVRStep | null = null;
   const warned = { n: 0 };
@@ -229,7 +230,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
       state = { step: s.step, cursor: s.cursor };
       if (s.step > metricsDone) {
         const rows = stepMetricRows(runId, s);
-        metricWrites = metricWrites.then(() => metrics.write(recordsToBatch(metricSchema, rows)));
+        metrics.push(rows);
       }
       progress.update(s.step, progressLine(s));
       flat = s.signal === 0 ? flat + 1 : 0;
@@ -238,7 +239,6 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
       }
     }, 'stopping the batch in flight, flushing logs and writing a checkpoint'));
   } finally {
-    await metricWrites;
     await rollouts.close();
     await metrics.close();
     await pool.close();

@@ -3,7 +3,7 @@
  * batch, tap a live flow into a log without changing it, and read any dataset back as
  * an Observable.
  */
-import { map, Observable, type OperatorFunction } from 'rxjs';
+import { lastValueFrom, map, Observable, Subject, type OperatorFunction } from 'rxjs';
 import type { Schema } from 'apache-arrow';
 import { readRowBatches } from '../data/dataset.js';
 import { ArrowStreamWriter, type ReadOptions } from '../data/ipc.js';
@@ -19,6 +19,8 @@ export interface ArrowWriteConfig {
   readonly append?: boolean;
   /** fsync each batch. */
   readonly fsync?: boolean;
+  /** Called once the file is open (before any row is written). */
+  readonly onOpen?: () => void;
 }
 
 /** Progress of a write: emitted after each flushed batch, and once more, `done`, after close. */
@@ -62,6 +64,8 @@ export function writeArrowStream<R extends object>(
         ...(config.append !== undefined ? { append: config.append } : {}),
         ...(config.fsync !== undefined ? { fsync: config.fsync } : {}),
       });
+      // A file that cannot be opened fails the stream at once, not at the first flush.
+      opening.then(() => config.onOpen?.(), (e: unknown) => subscriber.error((failed ??= e)));
       // Writes run one after another on this chain.
       let chain: Promise<ArrowStreamWriter> = opening;
       const progress = (w: ArrowStreamWriter, done: boolean): WriteProgress => ({
@@ -147,6 +151,35 @@ export function tapArrowStream<R extends object>(
         .subscribe({ error: (e: unknown) => subscriber.error(e), complete: () => subscriber.complete() });
       return () => sub.unsubscribe();
     });
+}
+
+/** A log that a command pushes rows to as they come, written by `writeArrowStream`. */
+export interface ArrowLog<R> {
+  /** Queues rows; they reach the file within `flushMs`, or at `close`. */
+  push(rows: readonly R[]): void;
+  /** Flushes what is queued, ends the stream and closes the file; rejects with any write error. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an Arrow stream log fed by hand (metrics of a training loop, say), through the
+ * same operator the stages use. The file is opened at once, so a bad path fails here.
+ */
+export async function openArrowLog<R extends object>(path: string, schema: Schema, config: ArrowWriteConfig = {}): Promise<ArrowLog<R>> {
+  const rows = new Subject<R>();
+  let opened: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (opened = resolve));
+  const done = lastValueFrom(rows.pipe(writeArrowStream<R>(path, schema, { ...config, onOpen: () => opened() })), { defaultValue: null });
+  done.catch(() => undefined); // a write error is thrown by close()
+  // Resolves once the file is open; a file that cannot be opened rejects here.
+  await Promise.race([ready, done.then(() => undefined)]);
+  return {
+    push: (batch) => batch.forEach((r) => rows.next(r)),
+    close: async () => {
+      rows.complete();
+      await done;
+    },
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRows } from '../data/dataset.js';
+import { ArrowTruncatedError } from '../data/ipc.js';
 import { makeMetricRecords, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
 import { changedKeys } from '../util/config-diff.js';
 import { readLoggedSteps } from './replay.js';
@@ -76,7 +77,12 @@ export async function loggedAfter(out: string, step: number): Promise<{ steps: R
   const steps: RolloutRecord[][] = [];
   if (existsSync(paths.rollouts)) for await (const s of readLoggedSteps(paths.rollouts, { afterStep: step, tolerateTornTail: true })) steps.push(s);
   let metricsDone = 0;
-  if (existsSync(paths.metrics)) for await (const m of readRows(paths.metrics)) metricsDone = Math.max(metricsDone, Number(m.step));
+  // A run killed mid-write leaves a torn last batch; its complete rows count, and the appending writer drops the rest.
+  try {
+    if (existsSync(paths.metrics)) for await (const m of readRows(paths.metrics)) metricsDone = Math.max(metricsDone, Number(m.step));
+  } catch (e) {
+    if (!(e instanceof ArrowTruncatedError)) throw e;
+  }
   return { steps, metricsDone };
 }
 
