@@ -34,7 +34,7 @@ const promptOf = (r: WorldRow): string => taskFromRow(r, 0).prompt;
  * `--domains copy`: the base's copy skill, the gate before any K&K warmup (LAB probe 9):
  * a list of 3–5 of the world's names, then "In order:"; exact read-back, greedy.
  */
-async function copyProbe(n: number): Promise<void> {
+function copyProbe(n: number): void {
   const rng = new Rng(20261206);
   const items = Array.from({ length: n }, () => rng.sample(NAMES, 3 + rng.int(3)));
   const prompts = items.map((names) => `We met ${joinList(names)}.\nIn order:`);
@@ -49,7 +49,7 @@ async function copyProbe(n: number): Promise<void> {
 }
 for (const domain of values.domains.split(',') as Domain[]) {
   if ((domain as string) === 'copy') {
-    await copyProbe(Number(values.limit));
+    copyProbe(Number(values.limit));
     continue;
   }
   const file = domain === ('kk' as Domain) && values.kk ? values.kk : join('data/world', domain, `${values.split}.jsonl`);
@@ -71,7 +71,7 @@ for (const domain of values.domains.split(',') as Domain[]) {
     // whose line i is the teacher's line i (the list, each claim, the first case lines).
     const lineMatch: number[] = [];
     rows.forEach((r, k) => {
-      const want = casesTrace(puzzleFromRecord(r as unknown as Record<string, unknown>, k), false, values.style === 'numbered').split('\n');
+      const want = casesTrace(puzzleFromRecord(r, k), false, values.style === 'numbered').split('\n');
       const got = (gens[k] as string).replace(/^<think>/, '').split('\n');
       want.slice(0, 8).forEach((line, i) => { lineMatch[i] = (lineMatch[i] ?? 0) + (got[i] === line ? 1 / rows.length : 0); });
     });

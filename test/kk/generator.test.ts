@@ -128,10 +128,10 @@ describe('generator', () => {
     expect(new Set(rest.map((p) => structureKey(p.statements))).size).toBe(249);
     expect(() => [...generatePuzzles({ people: [2], count: 250, seed: 4, exclude })]).toThrow(/distinct puzzles|stalled/);
     // 3 people: the same structure under other names is a different id but the same key.
-    const [a] = take(1, [3], 8) as Puzzle[];
-    const renamed = makePuzzle(99, (a as Puzzle).statements, (a as Puzzle).solution);
-    expect(renamed.id).not.toBe((a as Puzzle).id);
-    expect(structureKey(renamed.statements)).toBe(structureKey((a as Puzzle).statements));
+    const a = take(1, [3], 8)[0] as Puzzle;
+    const renamed = makePuzzle(99, a.statements, a.solution);
+    expect(renamed.id).not.toBe(a.id);
+    expect(structureKey(renamed.statements)).toBe(structureKey(a.statements));
   });
 
   it('uses the configured names, roles and frames', () => {
