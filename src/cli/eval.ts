@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { BENCH_NAMES, benchLayout, loadEvalSet, type BenchName } from '../eval/benchmarks.js';
 import type { EvalSummary } from '../eval/run.js';
 import type { BackendName } from '../model/names.js';
+import type { ChatMessage } from '../util/chat.js';
 import { backendOption, intOption, numberOption, printJson } from './common.js';
 import { Progress } from './progress.js';
 
@@ -44,7 +45,9 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
   const path = flags.data ?? (isName ? SHIPPED_EVAL[flags.bench as BenchName] : flags.bench);
   if (!path) throw new Error(`--bench ${flags.bench}: give the file with --data (e.g. --data MATH-500/test.jsonl); only kk ships with warmup`);
   if (!existsSync(path)) throw new Error(`${path}: no such file`);
-  const set = await loadEvalSet(path, isName ? flags.bench : undefined, { ...(flags.template ? { template: flags.template } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
+  // Chat-list prompts (verl rows) are rendered with the checkpoint's own chat template, as rlvr renders them.
+  const chatTemplate = flags.model ? await (await import('../model/checkpoint.js')).readChatTemplate(flags.model) : null;
+  const set = await loadEvalSet(path, isName ? flags.bench : undefined, { ...(flags.template ? { template: flags.template } : {}), ...(flags.limit ? { limit: flags.limit } : {}), ...(chatTemplate ? { chat: (m: readonly ChatMessage[]) => chatTemplate.render(m) } : {}) });
   if ((flags.model ? 1 : 0) + (flags.baseUrl.length > 0 ? 1 : 0) !== 1) throw new Error('give either --model CKPT or --base-url URL (with --served-model NAME)');
   let dispose = (): void => undefined;
   let model;

@@ -10,6 +10,7 @@ import { ArrowStreamWriter, readArrowSchema } from '../data/ipc.js';
 import { recordsToBatch } from '../data/records.js';
 import { configOf, METRICS, ROLLOUTS, withRunMetadata, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
 import type { BackendName } from '../model/names.js';
+import type { ChatMessage } from '../util/chat.js';
 import type { RewardSpec } from '../reward/registry.js';
 import type { RewardSample } from '../reward/types.js';
 import type { RescoreSummary } from '../stages/replay.js';
@@ -99,8 +100,8 @@ export interface RlvrFlags extends LearnerFlags {
  * Reads target examples through the task loader `warmup eval` uses (`src/tasks/`), so a
  * row gets the same prompt in training as in evaluation.
  */
-export async function loadRLExamples(path: string, options: { template?: string; maxExamples?: number } = {}): Promise<{ examples: Task[]; total: number }> {
-  const { tasks, total } = await loadTasks(path, { ...(options.template ? { template: options.template } : {}), ...(options.maxExamples !== undefined ? { limit: options.maxExamples } : {}) });
+export async function loadRLExamples(path: string, options: { template?: string; maxExamples?: number; chat?: (messages: readonly ChatMessage[]) => string } = {}): Promise<{ examples: Task[]; total: number }> {
+  const { tasks, total } = await loadTasks(path, { ...(options.template ? { template: options.template } : {}), ...(options.maxExamples !== undefined ? { limit: options.maxExamples } : {}), ...(options.chat ? { chat: options.chat } : {}) });
   return { examples: tasks, total };
 }
 
@@ -143,10 +144,12 @@ const progressLine = (s: RLVRStep): string =>
 /** Everything a run needs, from the command line and the run folder: examples, rewards, model, learner, pool and open logs. */
 async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   const { describeBackend, selectBackend } = await import('../model/backend.js');
-  const { loadCheckpoint } = await import('../model/checkpoint.js');
+  const { loadCheckpoint, readChatTemplate } = await import('../model/checkpoint.js');
   const { PolicyLearner } = await import('../train/policy.js');
   const { RewardPool } = await import('../reward/pool.js');
-  const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples });
+  // Chat-list prompts (verl rows) are rendered with the model's own chat template, as eval renders them.
+  const template = await readChatTemplate(flags.model);
+  const { examples, total } = await loadRLExamples(flags.data, { ...(flags.template ? { template: flags.template } : {}), maxExamples: flags.maxExamples, ...(template ? { chat: (m: readonly ChatMessage[]) => template.render(m) } : {}) });
   if (total > examples.length) log(`using the first ${examples.length} of ${total} rows of ${flags.data} (--max-examples ${flags.maxExamples})`);
   // Without --reward, the reward the rows' layout names (kk for K&K rows, math for MATH rows, …).
   const rewards = flags.reward.length > 0 ? flags.reward : (taskRewardSpecs(examples) ?? []).map((s) => s.ref);

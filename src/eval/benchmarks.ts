@@ -18,6 +18,7 @@
 import type { RewardSpec } from '../reward/registry.js';
 import { TASK_LAYOUTS, type TaskLayout } from '../tasks/layouts.js';
 import { loadTasks, TaskLayoutError, taskRewardSpecs } from '../tasks/tasks.js';
+import type { ChatMessage } from '../util/chat.js';
 
 export type BenchName = 'kk' | 'math500' | 'humaneval' | 'mmlu-pro';
 export const BENCH_NAMES: readonly BenchName[] = ['kk', 'math500', 'humaneval', 'mmlu-pro'];
@@ -63,7 +64,7 @@ const cannotTell = (path: string, columns: readonly string[]): Error =>
   new Error(`${path}: cannot tell the benchmark from its columns (${columns.join(', ')}); pass --bench ${BENCH_NAMES.join('|')}`);
 
 /** Reads an evaluation file as `bench` (or the bench its columns imply). */
-export async function loadEvalSet(path: string, bench?: string, options: { template?: string; limit?: number } = {}): Promise<EvalSet> {
+export async function loadEvalSet(path: string, bench?: string, options: { template?: string; limit?: number; chat?: (messages: readonly ChatMessage[]) => string } = {}): Promise<EvalSet> {
   const forced = bench === undefined ? null : benchLayout(bench);
   if (bench !== undefined && !forced) throw new Error(`--bench ${bench}: not a benchmark (${BENCH_NAMES.join(', ')})`);
   const { tasks } = await loadTasks(path, { ...(forced ? { layout: forced.id } : {}), ...options }).catch((e: unknown) => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, SafetensorsError, type NamedTensor } from './safetensors.js';
 import { tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
-import { chatTemplateOf } from './chat-template.js';
+import { ChatTemplate, chatTemplateOf } from './chat-template.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
 import { checkConfig, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
 
@@ -228,6 +228,24 @@ async function readWeights(dir: string): Promise<{ tensors: Map<string, NamedTen
     }
   }
   return { tensors, weightsPath: `${indexPath} (${byShard.size} shards)` };
+}
+
+/**
+ * A checkpoint folder's chat template, compiled, without loading its weights (the task
+ * loader renders chat-list prompts with it); null when the folder has none.
+ */
+export async function readChatTemplate(dir: string): Promise<ChatTemplate | null> {
+  const where = join(dir, 'tokenizer_config.json');
+  const tokConfig = await readJson(where).catch(() => ({}) as Record<string, unknown>);
+  const source = chatTemplateOf(tokConfig, where) ?? (await readFile(join(dir, 'chat_template.jinja'), 'utf8').catch(() => undefined));
+  if (source === undefined) return null;
+  const text = (k: string): string | undefined => {
+    const v = tokConfig[k];
+    return typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
+  };
+  const bos = text('bos_token');
+  const eos = text('eos_token');
+  return new ChatTemplate(source, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
 }
 
 /** Loads our checkpoints and Hugging Face Qwen2/Llama/Mistral folders (one file or shards); every mismatch names the tensor and shapes. */

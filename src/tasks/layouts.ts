@@ -14,7 +14,7 @@
  */
 import { R1_TEMPLATE, WORLD_KK_TEMPLATE, type PromptTemplate } from '../teacher/templates.js';
 import { WORLD_REWARD, worldPrompt, type Domain } from '../world/world.js';
-import { chatMessages, renderChatML } from '../util/chat.js';
+import { chatMessages, renderChatML, type ChatMessage } from '../util/chat.js';
 
 /** A dataset row, keyed by column name. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -43,6 +43,8 @@ export interface TaskLayout {
   subsets(row: Row): Record<string, string>;
   /** Stop strings that end an answer early. */
   readonly stop: readonly string[];
+  /** For layouts whose prompt is a chat list: the messages, which a model's own chat template renders instead of `text` (`TaskOptions.chat`). */
+  messages?(row: Row): ChatMessage[];
 }
 
 /** The R1-style prompt for math, with the answer boxed as the math reward expects. */
@@ -167,8 +169,9 @@ export const WORLD_KK_LAYOUT: TaskLayout = {
 
 /**
  * verl's RL parquet: `prompt` is a chat list and `data_source` names the dataset; the
- * ground truth is `reward_model.ground_truth`. The prompt is the messages in ChatML; the
- * reward is `verl`, which routes by `data_source`. Subset: data_source.
+ * ground truth is `reward_model.ground_truth`. The prompt is the messages in the model's
+ * chat template when the run gives one (`TaskOptions.chat`), else in ChatML; the reward
+ * is `verl`, which routes by `data_source`. Subset: data_source.
  */
 export const VERL_LAYOUT: TaskLayout = {
   id: 'verl',
@@ -176,6 +179,7 @@ export const VERL_LAYOUT: TaskLayout = {
   needs: { prompt: 'array', data_source: 'string' },
   template: null,
   text: (row) => ({ quiz: renderChatML(chatMessages(row.prompt)) }),
+  messages: (row) => chatMessages(row.prompt),
   reward: 'verl',
   truth: ['reward_model', 'data_source'],
   subsets: (row) => ({ data_source: text(row, 'data_source') }),

@@ -12,6 +12,7 @@
 import { readRows } from '../data/dataset.js';
 import type { RewardSpec } from '../reward/registry.js';
 import { loadTemplate, renderPrompt, type PromptTemplate } from '../teacher/templates.js';
+import type { ChatMessage } from '../util/chat.js';
 import { describeNeeds, fitsLayout, TASK_LAYOUTS, type Row, type TaskLayout, type TaskLayouts } from './layouts.js';
 
 /** The reward a task names: a built-in id and the row's columns it reads. */
@@ -71,6 +72,8 @@ export interface TaskOptions {
   readonly layouts?: TaskLayouts;
   /** Where the row is, for errors ("data.jsonl row 3"). */
   readonly where?: string;
+  /** The model's chat template, for layouts whose prompt is a chat list (default: ChatML). */
+  readonly chat?: (messages: readonly ChatMessage[]) => string;
 }
 
 /** Turns one row into a task; `index` is its 0-based position in the file. */
@@ -83,7 +86,7 @@ export function taskFromRow(row: Row, index: number, options: TaskOptions = {}):
   const template = options.template ?? layout.template;
   let text: ReturnType<TaskLayout['text']>;
   try {
-    text = layout.text(row);
+    text = options.chat && layout.messages && !options.template ? { quiz: options.chat(layout.messages(row)) } : layout.text(row);
   } catch (e) {
     throw new TaskLayoutError(`${where}: ${(e as Error).message}`, Object.keys(row));
   }
@@ -107,6 +110,8 @@ export interface LoadTasksOptions {
   /** Build tasks for the first `limit` rows only (the rest are still counted). */
   readonly limit?: number;
   readonly layouts?: TaskLayouts;
+  /** The model's chat template, for chat-list prompts (see `TaskOptions.chat`). */
+  readonly chat?: (messages: readonly ChatMessage[]) => string;
 }
 
 /** Reads a dataset file (JSONL, Parquet, Arrow) into tasks; `total` counts every row of the file. */
@@ -120,7 +125,7 @@ export async function loadTasks(path: string, options: LoadTasksOptions = {}): P
   for await (const row of readRows(path)) {
     const index = total++;
     if (tasks.length >= limit) continue;
-    tasks.push(taskFromRow(row, index, { layouts, where: `${path} row ${index + 1}`, ...(layout ? { layout } : {}), ...(template ? { template } : {}) }));
+    tasks.push(taskFromRow(row, index, { layouts, where: `${path} row ${index + 1}`, ...(layout ? { layout } : {}), ...(template ? { template } : {}), ...(options.chat ? { chat: options.chat } : {}) }));
   }
   if (tasks.length === 0) throw new Error(`${path} has no rows`);
   return { tasks, total };

@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatTemplate } from '../../src/model/chat-template.js';
-import { CheckpointError, fromHFConfig, loadCheckpoint, saveCheckpoint, toHFConfig } from '../../src/model/checkpoint.js';
+import { CheckpointError, fromHFConfig, loadCheckpoint, readChatTemplate, saveCheckpoint, toHFConfig } from '../../src/model/checkpoint.js';
 import { parseRopeScaling, ropeInvFreq } from '../../src/model/rope.js';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, type NamedTensor } from '../../src/model/safetensors.js';
 import { ByteBpeTokenizer, trainByteBpe } from '../../src/model/tokenizer.js';
@@ -231,6 +231,9 @@ describe('checkpoint folder files', () => {
     await writeFile(path, JSON.stringify(rest));
     await writeFile(join(dir, 'chat_template.jinja'), 'J');
     expect((await loadCheckpoint(dir)).tokenizer.chatTemplate).toBe('J');
+    expect((await readChatTemplate(dir))?.render([{ role: 'user', content: 'x' }])).toBe('J');
+    await rm(join(dir, 'chat_template.jinja'));
+    expect(await readChatTemplate(dir)).toBeNull();
     expect(new ChatTemplate('{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}', { bos_token: '<s>' }).render([{ role: 'user', content: 'hi' }])).toBe('<s><user>hi<assistant>');
     expect(() => new ChatTemplate('{% for %}')).toThrow(/chat template does not parse/);
     model.dispose();

@@ -114,6 +114,13 @@ describe('one task loader for rlvr and eval', () => {
     expect(tasks[1]?.prompt).toBe('<|im_start|>system\nPut the final answer in \\boxed{}.<|im_end|>\n<|im_start|>user\nWhat is $1+2\\cdot 3$?<|im_end|>\n<|im_start|>assistant\n');
     expect(Object.keys(tasks[1]?.reward.fields ?? {})).toEqual(['reward_model', 'data_source']);
     expect(taskRewardSpecs(tasks)).toEqual([{ ref: 'verl' }]);
+    // With the model's chat template, rlvr and eval render verl rows alike through it; other layouts keep theirs.
+    const chat = (m: readonly { role: string; content: string }[]) => `${m.map((x) => `[${x.role}] ${x.content}`).join(' ')} [assistant]`;
+    const rl = await loadRLExamples(fixture('verl-math.jsonl'), { chat });
+    const ev = await loadEvalSet(fixture('verl-math.jsonl'), undefined, { chat });
+    expect(rl.examples[2]?.prompt).toBe('[user] Simplify $\\frac{6}{8}$. [assistant]');
+    expect(rl.examples.map((e) => e.prompt)).toEqual(ev.items.map((i) => i.prompt));
+    expect((await loadRLExamples(fixture('math500.jsonl'), { chat, maxExamples: 1 })).examples[0]?.prompt).toMatch(/^A conversation between User and Assistant/);
     expect(() => taskFromRow({ prompt: [{ role: 'user' }], data_source: 'x' }, 4)).toThrow("row 5: 'prompt'[0] must be {role, content} with string values, got {\"role\":\"user\"}");
   });
 
