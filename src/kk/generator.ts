@@ -293,7 +293,9 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig, 
         yield puzzle;
         if (++made === want) return;
       }
-      throw new KKExhaustedError(`only ${made} distinct puzzles for ${shape} remain outside the ${exclude.size} excluded; asked for ${want}`, made);
+      const structures = [...exclude].filter((k) => k.startsWith('structure:')).length;
+      const what = `${exclude.size - structures} excluded${structures > 0 ? ` (and ${structures} excluded structures under any names)` : ''}`;
+      throw new KKExhaustedError(`only ${made} distinct puzzles for ${shape} remain outside the ${what}; asked for ${want}`, made);
     }
   }
   const seen = new Set<string>();
