@@ -176,7 +176,12 @@ export function sampleStatements(seed: number, n: number, config: KKConfig = DEF
  * phrasing. Two puzzles with one key are the same puzzle under other names, so a
  * held-out set excludes keys, not only ids.
  */
-export const structureKey = (statements: readonly Statement[]): string => `structure:${statements.length}|${statements.map(statementKey).join(';')}`;
+export const structureKey = (statements: readonly Statement[], claims = statements.map(statementKey).join(';')): string => `structure:${statements.length}|${claims}`;
+
+/** Whether a puzzle is excluded by id or by structure; no key is built when nothing is excluded. `claims` is the statement keys joined, when the caller has it. */
+function isExcluded(exclude: ReadonlySet<string>, id: string, statements: readonly Statement[], claims?: string): boolean {
+  return exclude.size > 0 && (exclude.has(id) || exclude.has(structureKey(statements, claims)));
+}
 
 /** Turns statements with a unique solution into a rendered puzzle; names and frames come from `seed`. */
 export function makePuzzle(
@@ -289,7 +294,7 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig, 
       let made = 0;
       for (const [i, statements] of rng.sample(all, Math.min(all.length, want + exclude.size)).entries()) {
         const puzzle = makePuzzle(deriveSeed(seed, i), statements, uniqueSolution(n, statements) as boolean[], config);
-        if (exclude.has(puzzle.id) || exclude.has(structureKey(statements))) continue;
+        if (isExcluded(exclude, puzzle.id, statements)) continue;
         yield puzzle;
         if (++made === want) return;
       }
@@ -306,7 +311,7 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig, 
     const statements = sampleStatements(attemptSeed, n, config);
     const key = countSolutions(n, statements, 2) === 1 ? statements.map(statementKey).join(';') : null;
     const puzzle = key !== null && !seen.has(key) ? makePuzzle(attemptSeed, statements, uniqueSolution(n, statements) as boolean[], config) : null;
-    if (puzzle !== null && key !== null && !exclude.has(puzzle.id) && !exclude.has(structureKey(statements))) {
+    if (puzzle !== null && key !== null && !isExcluded(exclude, puzzle.id, statements, key)) {
       seen.add(key);
       made++;
       sinceLast = 0;

@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, SafetensorsError, type NamedTensor } from './safetensors.js';
-import { tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
+import { specialText, tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
 import { ChatTemplate, chatTemplateOf } from './chat-template.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
 import { checkConfig, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
@@ -140,7 +140,7 @@ export interface CheckpointExtras {
  */
 function tokenizerFiles(tokenizer: Tokenizer, c: ModelConfig): { tokenizer: object; tokenizerConfig: object; generationConfig: object } {
   const { warmup: marker, ...json } = tokenizer.toJSON() as Record<string, unknown>;
-  const name = (id: number): string | null => Object.entries(tokenizer.special).find(([, v]) => v === id)?.[0] ?? null;
+  const name = (id: number): string | null => specialText(tokenizer, id) ?? null;
   return {
     tokenizer: json,
     tokenizerConfig: {
@@ -231,21 +231,30 @@ async function readWeights(dir: string): Promise<{ tensors: Map<string, NamedTen
 }
 
 /**
+ * A folder's `tokenizer_config.json` ({} when absent): its special tokens' texts (a
+ * string or `{content}`), and the chat template from it or from `chat_template.jinja`.
+ */
+async function readTokenizerConfig(dir: string): Promise<{ config: Record<string, unknown>; token: (key: string) => string | undefined; chatTemplate: string | undefined }> {
+  const where = join(dir, 'tokenizer_config.json');
+  const config = await readJson(where).catch(() => ({}) as Record<string, unknown>);
+  const token = (key: string): string | undefined => {
+    const v = config[key];
+    return typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
+  };
+  const chatTemplate = chatTemplateOf(config, where) ?? (await readFile(join(dir, 'chat_template.jinja'), 'utf8').catch(() => undefined));
+  return { config, token, chatTemplate };
+}
+
+/**
  * A checkpoint folder's chat template, compiled, without loading its weights (the task
  * loader renders chat-list prompts with it); null when the folder has none.
  */
 export async function readChatTemplate(dir: string): Promise<ChatTemplate | null> {
-  const where = join(dir, 'tokenizer_config.json');
-  const tokConfig = await readJson(where).catch(() => ({}) as Record<string, unknown>);
-  const source = chatTemplateOf(tokConfig, where) ?? (await readFile(join(dir, 'chat_template.jinja'), 'utf8').catch(() => undefined));
-  if (source === undefined) return null;
-  const text = (k: string): string | undefined => {
-    const v = tokConfig[k];
-    return typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
-  };
-  const bos = text('bos_token');
-  const eos = text('eos_token');
-  return new ChatTemplate(source, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
+  const { token, chatTemplate } = await readTokenizerConfig(dir);
+  if (chatTemplate === undefined) return null;
+  const bos = token('bos_token');
+  const eos = token('eos_token');
+  return new ChatTemplate(chatTemplate, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
 }
 
 /** Loads our checkpoints and Hugging Face Qwen2/Llama/Mistral folders (one file or shards); every mismatch names the tensor and shapes. */
@@ -272,20 +281,15 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     throw e;
   }
   const tokJson = await readJson(join(dir, 'tokenizer.json'));
-  const tokConfig = await readJson(join(dir, 'tokenizer_config.json')).catch(() => ({}));
-  const pick = (k: string): string | undefined => {
-    const v = (tokConfig as Record<string, unknown>)[k];
-    return typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
-  };
+  const { config: tokConfig, token, chatTemplate } = await readTokenizerConfig(dir);
   // Our folders keep the native-tokenizer marker in tokenizer_config.json (older ones, in tokenizer.json).
-  const marker = (tokConfig as Record<string, unknown>).warmup_tokenizer;
+  const marker = tokConfig.warmup_tokenizer;
   const tokenizer = tokenizerFromJSON(marker !== undefined && tokJson.warmup === undefined ? { ...tokJson, warmup: marker } : tokJson, {
-    ...(pick('eos_token') ? { eos_token: pick('eos_token') as string } : {}),
-    ...(pick('pad_token') ? { pad_token: pick('pad_token') as string } : {}),
-    ...(pick('bos_token') ? { bos_token: pick('bos_token') as string } : {}),
+    ...(token('eos_token') ? { eos_token: token('eos_token') as string } : {}),
+    ...(token('pad_token') ? { pad_token: token('pad_token') as string } : {}),
+    ...(token('bos_token') ? { bos_token: token('bos_token') as string } : {}),
   });
-  const template = chatTemplateOf(tokConfig as Record<string, unknown>, join(dir, 'tokenizer_config.json')) ?? (await readFile(join(dir, 'chat_template.jinja'), 'utf8').catch(() => undefined));
-  if (template !== undefined) tokenizer.chatTemplate = template;
+  if (chatTemplate !== undefined) tokenizer.chatTemplate = chatTemplate;
   if (tokenizer.vocabSize > config.vocabSize) {
     for (const w of weights.values()) w.dispose();
     throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);

@@ -39,6 +39,9 @@ export interface Tokenizer {
   chatTemplate?: string;
 }
 
+/** The text of special token `id` (e.g. its eos), or undefined when `id` is no special token. */
+export const specialText = (tokenizer: Tokenizer, id: number): string | undefined => Object.entries(tokenizer.special).find(([, v]) => v === id)?.[0];
+
 export const EOS_TOKEN = '<|endoftext|>';
 export const CHAT_TOKENS = ['<|im_start|>', '<|im_end|>'] as const;
 export const TAG_TOKENS = ['<think>', '</think>', '<answer>', '</answer>'] as const;

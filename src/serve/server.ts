@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ChatTemplate } from '../model/chat-template.js';
 import { generate, generateStreaming, type Generation } from '../model/sample.js';
-import type { Tokenizer } from '../model/tokenizer.js';
+import { specialText, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 
 export interface ServeConfig {
@@ -130,9 +130,8 @@ function chatPrompt(messages: unknown, tokenizer: Tokenizer, template: ChatTempl
 /** The model's chat template, compiled once, with its special tokens' text; null without one. */
 function compileTemplate(tokenizer: Tokenizer): ChatTemplate | null {
   if (tokenizer.chatTemplate === undefined) return null;
-  const name = (id: number): string | undefined => Object.entries(tokenizer.special).find(([, v]) => v === id)?.[0];
-  const bos = name(tokenizer.bos);
-  const eos = name(tokenizer.eos);
+  const bos = specialText(tokenizer, tokenizer.bos);
+  const eos = specialText(tokenizer, tokenizer.eos);
   return new ChatTemplate(tokenizer.chatTemplate, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
 }
 
