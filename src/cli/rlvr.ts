@@ -6,8 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { ArrowStreamWriter, readArrowSchema } from '../data/ipc.js';
-import { recordsToBatch } from '../data/records.js';
+import { readArrowSchema } from '../data/ipc.js';
 import { configOf, METRICS, ROLLOUTS, withRunMetadata, type MetricRecord, type RolloutRecord } from '../data/schemas.js';
 import type { BackendName } from '../model/names.js';
 import type { ChatMessage } from '../util/chat.js';
@@ -181,8 +180,9 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   const metricSchema = withRunMetadata(METRICS, runConfig);
   // Steps logged after the checkpoint are trained from the log; read them before appending.
   const { steps: loggedSteps, metricsDone } = resumeFrom ? await loggedAfter(flags.out, resumeFrom.step) : { steps: [], metricsDone: 0 };
-  const rollouts = await ArrowStreamWriter.open(paths.rollouts, rolloutSchema, { append: flags.resume === true });
   const { openArrowLog } = await import('../stages/io.js');
+  // The stage awaits each step's rows before its checkpoint: a flush per step (flushMs 0).
+  const rollouts = await openArrowLog<RolloutRecord>(paths.rollouts, rolloutSchema, { append: flags.resume === true, flushMs: 0 });
   // Flushed as each step's rows arrive, so the log keeps up with the checkpoints.
   const metrics = await openArrowLog<MetricRecord>(paths.metrics, metricSchema, { append: flags.resume === true, flushMs: 0 });
   if (rollouts.droppedBytes > 0) log(`dropped a torn last batch (${rollouts.droppedBytes} bytes) of ${paths.rollouts}: that step is sampled again`);
@@ -195,7 +195,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   };
   const { saveCheckpoint } = await import('../model/checkpoint.js');
   const { rlvr } = await import('../stages/rlvr.js');
-  const { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
+  const { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
   const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true });
   let state = { step: resumeFrom?.step ?? 0, cursor: resumeFrom?.cursor ?? 0 };
   const save = async (dir: string): Promise<void> => {
@@ -219,7 +219,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
       runId,
       start: state,
       logged: loggedSteps,
-      writeRollouts: (rows) => rollouts.write(recordsToBatch(rolloutSchema, rows)),
+      writeRollouts: (rows) => rollouts.write(rows),
       checkpoint: async (s) => {
         state = s;
         await save(stepCheckpointDir(flags.out, s.step));

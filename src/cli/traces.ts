@@ -4,12 +4,11 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { concatMap, lastValueFrom } from 'rxjs';
 import { readRows } from '../data/dataset.js';
-import { ArrowStreamWriter } from '../data/ipc.js';
 import { readPuzzles } from '../kk/records.js';
-import { recordsToBatch } from '../data/records.js';
-import { TRACES, withRunMetadata } from '../data/schemas.js';
+import { TRACES, withRunMetadata, type TraceRecord } from '../data/schemas.js';
 import type { Puzzle } from '../kk/puzzle.js';
 import { loadDefaultTokenizer } from '../model/default-tokenizer.js';
+import { openArrowLog } from '../stages/io.js';
 import { onDemand } from '../stages/on-demand.js';
 import { traces, TraceStatsCollector } from '../stages/traces.js';
 import { makeSymbolicTeacher, TRACE_STYLES, type TraceStyle } from '../teacher/symbolic.js';
@@ -94,7 +93,8 @@ async function runTraces(flags: TracesFlags): Promise<void> {
   const todo: (Puzzle | undefined)[] = await pendingPuzzles(flags.puzzles, done, flags.limit ?? Number.POSITIVE_INFINITY);
   const config = { command: 'traces', puzzles: flags.puzzles, teacher: teacher.id, template: templateTag(template), n: flags.n, filter: flags.filter, maxTokens: flags.maxTokens, dedup: flags.dedup, order: flags.order, slipRate: flags.slipRate, verbosity: flags.verbosity, style: flags.style };
   const schema = withRunMetadata(TRACES, config);
-  const writer = await ArrowStreamWriter.open(flags.out, schema, { append: true });
+  // One flush per puzzle (flushMs 0), awaited: a crash loses at most the puzzle in flight.
+  const writer = await openArrowLog<TraceRecord>(flags.out, schema, { append: true, flushMs: 0 });
   if (!flags.quiet && done.size > 0) process.stderr.write(`resuming: ${done.size} puzzles already done in ${flags.out}\n`);
   const stats = new TraceStatsCollector();
   const progress = new Progress({ label: 'traces', total: todo.length, unit: 'puzzles', quiet: flags.quiet === true || flags.json === true });
@@ -113,8 +113,7 @@ async function runTraces(flags: TracesFlags): Promise<void> {
           concurrency,
         }),
         concatMap(async (group) => {
-          // One batch per puzzle: a crash loses at most the puzzle in flight.
-          if (group.kept.length > 0) await writer.write(recordsToBatch(schema, [...group.kept]));
+          if (group.kept.length > 0) await writer.write(group.kept);
           else await appendFile(sidecar, `${group.puzzle.id}\n`);
           stats.add(group);
           // Running totals only: this runs once per puzzle, so it must not grow with the run.

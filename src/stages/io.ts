@@ -3,7 +3,7 @@
  * batch, tap a live flow into a log without changing it, and read any dataset back as
  * an Observable.
  */
-import { lastValueFrom, map, Observable, Subject, type OperatorFunction } from 'rxjs';
+import { lastValueFrom, map, Observable, Subject, tap, type OperatorFunction } from 'rxjs';
 import type { Schema } from 'apache-arrow';
 import { readRowBatches } from '../data/dataset.js';
 import { ArrowStreamWriter, type ReadOptions } from '../data/ipc.js';
@@ -19,8 +19,14 @@ export interface ArrowWriteConfig {
   readonly append?: boolean;
   /** fsync each batch. */
   readonly fsync?: boolean;
-  /** Called once the file is open (before any row is written). */
-  readonly onOpen?: () => void;
+  /** Called once the file is open (before any row is written), with what the open found. */
+  readonly onOpen?: (opened: OpenedLog) => void;
+}
+
+/** What opening a log found: rows already there (append) and a torn tail dropped. */
+export interface OpenedLog {
+  readonly existingRows: number;
+  readonly droppedBytes: number;
 }
 
 /** Progress of a write: emitted after each flushed batch, and once more, `done`, after close. */
@@ -65,7 +71,7 @@ export function writeArrowStream<R extends object>(
         ...(config.fsync !== undefined ? { fsync: config.fsync } : {}),
       });
       // A file that cannot be opened fails the stream at once, not at the first flush.
-      opening.then(() => config.onOpen?.(), (e: unknown) => subscriber.error((failed ??= e)));
+      opening.then((w) => config.onOpen?.({ existingRows: w.existingRows, droppedBytes: w.droppedBytes }), (e: unknown) => subscriber.error((failed ??= e)));
       // Writes run one after another on this chain.
       let chain: Promise<ArrowStreamWriter> = opening;
       const progress = (w: ArrowStreamWriter, done: boolean): WriteProgress => ({
@@ -154,27 +160,73 @@ export function tapArrowStream<R extends object>(
 }
 
 /** A log that a command pushes rows to as they come, written by `writeArrowStream`. */
-export interface ArrowLog<R> {
+export interface ArrowLog<R> extends OpenedLog {
   /** Queues rows; they reach the file within `flushMs`, or at `close`. */
   push(rows: readonly R[]): void;
+  /** Queues rows and resolves once they, and all queued before them, are written (within `flushMs`); rejects with a write error. */
+  write(rows: readonly R[]): Promise<void>;
+  /** Rows this log has written so far (not counting `existingRows`). */
+  readonly rowsWritten: number;
   /** Flushes what is queued, ends the stream and closes the file; rejects with any write error. */
   close(): Promise<void>;
 }
 
 /**
- * Opens an Arrow stream log fed by hand (metrics of a training loop, say), through the
- * same operator the stages use. The file is opened at once, so a bad path fails here.
+ * Opens an Arrow stream log fed by hand (a command's rollouts, metrics or traces),
+ * through the same operator the stages use. The file is opened at once, so a bad path
+ * fails here.
  */
 export async function openArrowLog<R extends object>(path: string, schema: Schema, config: ArrowWriteConfig = {}): Promise<ArrowLog<R>> {
   const rows = new Subject<R>();
-  let opened: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (opened = resolve));
-  const done = lastValueFrom(rows.pipe(writeArrowStream<R>(path, schema, { ...config, onOpen: () => opened() })), { defaultValue: null });
-  done.catch(() => undefined); // a write error is thrown by close()
+  let opened: (o: OpenedLog) => void = () => undefined;
+  const ready = new Promise<OpenedLog>((resolve) => (opened = resolve));
+  let queued = 0;
+  let written = 0;
+  let failure: { error: unknown } | null = null;
+  const waiters: { target: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const settle = (): void => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i] as (typeof waiters)[number];
+      if (failure) w.reject(failure.error);
+      else if (written >= w.target) w.resolve();
+      else continue;
+      waiters.splice(i, 1);
+    }
+  };
+  const done = lastValueFrom(
+    rows.pipe(
+      writeArrowStream<R>(path, schema, { ...config, onOpen: (o) => opened(o) }),
+      tap((p) => {
+        written = p.rows;
+        settle();
+      }),
+    ),
+    { defaultValue: null },
+  );
+  done.catch((error: unknown) => {
+    failure = { error };
+    settle();
+  }); // a write error is also thrown by close()
   // Resolves once the file is open; a file that cannot be opened rejects here.
-  await Promise.race([ready, done.then(() => undefined)]);
+  const info = await Promise.race([ready, done.then(() => ({ existingRows: 0, droppedBytes: 0 }))]);
+  const push = (batch: readonly R[]): void => {
+    queued += batch.length;
+    batch.forEach((r) => rows.next(r));
+  };
   return {
-    push: (batch) => batch.forEach((r) => rows.next(r)),
+    ...info,
+    get rowsWritten() {
+      return written;
+    },
+    push,
+    write: (batch) => {
+      push(batch);
+      const target = queued;
+      return new Promise<void>((resolve, reject) => {
+        waiters.push({ target, resolve, reject });
+        settle();
+      });
+    },
     close: async () => {
       rows.complete();
       await done;
