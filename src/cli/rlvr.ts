@@ -180,7 +180,7 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   const metricSchema = withRunMetadata(METRICS, runConfig);
   // Steps logged after the checkpoint are trained from the log; read them before appending.
   const { steps: loggedSteps, metricsDone } = resumeFrom ? await loggedAfter(flags.out, resumeFrom.step) : { steps: [], metricsDone: 0 };
-  const { openArrowLog } = await import('../stages/io.js');
+  const { openArrowLog } = await import('../stages/arrow-log.js');
   // The stage awaits each step's rows before its checkpoint: a flush per step (flushMs 0).
   const rollouts = await openArrowLog<RolloutRecord>(paths.rollouts, rolloutSchema, { append: flags.resume === true, flushMs: 0 });
   // Flushed as each step's rows arrive, so the log keeps up with the checkpoints.

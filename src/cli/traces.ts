@@ -8,7 +8,7 @@ import { readPuzzles } from '../kk/records.js';
 import { TRACES, withRunMetadata, type TraceRecord } from '../data/schemas.js';
 import type { Puzzle } from '../kk/puzzle.js';
 import { loadDefaultTokenizer } from '../model/default-tokenizer.js';
-import { openArrowLog } from '../stages/io.js';
+import { openArrowLog } from '../stages/arrow-log.js';
 import { onDemand } from '../stages/on-demand.js';
 import { traces, TraceStatsCollector } from '../stages/traces.js';
 import { makeSymbolicTeacher, TRACE_STYLES, type TraceStyle } from '../teacher/symbolic.js';

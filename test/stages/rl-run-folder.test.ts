@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMetricRecords, METRICS } from '../../src/data/schemas.js';
-import { openArrowLog } from '../../src/stages/io.js';
+import { openArrowLog } from '../../src/stages/arrow-log.js';
 import { checkResumeConfig, loggedAfter, newestCheckpoint, resumePoint, stepCheckpointDir } from '../../src/stages/rl-run-folder.js';
 import { tempDir } from '../helpers.js';
 
