@@ -1,20 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readArrowBatches } from '../../src/data/ipc.js';
-import { batchToRecords } from '../../src/data/records.js';
-import { METRICS, withRunMetadata, type MetricRecord } from '../../src/data/schemas.js';
+import type { MetricRecord } from '../../src/data/schemas.js';
 import { openArrowLog } from '../../src/stages/arrow-log.js';
 import { tempDir } from '../helpers.js';
-
-const schema = withRunMetadata(METRICS, {});
-const metric = (step: number): MetricRecord => ({ run_id: 'r', step, name: 'm', value: step, wall_time: 0 });
-
-async function fileRows(path: string): Promise<MetricRecord[]> {
-  const out: MetricRecord[] = [];
-  for await (const b of readArrowBatches(path)) out.push(...batchToRecords<MetricRecord>(b));
-  return out;
-}
+import { fileRows, metric, schema } from './metric-fixture.js';
 
 describe('openArrowLog', () => {
   it('resolves write() once those rows are on disk, reports what an append found, and creates the folder', async () => {

@@ -1,23 +1,13 @@
 import { join } from 'node:path';
 import { lastValueFrom, map, Observable, Subject, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { readArrowBatches } from '../../src/data/ipc.js';
-import { batchToRecords } from '../../src/data/records.js';
-import { METRICS, PUZZLES, withRunMetadata, type MetricRecord, type PuzzleRecord } from '../../src/data/schemas.js';
+import { PUZZLES, withRunMetadata, type MetricRecord, type PuzzleRecord } from '../../src/data/schemas.js';
 import { puzzleToRecord } from '../../src/kk/records.js';
 import { readDataset, tapArrowStream, writeArrowStream } from '../../src/stages/io.js';
 import { kkGenerate } from '../../src/stages/kk-generate.js';
 import { generatePuzzles } from '../../src/kk/generator.js';
 import { tempDir } from '../helpers.js';
-
-const schema = withRunMetadata(METRICS, {});
-const metric = (step: number): MetricRecord => ({ run_id: 'r', step, name: 'm', value: step, wall_time: 0 });
-
-async function fileRows(path: string): Promise<MetricRecord[]> {
-  const out: MetricRecord[] = [];
-  for await (const b of readArrowBatches(path)) out.push(...batchToRecords<MetricRecord>(b));
-  return out;
-}
+import { fileRows, metric, schema } from './metric-fixture.js';
 
 describe('writeArrowStream', () => {
   it('writes every record in batches and reports progress, ending with done', async () => {
