@@ -18,6 +18,7 @@ import { casesTrace } from '../src/teacher/cases.js';
 import { joinList } from '../src/kk/render.js';
 import { Rng } from '../src/util/rng.js';
 import { NAMES } from '../src/world/vocab.js';
+import { makeReadingDoc } from '../src/world/reading.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -31,13 +32,24 @@ const pool = new RewardPool({ size: 2 });
 const out: Record<string, unknown> = {};
 const promptOf = (r: WorldRow): string => taskFromRow(r, 0).prompt;
 /**
- * `--domains copy`: the base's copy skill, the gate before any K&K warmup (LAB probe 9):
+ * `--domains copy` (and `copy-long`, the lists after ~100 tokens of other text): the base's copy skill, the gate before any K&K warmup (LAB probes 9, 11):
  * a list of 3–5 of the world's names, then "In order:"; exact read-back, greedy.
  */
-function copyProbe(n: number): void {
+function copyProbe(n: number, long: boolean): void {
   const rng = new Rng(20261206);
   const items = Array.from({ length: n }, () => rng.sample(NAMES, 3 + rng.int(3)));
-  const prompts = items.map((names) => `We met ${joinList(names)}.\nIn order:`);
+  // copy-long: the same lists after ~100 tokens of other reading text (facts and quotes
+  // about other people), so the lookup spans the distance it does in a K&K prompt.
+  const ctx = new Rng(20261207);
+  const before = (): string => {
+    const docs: string[] = [];
+    while (docs.length < 3) {
+      const d = makeReadingDoc(ctx);
+      if (!/In order:|Read back|\(1\) /.test(d)) docs.push(d);
+    }
+    return `${docs.join('\n\n')}\n\n`;
+  };
+  const prompts = items.map((names) => `${long ? before() : ''}We met ${joinList(names)}.\nIn order:`);
   const gens: string[] = [];
   for (let i = 0; i < prompts.length; i += 32) {
     const g = generate(model, tokenizer, prompts.slice(i, i + 32).map((p) => tokenizer.encode(p)), { maxNewTokens: 16, temperature: 0, seed: i });
@@ -45,11 +57,11 @@ function copyProbe(n: number): void {
   }
   const exact = items.filter((names, i) => (gens[i] as string).startsWith(` ${names.join(', ')}.`)).length;
   const firstTwo = items.filter((names, i) => (gens[i] as string).startsWith(` ${names.slice(0, 2).join(', ')},`)).length;
-  out.copy = { n, exact: exact / n, firstTwo: firstTwo / n, sample: `${prompts[0]}${gens[0]}` };
+  out[long ? 'copy-long' : 'copy'] = { n, exact: exact / n, firstTwo: firstTwo / n, sample: `${prompts[0]}${gens[0]}` };
 }
 for (const domain of values.domains.split(',') as Domain[]) {
-  if ((domain as string) === 'copy') {
-    copyProbe(Number(values.limit));
+  if ((domain as string) === 'copy' || (domain as string) === 'copy-long') {
+    copyProbe(Number(values.limit), (domain as string) === 'copy-long');
     continue;
   }
   const file = domain === ('kk' as Domain) && values.kk ? values.kk : join('data/world', domain, `${values.split}.jsonl`);
