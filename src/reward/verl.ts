@@ -17,14 +17,16 @@ export const VERL_ROUTES: readonly { readonly pattern: RegExp; readonly reward: 
   { pattern: /mmlu|gpqa|arc.?(challenge|easy)|multiple.?choice/i, reward: 'mc', score: (s) => scoreChoice(s) },
 ];
 
+const routeOf = (dataSource: string) => VERL_ROUTES.find((r) => r.pattern.test(dataSource));
+
 /** The built-in reward for a data source, or null. */
-export const verlRouteOf = (dataSource: string): 'kk' | 'math' | 'mc' | null => VERL_ROUTES.find((r) => r.pattern.test(dataSource))?.reward ?? null;
+export const verlRouteOf = (dataSource: string): 'kk' | 'math' | 'mc' | null => routeOf(dataSource)?.reward ?? null;
 
 export function scoreVerl(sample: RewardSample, options: RewardOptions = {}): RewardResult {
   checkOptionNames('verl', options, []);
   const source = sample.row.data_source;
   if (typeof source !== 'string') return makeResult('unscorable', null, "the row has no string 'data_source' to route by");
-  const route = VERL_ROUTES.find((r) => r.pattern.test(source));
+  const route = routeOf(source);
   if (!route) return makeResult('unscorable', null, `no built-in reward for data_source ${JSON.stringify(source)} (known: K&K, math, multiple choice); name one with --reward`);
   const result = route.score(sample);
   return { ...result, parts: { ...result.parts, [route.reward]: result.score } };

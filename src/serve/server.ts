@@ -10,6 +10,7 @@ import { ChatTemplate } from '../model/chat-template.js';
 import { generate, generateStreaming, type Generation } from '../model/sample.js';
 import { specialText, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
+import { renderChatML } from '../util/chat.js';
 
 export interface ServeConfig {
   readonly model: Transformer;
@@ -122,9 +123,8 @@ function chatPrompt(messages: unknown, tokenizer: Tokenizer, template: ChatTempl
       throw new RequestError(400, `the model's chat template refused these messages: ${(e as Error).message}`, 'messages');
     }
   }
-  const hasChatml = tokenizer.special['<|im_start|>'] !== undefined;
-  const parts = checked.map(({ role, content }) => (hasChatml ? `<|im_start|>${role}\n${content}<|im_end|>\n` : `${role === 'user' ? 'User' : role === 'assistant' ? 'Assistant' : 'System'}: ${content}\n`));
-  return `${parts.join('')}${hasChatml ? '<|im_start|>assistant\n' : 'Assistant:'}`;
+  if (tokenizer.special['<|im_start|>'] !== undefined) return renderChatML(checked);
+  return `${checked.map(({ role, content }) => `${role === 'user' ? 'User' : role === 'assistant' ? 'Assistant' : 'System'}: ${content}\n`).join('')}Assistant:`;
 }
 
 /** The model's chat template, compiled once, with its special tokens' text; null without one. */
