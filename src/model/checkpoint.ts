@@ -1,12 +1,11 @@
 /**
- * Checkpoints: a folder in the Hugging Face layout — `config.json` (standard Qwen2 or
- * Llama keys),
- * `model.safetensors`, `tokenizer.json` — plus, for exact resume, `optimizer.safetensors`
+ * Checkpoints: a folder in the Hugging Face layout — `config.json` (standard Qwen2,
+ * Qwen3 or Llama keys), `model.safetensors`, `tokenizer.json` — plus, for exact resume, `optimizer.safetensors`
  * and `trainer_state.json`. Folders are written to a temporary sibling and renamed into
  * place, so a crash never leaves a half-written checkpoint under the final name.
  *
- * The same loader reads Hugging Face Qwen2, Llama and Mistral checkpoints (BF16/F16/F32
- * safetensors).
+ * The same loader reads Hugging Face Qwen2, Qwen3, Llama and Mistral checkpoints
+ * (BF16/F16/F32 safetensors); test/fixtures/families holds golden logits for each.
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,17 +14,18 @@ import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, SafetensorsE
 import { specialText, tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
 import { ChatTemplate, chatTemplateOf } from './chat-template.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
-import { checkConfig, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
+import { checkConfig, headSizeOf, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
 
 /** Thrown for a checkpoint that does not match what it claims; names the file and tensor. */
 export class CheckpointError extends Error {}
 
 /**
- * The Hugging Face config.json of a model, in standard keys only: a model with q/k/v
- * biases is written as Qwen2, one without as Llama (or the family it was loaded as).
+ * The Hugging Face config.json of a model, in standard keys only: a model with q/k norms
+ * is written as Qwen3, one with q/k/v biases as Qwen2, one with neither as Llama (or
+ * Mistral, when it was loaded as one).
  */
 export function toHFConfig(c: ModelConfig, tokenizer?: Tokenizer): Record<string, unknown> {
-  const family: ModelFamily = c.attentionBias ? 'qwen2' : c.family === 'mistral' ? 'mistral' : 'llama';
+  const family: ModelFamily = c.qkNorm ? 'qwen3' : c.attentionBias ? 'qwen2' : c.family === 'mistral' ? 'mistral' : 'llama';
   return {
     architectures: [ARCHITECTURES[family]],
     model_type: family,
@@ -35,6 +35,7 @@ export function toHFConfig(c: ModelConfig, tokenizer?: Tokenizer): Record<string
     num_hidden_layers: c.numLayers,
     num_attention_heads: c.numHeads,
     num_key_value_heads: c.numKvHeads,
+    ...(family === 'qwen3' ? { head_dim: headSizeOf(c) } : {}),
     max_position_embeddings: c.maxPositions,
     rope_theta: c.ropeTheta,
     rope_scaling: c.ropeScaling ? ropeScalingToHF(c.ropeScaling) : null,
@@ -43,16 +44,15 @@ export function toHFConfig(c: ModelConfig, tokenizer?: Tokenizer): Record<string
     hidden_act: 'silu',
     torch_dtype: 'float32',
     ...(tokenizer ? { bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos } : {}),
-    ...(family === 'qwen2' ? {} : { attention_bias: false, mlp_bias: false }),
-    ...(family === 'mistral' ? { sliding_window: null } : {}),
+    ...(family === 'qwen2' ? {} : family === 'qwen3' ? { attention_bias: false } : { attention_bias: false, mlp_bias: false }),
+    ...(family === 'mistral' ? { sliding_window: null } : family === 'qwen3' ? { use_sliding_window: false, sliding_window: null } : {}),
   };
 }
 
-const ARCHITECTURES: Readonly<Record<ModelFamily, string>> = { qwen2: 'Qwen2ForCausalLM', llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM' };
+const ARCHITECTURES: Readonly<Record<ModelFamily, string>> = { qwen2: 'Qwen2ForCausalLM', qwen3: 'Qwen3ForCausalLM', llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM' };
 
 /** Why a model type is refused, where more can be said than "not supported". */
 const NOT_YET: Readonly<Record<string, string>> = {
-  qwen3: 'Qwen3 normalises each head\'s queries and keys (q_norm, k_norm), which this decoder does not have yet',
   gemma: 'Gemma scales embeddings and uses GeGLU, which this decoder does not have',
   phi3: 'Phi-3 fuses qkv and gate/up projections into single tensors, which this loader does not split yet',
 };
@@ -64,14 +64,15 @@ const NOT_YET: Readonly<Record<string, string>> = {
  */
 function positionsOf(j: Record<string, unknown>, family: ModelFamily, max: number): number {
   const window = j.sliding_window;
-  const inForce = family === 'mistral' || (family === 'qwen2' && j.use_sliding_window === true);
+  const inForce = family === 'mistral' || ((family === 'qwen2' || family === 'qwen3') && j.use_sliding_window === true);
   return inForce && typeof window === 'number' && window > 0 ? Math.min(max, window) : max;
 }
 
 /**
- * Reads a Hugging Face config.json of the Qwen2, Llama or Mistral families. Anything this
- * decoder would compute differently (biases on o_proj or the MLP, another activation, a
- * head size that is not hidden / heads, an unsupported rope_scaling) is refused with the
+ * Reads a Hugging Face config.json of the Qwen2, Qwen3, Llama or Mistral families.
+ * Anything this decoder would compute differently (biases on o_proj or the MLP, another
+ * activation, a Qwen2/Llama head size that is not hidden / heads, an unsupported
+ * rope_scaling) is refused with the
  * key that says so. `hasLmHead` (whether the weights hold `lm_head.weight`) decides
  * tying when `tie_word_embeddings` is absent.
  */
@@ -95,10 +96,17 @@ export function fromHFConfig(j: Record<string, unknown>, where = 'config.json', 
   if (family !== 'qwen2' && j.attention_bias === true) refuse('attention_bias', `${family} puts a bias on o_proj too, which is not implemented`);
   const heads = num('num_attention_heads');
   const hidden = num('hidden_size');
-  if (typeof j.head_dim === 'number' && j.head_dim !== hidden / heads) refuse('head_dim', `this decoder needs hidden_size / num_attention_heads = ${hidden / heads}`);
+  // Qwen3 sizes its heads freely (Qwen3-0.6B: hidden 1024, 16 heads of 128); Qwen2 and
+  // Llama here read only hidden / heads.
+  const headDim = family === 'qwen3' ? num('head_dim', hidden / heads) : undefined;
+  if (family !== 'qwen3' && typeof j.head_dim === 'number' && j.head_dim !== hidden / heads) refuse('head_dim', `this decoder needs hidden_size / num_attention_heads = ${hidden / heads}`);
+  // transformers ≥ 4.56 may write one `rope_parameters` object (rope_type, rope_theta and
+  // the scaling fields) in place of rope_theta and rope_scaling.
+  const params = j.rope_parameters !== null && typeof j.rope_parameters === 'object' ? (j.rope_parameters as Record<string, unknown>) : undefined;
+  const ropeTheta = typeof params?.rope_theta === 'number' ? params.rope_theta : num('rope_theta', 10000);
   let ropeScaling;
   try {
-    ropeScaling = parseRopeScaling(j.rope_scaling, where);
+    ropeScaling = parseRopeScaling(j.rope_scaling ?? params, where);
   } catch (e) {
     throw new CheckpointError((e as Error).message, { cause: e });
   }
@@ -110,12 +118,14 @@ export function fromHFConfig(j: Record<string, unknown>, where = 'config.json', 
     numHeads: heads,
     numKvHeads: num('num_key_value_heads', heads),
     maxPositions: positionsOf(j, family, num('max_position_embeddings', 32768)),
-    ropeTheta: num('rope_theta', 10000),
+    ropeTheta,
     rmsNormEps: num('rms_norm_eps', 1e-6),
     tieEmbeddings: typeof j.tie_word_embeddings === 'boolean' ? j.tie_word_embeddings : hasLmHead === undefined ? true : !hasLmHead,
     // Qwen2 always has q/k/v biases; a false here is a file of ours from before Llama was written.
     attentionBias: family === 'qwen2' ? j.attention_bias !== false : false,
     ...(ropeScaling ? { ropeScaling } : {}),
+    ...(headDim !== undefined && headDim !== hidden / heads ? { headDim } : {}),
+    ...(family === 'qwen3' ? { qkNorm: true } : {}),
     family,
   });
 }

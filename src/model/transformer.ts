@@ -2,6 +2,8 @@
  * A decoder-only transformer in the Qwen2 layout: token embedding → N × [RMSNorm →
  * attention with rotary positions (grouped-query, q/k/v biases) → residual → RMSNorm
  * → SwiGLU MLP → residual] → RMSNorm → LM head (tied to the embedding or not).
+ * Options make it Llama/Mistral (no biases) or Qwen3 (no biases; each head's queries
+ * and keys RMS-normalised before the rotation; a head size of its own).
  *
  * Weights live in one map under Hugging Face's Qwen2 names
  * (`model.layers.0.self_attn.q_proj.weight`, linear weights as [out, in]), so a
@@ -30,17 +32,22 @@ export interface ModelConfig {
   readonly tieEmbeddings: boolean;
   /** Qwen2 puts biases on q, k and v. */
   readonly attentionBias: boolean;
+  /** Size of one attention head (Hugging Face `head_dim`); default hiddenSize / numHeads. */
+  readonly headDim?: number;
+  /** Qwen3: RMSNorm over each head's queries and keys (`q_norm`, `k_norm`) before RoPE. */
+  readonly qkNorm?: boolean;
   /** RoPE frequency scaling (Hugging Face `rope_scaling`); none when absent. */
   readonly ropeScaling?: RopeScaling;
   /**
-   * The Hugging Face family `config.json` names: qwen2 (q/k/v biases) or llama/mistral
-   * (none); when absent, qwen2 if `attentionBias` else llama. The network is the same.
+   * The Hugging Face family `config.json` names: qwen2 (q/k/v biases), llama/mistral
+   * (none) or qwen3 (`qkNorm`); when absent, qwen3 if `qkNorm`, else qwen2 if
+   * `attentionBias`, else llama.
    */
   readonly family?: ModelFamily;
 }
 
 /** The Hugging Face model types this decoder loads and writes. */
-export const MODEL_FAMILIES = ['qwen2', 'llama', 'mistral'] as const;
+export const MODEL_FAMILIES = ['qwen2', 'qwen3', 'llama', 'mistral'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
 type PresetShape = Omit<ModelConfig, 'vocabSize'>;
@@ -56,19 +63,23 @@ export const PRESETS: Readonly<Record<PresetName, PresetShape>> = {
   base: { ...common, hiddenSize: 512, intermediateSize: 1536, numLayers: 16, numHeads: 8, numKvHeads: 4 },
 };
 
+/** Size of one attention head: `headDim`, or hiddenSize / numHeads. */
+export const headSizeOf = (c: ModelConfig): number => c.headDim ?? c.hiddenSize / c.numHeads;
+
 /** Validates a config; the errors name the field. */
 export function checkConfig(c: ModelConfig): ModelConfig {
   const positive = ['vocabSize', 'hiddenSize', 'intermediateSize', 'numLayers', 'numHeads', 'numKvHeads', 'maxPositions'] as const;
   for (const k of positive) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`model config: ${k} must be a positive integer, got ${c[k]}`);
-  if (c.hiddenSize % c.numHeads !== 0) throw new Error(`model config: hiddenSize ${c.hiddenSize} is not divisible by numHeads ${c.numHeads}`);
+  if (c.headDim !== undefined && (!Number.isInteger(c.headDim) || c.headDim < 1)) throw new Error(`model config: headDim must be a positive integer, got ${c.headDim}`);
+  if (c.headDim === undefined && c.hiddenSize % c.numHeads !== 0) throw new Error(`model config: hiddenSize ${c.hiddenSize} is not divisible by numHeads ${c.numHeads} (or give headDim)`);
   if (c.numHeads % c.numKvHeads !== 0) throw new Error(`model config: numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}`);
-  if ((c.hiddenSize / c.numHeads) % 2 !== 0) throw new Error(`model config: head size ${c.hiddenSize / c.numHeads} must be even for rotary embeddings`);
+  if (headSizeOf(c) % 2 !== 0) throw new Error(`model config: head size ${headSizeOf(c)} must be even for rotary embeddings`);
   return c;
 }
 
 /** The expected shape of every weight, by Hugging Face name. */
 export function weightShapes(c: ModelConfig): Map<string, number[]> {
-  const E = c.hiddenSize / c.numHeads;
+  const E = headSizeOf(c);
   const shapes = new Map<string, number[]>([['model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]]]);
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`;
@@ -80,6 +91,10 @@ export function weightShapes(c: ModelConfig): Map<string, number[]> {
       shapes.set(`${p}.self_attn.q_proj.bias`, [c.numHeads * E]);
       shapes.set(`${p}.self_attn.k_proj.bias`, [c.numKvHeads * E]);
       shapes.set(`${p}.self_attn.v_proj.bias`, [c.numKvHeads * E]);
+    }
+    if (c.qkNorm) {
+      shapes.set(`${p}.self_attn.q_norm.weight`, [E]);
+      shapes.set(`${p}.self_attn.k_norm.weight`, [E]);
     }
     shapes.set(`${p}.self_attn.o_proj.weight`, [c.hiddenSize, c.numHeads * E]);
     shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize]);
@@ -127,7 +142,7 @@ export class Transformer {
     readonly weights: Map<string, tf.Variable>,
   ) {
     checkConfig(config);
-    this.headSize = config.hiddenSize / config.numHeads;
+    this.headSize = headSizeOf(config);
     const expected = weightShapes(config);
     for (const [name, shape] of expected) {
       const w = weights.get(name);
@@ -145,7 +160,7 @@ export class Transformer {
     const weights = new Map<string, tf.Variable>();
     let k = 0;
     for (const [name, shape] of weightShapes(config)) {
-      const value = name.endsWith('layernorm.weight') || name === 'model.norm.weight'
+      const value = name.endsWith('norm.weight') // every RMSNorm (layers, q/k, final) starts at 1
         ? tf.ones(shape)
         : name.endsWith('.bias')
           ? tf.zeros(shape)
@@ -172,6 +187,17 @@ export class Transformer {
   private linear(x: tf.Tensor2D, name: string, bias = false): tf.Tensor2D {
     const y = tf.matMul(x, this.w(`${name}.weight`) as tf.Tensor, false, true) as tf.Tensor2D; // [N, out]
     return bias ? (tf.add(y, this.w(`${name}.bias`) as tf.Tensor) as tf.Tensor2D) : y;
+  }
+
+  /**
+   * A query or key projection split into heads, [B, heads, T, E]; with `qkNorm`, each
+   * head's vector RMS-normalised by `${name}_norm` first (Qwen3).
+   */
+  private heads(x: tf.Tensor2D, name: string, B: number, T: number, n: number): tf.Tensor4D {
+    const E = this.headSize;
+    let y: tf.Tensor = this.linear(x, `${name}_proj`, this.config.attentionBias); // [B*T, n*E]
+    if (this.config.qkNorm) y = this.rmsNorm(y.reshape([B, T * n, E]) as tf.Tensor3D, this.w(`${name}_norm.weight`) as tf.Tensor1D); // [B, T*n, E]
+    return y.reshape([B, T, n, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
   }
 
   /** cos and sin of the rotary angles for `positions` [B, T] → each [B, 1, T, E]. */
@@ -215,8 +241,8 @@ export class Transformer {
       for (let l = 0; l < c.numLayers; l++) {
         const p = `model.layers.${l}`;
         const x = this.rmsNorm(h, this.w(`${p}.input_layernorm.weight`) as tf.Tensor1D).reshape([B * T, c.hiddenSize]) as tf.Tensor2D; // [B*T, D]
-        const q = this.linear(x, `${p}.self_attn.q_proj`, c.attentionBias).reshape([B, T, c.numHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, E]
-        let k = this.linear(x, `${p}.self_attn.k_proj`, c.attentionBias).reshape([B, T, c.numKvHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, K, T, E]
+        const q = this.heads(x, `${p}.self_attn.q`, B, T, c.numHeads); // [B, H, T, E]
+        let k = this.heads(x, `${p}.self_attn.k`, B, T, c.numKvHeads); // [B, K, T, E]
         let v = this.linear(x, `${p}.self_attn.v_proj`, c.attentionBias).reshape([B, T, c.numKvHeads, E]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, K, T, E]
         const qr = rotary(q, cos, sin); // [B, H, T, E]
         k = rotary(k, cos, sin); // [B, K, T, E]

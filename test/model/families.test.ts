@@ -7,7 +7,7 @@ import { CheckpointError, fromHFConfig, loadCheckpoint, readChatTemplate, saveCh
 import { parseRopeScaling, ropeInvFreq } from '../../src/model/rope.js';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, type NamedTensor } from '../../src/model/safetensors.js';
 import { ByteBpeTokenizer, trainByteBpe } from '../../src/model/tokenizer.js';
-import { presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
+import { presetConfig, Transformer, weightShapes, type ModelConfig } from '../../src/model/transformer.js';
 import { ROOT, tempDir } from '../helpers.js';
 
 let tokenizer: ByteBpeTokenizer;
@@ -65,9 +65,11 @@ describe('model families in config.json', () => {
 
   it('refuses what it would compute differently, naming the key', () => {
     const refused: [Record<string, unknown>, RegExp][] = [
-      [{ model_type: 'qwen3' }, /model_type "qwen3" is not supported \(qwen2, llama, mistral\): Qwen3 normalises each head's queries and keys/],
-      [{ model_type: 'gpt2' }, /model_type "gpt2" is not supported \(qwen2, llama, mistral\)$/],
+      [{ model_type: 'phi3' }, /model_type "phi3" is not supported \(qwen2, qwen3, llama, mistral\): Phi-3 fuses qkv/],
+      [{ model_type: 'gpt2' }, /model_type "gpt2" is not supported \(qwen2, qwen3, llama, mistral\)$/],
       [{ model_type: 'llama', attention_bias: true }, /attention_bias true: llama puts a bias on o_proj too/],
+      [{ model_type: 'qwen3', attention_bias: true }, /attention_bias true: qwen3 puts a bias on o_proj too/],
+      [{ rope_parameters: { rope_type: 'yarn', rope_theta: 1e6, factor: 4 } }, /rope_scaling type "yarn" is not supported/],
       [{ mlp_bias: true }, /mlp_bias true: MLP biases are not implemented/],
       [{ hidden_act: 'gelu' }, /hidden_act "gelu": only silu/],
       [{ head_dim: 16 }, /head_dim 16: this decoder needs hidden_size \/ num_attention_heads = 8/],
@@ -79,6 +81,34 @@ describe('model families in config.json', () => {
       expect(() => fromHFConfig(hf(over), 'm/config.json')).toThrow(message);
     }
     expect(fromHFConfig(hf({ head_dim: 8, rope_scaling: { type: 'default' } })).ropeScaling).toBeUndefined();
+  });
+
+  it('reads Qwen3 (a head size of its own, q/k norms) and the rope_parameters form of newer configs', () => {
+    const q3 = fromHFConfig(hf({ model_type: 'qwen3', head_dim: 16, attention_bias: false, rope_theta: undefined, rope_parameters: { rope_type: 'default', rope_theta: 1e6 } }));
+    expect(q3).toMatchObject({ family: 'qwen3', headDim: 16, qkNorm: true, attentionBias: false, ropeTheta: 1e6 });
+    expect(q3.ropeScaling).toBeUndefined();
+    expect(weightShapes(q3).get('model.layers.0.self_attn.q_norm.weight')).toEqual([16]);
+    expect(weightShapes(q3).get('model.layers.0.self_attn.q_proj.weight')).toEqual([64, 32]);
+    expect(weightShapes(q3).get('model.layers.0.self_attn.o_proj.weight')).toEqual([32, 64]);
+    expect(toHFConfig(q3)).toMatchObject({ model_type: 'qwen3', architectures: ['Qwen3ForCausalLM'], head_dim: 16, attention_bias: false });
+    // Qwen3 with head_dim = hidden / heads needs no headDim of its own.
+    expect(fromHFConfig(hf({ model_type: 'qwen3', attention_bias: false })).headDim).toBeUndefined();
+    const llama = fromHFConfig(hf({ model_type: 'llama', attention_bias: false, rope_theta: undefined, rope_parameters: { rope_type: 'llama3', rope_theta: 5e5, factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } }));
+    expect(llama).toMatchObject({ ropeTheta: 5e5, ropeScaling: { type: 'llama3', factor: 8 } });
+  });
+
+  it('trains a Qwen3: gradients reach the q and k norms', () => {
+    const model = Transformer.init(config({ attentionBias: false, qkNorm: true, headDim: 16, family: 'qwen3' }), 5);
+    const ids = tf.tensor2d([tokenizer.encode('Zoey is a knight and Oliver is a knave.')], undefined, 'int32');
+    const norms = ['q_norm', 'k_norm'].map((n) => model.weights.get(`model.layers.1.self_attn.${n}.weight`) as tf.Variable);
+    const { grads, value } = tf.variableGrads(() => model.loss({ ids, targets: ids, lossMask: tf.onesLike(ids) }), norms);
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    for (const v of norms) {
+      expect(grads[v.name]?.shape).toEqual([16]);
+      expect(tf.max(tf.abs(grads[v.name] as tf.Tensor)).dataSync()[0]).toBeGreaterThan(0);
+    }
+    tf.dispose([ids, value, ...Object.values(grads)]);
+    model.dispose();
   });
 
   it('reads tying from the weights when tie_word_embeddings is absent (Hugging Face defaults it to false)', async () => {
