@@ -37,8 +37,12 @@ export class ChatTemplate {
     }
   }
 
-  /** The prompt for `messages`, opening the assistant's turn when `addGenerationPrompt`. */
-  render(messages: readonly ChatMessage[], addGenerationPrompt = true): string {
-    return this.template.render({ messages: messages.map((m) => ({ ...m })), add_generation_prompt: addGenerationPrompt, bos_token: this.specials.bos_token ?? '', eos_token: this.specials.eos_token ?? '' });
+  /**
+   * The prompt for `messages`, opening the assistant's turn when `addGenerationPrompt`.
+   * A message's `reasoning_content` reaches the template (Qwen3's reads it); `vars` are
+   * further template variables (`enable_thinking`).
+   */
+  render(messages: readonly ChatMessage[], addGenerationPrompt = true, vars: Readonly<Record<string, unknown>> = {}): string {
+    return this.template.render({ ...vars, messages: messages.map((m) => ({ ...m })), add_generation_prompt: addGenerationPrompt, bos_token: this.specials.bos_token ?? '', eos_token: this.specials.eos_token ?? '' });
   }
 }

@@ -8,6 +8,8 @@
 export interface ChatMessage {
   readonly role: string;
   readonly content: string;
+  /** An assistant turn's reasoning, apart from its answer (OpenAI-style servers, Qwen3 templates). */
+  readonly reasoning_content?: string;
 }
 
 /** A chat list's messages, checked: each a `{role, content}` of strings. */
