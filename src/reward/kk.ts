@@ -12,7 +12,7 @@
 import { parseAnswer } from '../kk/parse-answer.js';
 import { ROLE_PAIRS, type RolePair } from '../kk/names.js';
 import { checkThinkAnswer } from './format.js';
-import { checkOptionNames, choiceOption, makeResult, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
+import { checkOptionNames, choiceOption, groundTruth, makeResult, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
 
 export const KK_SCHEMES = ['paper', 'logic-rl'] as const;
 export type KKScheme = (typeof KK_SCHEMES)[number];
@@ -39,8 +39,10 @@ export function kkTruth(row: Readonly<Record<string, unknown>>): KKTruth | strin
   if (Array.isArray(names) && Array.isArray(solution) && names.length === solution.length && names.length > 0) {
     return { names: names.map(String), solution: solution.map((v) => v === true), roles };
   }
-  const nested = (row.reward_model as { ground_truth?: { solution_text_format?: unknown } } | undefined)?.ground_truth;
-  const text = row.solution_text_format ?? nested?.solution_text_format;
+  // verl: Logic-RL's ground truth is an object holding solution_text_format; a mixed
+  // verl file, whose ground_truth column is a string for every source, holds that text.
+  const nested = groundTruth(row);
+  const text = row.solution_text_format ?? (typeof nested === 'string' ? nested : (nested as { solution_text_format?: unknown } | undefined)?.solution_text_format);
   if (typeof text === 'string') {
     const lines = [...text.matchAll(/\(\d+\)\s*(.+?)\s+is\s+an?\s+([\p{L}-]+)/gu)];
     if (lines.length > 0) {
