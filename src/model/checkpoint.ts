@@ -10,7 +10,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, SafetensorsError, type NamedTensor } from './safetensors.js';
+import { encodeSafetensors, readSafetensorsFile, SafetensorsError, type NamedTensor } from './safetensors.js';
 import { specialText, tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
 import { ChatTemplate, chatTemplateOf } from './chat-template.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
@@ -42,7 +42,7 @@ export function toHFConfig(c: ModelConfig, tokenizer?: Tokenizer): Record<string
     rms_norm_eps: c.rmsNormEps,
     tie_word_embeddings: c.tieEmbeddings,
     hidden_act: 'silu',
-    torch_dtype: 'float32',
+    torch_dtype: c.storage ?? 'float32',
     ...(tokenizer ? { bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos } : {}),
     ...(family === 'qwen2' ? {} : family === 'qwen3' ? { attention_bias: false } : { attention_bias: false, mlp_bias: false }),
     ...(family === 'mistral' ? { sliding_window: null } : family === 'qwen3' ? { use_sliding_window: false, sliding_window: null } : {}),
@@ -56,6 +56,16 @@ const NOT_YET: Readonly<Record<string, string>> = {
   gemma: 'Gemma scales embeddings and uses GeGLU, which this decoder does not have',
   phi3: 'Phi-3 fuses qkv and gate/up projections into single tensors, which this loader does not split yet',
 };
+
+/** The weights' dtype a config.json names (`torch_dtype`, or `dtype` in transformers ≥ 4.56); float32 otherwise. */
+function storageOf(j: Record<string, unknown>): 'float32' | 'bfloat16' | 'float16' {
+  const d = j.torch_dtype ?? j.dtype;
+  return d === 'bfloat16' || d === 'float16' ? d : 'float32';
+}
+
+const SAFETENSORS_DTYPE = { float32: 'F32', bfloat16: 'BF16', float16: 'F16' } as const;
+/** Prefix of the float32 weights in optimizer.safetensors when model.safetensors is 16-bit. */
+const MASTER = 'master/';
 
 /**
  * The positions a config lets the model attend over: its `max_position_embeddings`,
@@ -125,6 +135,7 @@ export function fromHFConfig(j: Record<string, unknown>, where = 'config.json', 
     attentionBias: family === 'qwen2' ? j.attention_bias !== false : false,
     ...(ropeScaling ? { ropeScaling } : {}),
     ...(headDim !== undefined && headDim !== hidden / heads ? { headDim } : {}),
+    ...(storageOf(j) !== 'float32' ? { storage: storageOf(j) } : {}),
     ...(family === 'qwen3' ? { qkNorm: true } : {}),
     family,
   });
@@ -173,12 +184,20 @@ export async function saveCheckpoint(dir: string, model: Transformer, tokenizer:
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await writeFile(join(tmp, 'config.json'), `${JSON.stringify(toHFConfig(model.config, tokenizer), null, 2)}\n`);
-  await writeFile(join(tmp, 'model.safetensors'), encodeSafetensors(variablesToNamed(model.weights), { format: 'pt', producer: 'warmup' }));
+  const storage = model.config.storage ?? 'float32';
+  const weights = variablesToNamed(model.weights);
+  await writeFile(join(tmp, 'model.safetensors'), encodeSafetensors(weights, { format: 'pt', producer: 'warmup' }, SAFETENSORS_DTYPE[storage]));
   const files = tokenizerFiles(tokenizer, model.config);
   await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(files.tokenizer));
   await writeFile(join(tmp, 'tokenizer_config.json'), `${JSON.stringify(files.tokenizerConfig, null, 2)}\n`);
   await writeFile(join(tmp, 'generation_config.json'), `${JSON.stringify(files.generationConfig, null, 2)}\n`);
-  if (extras.optimizer) await writeFile(join(tmp, 'optimizer.safetensors'), encodeSafetensors(variablesToNamed(extras.optimizer)));
+  if (extras.optimizer) {
+    // Training state: with 16-bit weights on disk, the float32 weights go beside the
+    // optimizer's slots (`master/<name>`), so a resumed run continues exactly.
+    const slots = variablesToNamed(extras.optimizer);
+    if (storage !== 'float32') for (const [name, t] of weights) slots.set(`${MASTER}${name}`, t);
+    await writeFile(join(tmp, 'optimizer.safetensors'), encodeSafetensors(slots));
+  }
   if (extras.trainerState !== undefined) await writeFile(join(tmp, 'trainer_state.json'), `${JSON.stringify(extras.trainerState, null, 2)}\n`);
   const exists = await stat(dir).then(() => true, () => false);
   const old = `${dir}.old-${process.pid}`;
@@ -213,12 +232,14 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
  * The weights of a checkpoint folder: `model.safetensors`, or the shards that
  * `model.safetensors.index.json` maps every tensor to. `weightsPath` names what was read.
  */
+/** A safetensors file's tensors, with errors as CheckpointErrors naming the file. */
+const read = (path: string) =>
+  readSafetensorsFile(path).catch((e: unknown) => {
+    throw new CheckpointError(e instanceof SafetensorsError ? e.message : `${path}: cannot read (${(e as Error).message})`, { cause: e });
+  });
+
 async function readWeights(dir: string): Promise<{ tensors: Map<string, NamedTensor>; weightsPath: string }> {
   const indexPath = join(dir, 'model.safetensors.index.json');
-  const read = (path: string) =>
-    readSafetensorsFile(path).catch((e: unknown) => {
-      throw new CheckpointError(e instanceof SafetensorsError ? e.message : `${path}: cannot read (${(e as Error).message})`, { cause: e });
-    });
   if (!(await stat(indexPath).then(() => true, () => false))) {
     const weightsPath = join(dir, 'model.safetensors');
     if (!(await stat(weightsPath).then(() => true, () => false))) throw new CheckpointError(`${dir}: neither model.safetensors nor model.safetensors.index.json (sharded) is there`);
@@ -267,7 +288,7 @@ export async function readChatTemplate(dir: string): Promise<ChatTemplate | null
   return new ChatTemplate(chatTemplate, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
 }
 
-/** Loads our checkpoints and Hugging Face Qwen2/Llama/Mistral folders (one file or shards); every mismatch names the tensor and shapes. */
+/** Loads our checkpoints and Hugging Face Qwen2/Qwen3/Llama/Mistral folders (one file or shards); every mismatch names the tensor and shapes. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const hfConfig = await readJson(join(dir, 'config.json'));
   const { tensors, weightsPath } = await readWeights(dir);
@@ -276,10 +297,19 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   // Older Llama saves also hold each layer's RoPE table (`rotary_emb.inv_freq`), which is computed, not learned.
   const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !(k === 'lm_head.weight' && config.tieEmbeddings) && !k.endsWith('.rotary_emb.inv_freq'));
   if (extra.length > 0) throw new CheckpointError(`${weightsPath}: unexpected tensors for this config: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
+  const optPath = join(dir, 'optimizer.safetensors');
+  const optimizer = (await stat(optPath).then(() => true, () => false)) ? (await read(optPath)).tensors : null;
+  // A training checkpoint with 16-bit weights keeps their float32 values beside the optimizer's slots.
+  const master = new Map<string, NamedTensor>();
+  for (const [key, t] of optimizer ?? []) {
+    if (!key.startsWith(MASTER)) continue;
+    master.set(key.slice(MASTER.length), t);
+    optimizer?.delete(key);
+  }
   const weights = new Map<string, tf.Variable>();
   try {
     for (const [name, shape] of expected) {
-      const t = tensors.get(name);
+      const t = master.get(name) ?? tensors.get(name);
       if (!t) throw new CheckpointError(`${weightsPath}: tensor '${name}' is missing (expected shape [${shape.join(', ')}])`);
       if (t.shape.join(',') !== shape.join(',')) {
         throw new CheckpointError(`${weightsPath}: tensor '${name}' has shape [${t.shape.join(', ')}], but config.json implies [${shape.join(', ')}]`);
@@ -304,8 +334,6 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     for (const w of weights.values()) w.dispose();
     throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);
   }
-  const optPath = join(dir, 'optimizer.safetensors');
-  const optimizer = await readFile(optPath).then((b) => decodeSafetensors(new Uint8Array(b), optPath).tensors, () => null);
   const trainerState = await readJson(join(dir, 'trainer_state.json')).catch(() => null);
   return { model: new Transformer(config, weights), tokenizer, optimizer, trainerState };
 }

@@ -1,9 +1,13 @@
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length, a
  * JSON header `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__}`, then
- * the raw little-endian tensor bytes. Written as F32; read as F32, F16 or BF16 (Hugging
- * Face Qwen2 checkpoints are BF16), always returned as Float32Array.
+ * the raw little-endian tensor bytes. Written and read as F32, F16 or BF16 (Hugging Face
+ * Qwen checkpoints are BF16); values are always Float32Array in memory.
  */
+
+/** The dtypes written and read. */
+export const STORAGE_DTYPES = ['F32', 'BF16', 'F16'] as const;
+export type StorageDtype = (typeof STORAGE_DTYPES)[number];
 
 /** One tensor's values and shape. */
 export interface NamedTensor {
@@ -14,15 +18,19 @@ export interface NamedTensor {
 /** A header or data problem; names the tensor when there is one. */
 export class SafetensorsError extends Error {}
 
-/** Encodes tensors (and string metadata) as safetensors bytes. */
-export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+/**
+ * Encodes tensors (and string metadata) as safetensors bytes, every tensor in `dtype`
+ * (16-bit values rounded to nearest, ties to even, as PyTorch's casts round).
+ */
+export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, metadata: Record<string, string> = {}, dtype: StorageDtype = 'F32'): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
+  const width = dtype === 'F32' ? 4 : 2;
   let offset = 0;
   for (const [name, t] of tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length) throw new SafetensorsError(`tensor '${name}': shape [${t.shape.join(', ')}] holds ${n} values but data has ${t.data.length}`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
-    offset += 4 * n;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + width * n] };
+    offset += width * n;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (json.length % 8)) % 8); // keep the data 8-byte aligned
@@ -32,10 +40,51 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, met
   out.set(head, 8);
   let at = 8 + head.length;
   for (const t of tensors.values()) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+    if (dtype === 'F32') out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    else {
+      const dv = new DataView(out.buffer, at, 2 * t.data.length);
+      const to16 = dtype === 'BF16' ? f32ToBf16 : f32ToF16;
+      for (let i = 0; i < t.data.length; i++) dv.setUint16(2 * i, to16(t.data[i] as number), true);
+    }
+    at += width * t.data.length;
   }
   return out;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The bfloat16 bits of x: the top half of its float32 bits, rounded to nearest even. */
+export function f32ToBf16(x: number): number {
+  f32[0] = x;
+  const u = u32[0] as number;
+  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff; // NaN stays a (quiet) NaN
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The IEEE half-precision bits of x, rounded to nearest even; overflow is ±Infinity. */
+export function f32ToF16(x: number): number {
+  f32[0] = x;
+  const u = u32[0] as number;
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  const frac = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (frac ? 0x200 : 0); // Inf, NaN
+  const e = exp - 127 + 15; // the half's biased exponent
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal: ±0
+    const m = frac | 0x800000; // implicit 1
+    const shift = 14 - e; // 24-bit mantissa → the subnormal's 10 bits
+    const half = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (frac >>> 13);
+  const rest = frac & 0x1fff;
+  // A carry out of the mantissa lands in the exponent, which is the right result (and Infinity at the top).
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 function bf16ToF32(src: Uint8Array): Float32Array {

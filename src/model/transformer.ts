@@ -36,6 +36,11 @@ export interface ModelConfig {
   readonly headDim?: number;
   /** Qwen3: RMSNorm over each head's queries and keys (`q_norm`, `k_norm`) before RoPE. */
   readonly qkNorm?: boolean;
+  /**
+   * How the weights are stored on disk (Hugging Face `torch_dtype`): a checkpoint read
+   * in 16 bits is written in 16 bits again. Computation is float32 either way.
+   */
+  readonly storage?: 'float32' | 'bfloat16' | 'float16';
   /** RoPE frequency scaling (Hugging Face `rope_scaling`); none when absent. */
   readonly ropeScaling?: RopeScaling;
   /**

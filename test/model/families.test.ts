@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatTemplate } from '../../src/model/chat-template.js';
@@ -109,6 +109,29 @@ describe('model families in config.json', () => {
     }
     tf.dispose([ids, value, ...Object.values(grads)]);
     model.dispose();
+  });
+
+  it('writes bfloat16 weights for a bfloat16 model, with float32 copies beside the optimizer state for exact resume', async () => {
+    const dir = await tempDir();
+    const model = Transformer.init(config({ storage: 'bfloat16' }), 6);
+    const slot = tf.keep(tf.onesLike(model.weights.get('model.norm.weight') as tf.Variable));
+    await saveCheckpoint(join(dir, 'train'), model, tokenizer, { optimizer: new Map([['m/model.norm.weight', slot]]) });
+    await saveCheckpoint(join(dir, 'final'), model, tokenizer);
+    const f32 = Transformer.init(config(), 6);
+    await saveCheckpoint(join(dir, 'f32'), f32, tokenizer);
+    const size = async (d: string) => (await stat(join(dir, d, 'model.safetensors'))).size;
+    expect(await size('final')).toBeLessThan(0.55 * (await size('f32')));
+    expect(JSON.parse(await readFile(join(dir, 'final', 'config.json'), 'utf8'))).toMatchObject({ torch_dtype: 'bfloat16' });
+    const resumed = await loadCheckpoint(join(dir, 'train'));
+    expect(resumed.model.config.storage).toBe('bfloat16');
+    expect(logitGap(model, resumed.model)).toBe(0); // the float32 copies, not the rounded file
+    expect([...(resumed.optimizer?.keys() ?? [])]).toEqual(['m/model.norm.weight']);
+    const rounded = await loadCheckpoint(join(dir, 'final'));
+    const gap = logitGap(model, rounded.model);
+    expect(gap).toBeGreaterThan(0);
+    expect(gap).toBeLessThan(0.05);
+    for (const m of [model, f32, resumed.model, rounded.model]) m.dispose();
+    slot.dispose();
   });
 
   it('reads tying from the weights when tie_word_embeddings is absent (Hugging Face defaults it to false)', async () => {
