@@ -10,7 +10,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { encodeSafetensors, readSafetensorsFile, SafetensorsError, type NamedTensor } from './safetensors.js';
+import { encodeSafetensors, openSafetensorsFile, readSafetensorsFile, SafetensorsError, type NamedTensor, type SafetensorsReader } from './safetensors.js';
 import { specialText, tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
 import { ChatTemplate, chatTemplateOf } from './chat-template.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
@@ -228,37 +228,57 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-/**
- * The weights of a checkpoint folder: `model.safetensors`, or the shards that
- * `model.safetensors.index.json` maps every tensor to. `weightsPath` names what was read.
- */
-/** A safetensors file's tensors, with errors as CheckpointErrors naming the file. */
-const read = (path: string) =>
-  readSafetensorsFile(path).catch((e: unknown) => {
+/** Runs a safetensors read, with its errors as CheckpointErrors naming the file. */
+const asCheckpointError = <T>(path: string, p: Promise<T>): Promise<T> =>
+  p.catch((e: unknown) => {
     throw new CheckpointError(e instanceof SafetensorsError ? e.message : `${path}: cannot read (${(e as Error).message})`, { cause: e });
   });
 
-async function readWeights(dir: string): Promise<{ tensors: Map<string, NamedTensor>; weightsPath: string }> {
+/** A checkpoint's weights: names and shapes from the headers, values read one tensor at a time. */
+interface WeightSource {
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
+  /** What was read, for messages. */
+  readonly weightsPath: string;
+  read(name: string): Promise<NamedTensor>;
+  close(): Promise<void>;
+}
+
+/**
+ * The weights of a checkpoint folder: `model.safetensors`, or the shards that
+ * `model.safetensors.index.json` maps every tensor to. Only headers are read here.
+ */
+async function openWeights(dir: string): Promise<WeightSource> {
   const indexPath = join(dir, 'model.safetensors.index.json');
+  const open = (path: string) => asCheckpointError(path, openSafetensorsFile(path));
   if (!(await stat(indexPath).then(() => true, () => false))) {
     const weightsPath = join(dir, 'model.safetensors');
     if (!(await stat(weightsPath).then(() => true, () => false))) throw new CheckpointError(`${dir}: neither model.safetensors nor model.safetensors.index.json (sharded) is there`);
-    return { tensors: (await read(weightsPath)).tensors, weightsPath };
+    const file = await open(weightsPath);
+    return { shapes: new Map([...file.entries].map(([k, e]) => [k, e.shape])), weightsPath, read: (name) => asCheckpointError(weightsPath, file.read(name)), close: () => file.close() };
   }
   const map = (await readJson(indexPath)).weight_map;
   if (!map || typeof map !== 'object' || Object.values(map).some((f) => typeof f !== 'string')) throw new CheckpointError(`${indexPath}: 'weight_map' must map tensor names to shard files`);
-  const byShard = new Map<string, string[]>();
-  for (const [name, shard] of Object.entries(map as Record<string, string>)) byShard.set(shard, [...(byShard.get(shard) ?? []), name]);
-  const tensors = new Map<string, NamedTensor>();
-  for (const [shard, names] of byShard) {
-    const got = (await read(join(dir, shard))).tensors;
-    for (const name of names) {
-      const t = got.get(name);
-      if (!t) throw new CheckpointError(`${indexPath}: tensor '${name}' is mapped to ${shard}, which does not hold it`);
-      tensors.set(name, t);
+  const shards = new Map<string, SafetensorsReader>();
+  const owner = new Map<string, SafetensorsReader>();
+  const shapes = new Map<string, readonly number[]>();
+  const close = async () => {
+    for (const f of shards.values()) await f.close();
+  };
+  try {
+    for (const [name, shard] of Object.entries(map as Record<string, string>)) {
+      if (!shards.has(shard)) shards.set(shard, await open(join(dir, shard)));
+      const file = shards.get(shard) as SafetensorsReader;
+      const entry = file.entries.get(name);
+      if (!entry) throw new CheckpointError(`${indexPath}: tensor '${name}' is mapped to ${shard}, which does not hold it`);
+      owner.set(name, file);
+      shapes.set(name, entry.shape);
     }
+  } catch (e) {
+    await close();
+    throw e;
   }
-  return { tensors, weightsPath: `${indexPath} (${byShard.size} shards)` };
+  const weightsPath = `${indexPath} (${shards.size} shards)`;
+  return { shapes, weightsPath, read: (name) => asCheckpointError(weightsPath, (owner.get(name) as SafetensorsReader).read(name)), close };
 }
 
 /**
@@ -291,34 +311,43 @@ export async function readChatTemplate(dir: string): Promise<ChatTemplate | null
 /** Loads our checkpoints and Hugging Face Qwen2/Qwen3/Llama/Mistral folders (one file or shards); every mismatch names the tensor and shapes. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const hfConfig = await readJson(join(dir, 'config.json'));
-  const { tensors, weightsPath } = await readWeights(dir);
-  const config = fromHFConfig(hfConfig, join(dir, 'config.json'), tensors.has('lm_head.weight'));
-  const expected = weightShapes(config);
-  // Older Llama saves also hold each layer's RoPE table (`rotary_emb.inv_freq`), which is computed, not learned.
-  const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !(k === 'lm_head.weight' && config.tieEmbeddings) && !k.endsWith('.rotary_emb.inv_freq'));
-  if (extra.length > 0) throw new CheckpointError(`${weightsPath}: unexpected tensors for this config: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
-  const optPath = join(dir, 'optimizer.safetensors');
-  const optimizer = (await stat(optPath).then(() => true, () => false)) ? (await read(optPath)).tensors : null;
-  // A training checkpoint with 16-bit weights keeps their float32 values beside the optimizer's slots.
-  const master = new Map<string, NamedTensor>();
-  for (const [key, t] of optimizer ?? []) {
-    if (!key.startsWith(MASTER)) continue;
-    master.set(key.slice(MASTER.length), t);
-    optimizer?.delete(key);
-  }
+  const source = await openWeights(dir);
   const weights = new Map<string, tf.Variable>();
+  let config: ModelConfig;
+  let optimizer: Map<string, NamedTensor> | null;
   try {
+    config = fromHFConfig(hfConfig, join(dir, 'config.json'), source.shapes.has('lm_head.weight'));
+    const expected = weightShapes(config);
+    const { weightsPath } = source;
+    // Older Llama saves also hold each layer's RoPE table (`rotary_emb.inv_freq`), which is computed, not learned.
+    const extra = [...source.shapes.keys()].filter((k) => !expected.has(k) && !(k === 'lm_head.weight' && config.tieEmbeddings) && !k.endsWith('.rotary_emb.inv_freq'));
+    if (extra.length > 0) throw new CheckpointError(`${weightsPath}: unexpected tensors for this config: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
     for (const [name, shape] of expected) {
-      const t = master.get(name) ?? tensors.get(name);
-      if (!t) throw new CheckpointError(`${weightsPath}: tensor '${name}' is missing (expected shape [${shape.join(', ')}])`);
-      if (t.shape.join(',') !== shape.join(',')) {
-        throw new CheckpointError(`${weightsPath}: tensor '${name}' has shape [${t.shape.join(', ')}], but config.json implies [${shape.join(', ')}]`);
+      const stored = source.shapes.get(name);
+      if (!stored) throw new CheckpointError(`${weightsPath}: tensor '${name}' is missing (expected shape [${shape.join(', ')}])`);
+      if (stored.join(',') !== shape.join(',')) {
+        throw new CheckpointError(`${weightsPath}: tensor '${name}' has shape [${stored.join(', ')}], but config.json implies [${shape.join(', ')}]`);
       }
+    }
+    const optPath = join(dir, 'optimizer.safetensors');
+    optimizer = (await stat(optPath).then(() => true, () => false)) ? (await asCheckpointError(optPath, readSafetensorsFile(optPath))).tensors : null;
+    // A training checkpoint with 16-bit weights keeps their float32 values beside the optimizer's slots.
+    const master = new Map<string, NamedTensor>();
+    for (const [key, t] of optimizer ?? []) {
+      if (!key.startsWith(MASTER)) continue;
+      master.set(key.slice(MASTER.length), t);
+      optimizer?.delete(key);
+    }
+    // One tensor at a time: read, converted to float32, copied into its variable, dropped.
+    for (const name of expected.keys()) {
+      const t = master.get(name) ?? (await source.read(name));
       weights.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), true)));
     }
   } catch (e) {
     for (const w of weights.values()) w.dispose();
     throw e;
+  } finally {
+    await source.close();
   }
   const tokJson = await readJson(join(dir, 'tokenizer.json'));
   const { config: tokConfig, token, chatTemplate } = await readTokenizerConfig(dir);

@@ -160,32 +160,62 @@ export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): { t
   return { tensors, metadata };
 }
 
+/** An open safetensors file: its header now, each tensor's values when asked. */
+export interface SafetensorsReader {
+  /** Tensor names with their shapes and stored dtypes, in file order. */
+  readonly entries: ReadonlyMap<string, { readonly shape: readonly number[]; readonly dtype: string }>;
+  readonly metadata: Record<string, string>;
+  /** One tensor, read and converted to float32 now (a copy the caller owns). */
+  read(name: string): Promise<NamedTensor>;
+  close(): Promise<void>;
+}
+
 /**
- * Reads a safetensors file one tensor at a time, so no single read holds the whole file
- * (Node's `readFile` stops at 2 GiB; checkpoints of 1.5B parameters and up are larger).
+ * Opens a safetensors file and reads its header; tensors are read one at a time on
+ * request, so a loader holds one converted tensor at a time, never the whole file (and
+ * Node's `readFile` limit of 2 GiB does not apply: 1.5B-parameter checkpoints are larger).
  */
-export async function readSafetensorsFile(path: string): Promise<{ tensors: Map<string, NamedTensor>; metadata: Record<string, string> }> {
+export async function openSafetensorsFile(path: string): Promise<SafetensorsReader> {
   const { open } = await import('node:fs/promises');
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    const read = async (length: number, position: number): Promise<Uint8Array> => {
+    const readBytes = async (length: number, position: number): Promise<Uint8Array> => {
       const buf = new Uint8Array(length);
       const { bytesRead } = await file.read(buf, 0, length, position);
       if (bytesRead !== length) throw new SafetensorsError(`${path}: read ${bytesRead} of ${length} bytes at ${position}: truncated`);
       return buf;
     };
-    const headerLength = headerLengthOf(await read(Math.min(8, size), 0), size, path);
-    const { entries, metadata } = parseHeader(await read(headerLength, 8), path);
+    const headerLength = headerLengthOf(await readBytes(Math.min(8, size), 0), size, path);
+    const { entries, metadata } = parseHeader(await readBytes(headerLength, 8), path);
     const base = 8 + headerLength;
-    const tensors = new Map<string, NamedTensor>();
-    for (const [name, entry] of entries) {
-      const [begin, end] = entry.data_offsets;
-      if (base + end > size) throw pastEnd(path, name, base + end, size);
-      tensors.set(name, decodeTensor(name, entry, await read(end - begin, base + begin), path));
-    }
-    return { tensors, metadata };
-  } finally {
+    for (const [name, entry] of entries) if (base + entry.data_offsets[1] > size) throw pastEnd(path, name, base + entry.data_offsets[1], size);
+    const byName = new Map(entries);
+    return {
+      entries: new Map(entries.map(([name, e]) => [name, { shape: e.shape, dtype: e.dtype }])),
+      metadata,
+      async read(name) {
+        const entry = byName.get(name);
+        if (!entry) throw new SafetensorsError(`${path}: no tensor '${name}'`);
+        const [begin, end] = entry.data_offsets;
+        return decodeTensor(name, entry, await readBytes(end - begin, base + begin), path);
+      },
+      close: () => file.close(),
+    };
+  } catch (e) {
     await file.close();
+    throw e;
+  }
+}
+
+/** Reads every tensor of a safetensors file (for small files: optimizer state, fixtures). */
+export async function readSafetensorsFile(path: string): Promise<{ tensors: Map<string, NamedTensor>; metadata: Record<string, string> }> {
+  const reader = await openSafetensorsFile(path);
+  try {
+    const tensors = new Map<string, NamedTensor>();
+    for (const name of reader.entries.keys()) tensors.set(name, await reader.read(name));
+    return { tensors, metadata: reader.metadata };
+  } finally {
+    await reader.close();
   }
 }

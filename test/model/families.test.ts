@@ -200,6 +200,43 @@ describe('rope scaling', () => {
 });
 
 describe('sharded checkpoints', () => {
+  it('loads a checkpoint file over 2 GiB, reading only the tensors it needs (a sparse file)', async () => {
+    const dir = await tempDir();
+    const model = Transformer.init(config({ attentionBias: false }), 10);
+    await saveCheckpoint(dir, model, tokenizer);
+    const path = join(dir, 'model.safetensors');
+    const { tensors } = decodeSafetensors(new Uint8Array(await readFile(path)));
+    // An old Llama save's RoPE buffer, which the loader skips, made 2.25 GB of zeros on a
+    // sparse file; every real tensor lies past the 2 GiB mark.
+    const big = 2.25e9;
+    const header: Record<string, unknown> = { 'model.layers.0.self_attn.rotary_emb.inv_freq': { dtype: 'F32', shape: [big / 4], data_offsets: [0, big] } };
+    let offset = big;
+    for (const [name, t] of tensors) {
+      header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
+      offset += 4 * t.data.length;
+    }
+    let json = JSON.stringify(header);
+    json += ' '.repeat((8 - (json.length % 8)) % 8);
+    const head = Buffer.alloc(8 + json.length);
+    head.writeBigUInt64LE(BigInt(json.length), 0);
+    head.write(json, 8, 'utf8');
+    const { open } = await import('node:fs/promises');
+    const file = await open(path, 'w');
+    await file.write(head, 0, head.length, 0);
+    let at = head.length + big;
+    for (const t of tensors.values()) {
+      await file.write(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), 0, t.data.byteLength, at);
+      at += t.data.byteLength;
+    }
+    await file.close();
+    expect((await stat(path)).size).toBeGreaterThan(2 ** 31);
+    const loaded = await loadCheckpoint(dir);
+    expect(logitGap(model, loaded.model)).toBe(0);
+    model.dispose();
+    loaded.model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('loads shards through model.safetensors.index.json with identical logits, and names a shard that lacks its tensor', async () => {
     const dir = await tempDir();
     const model = Transformer.init(config({ attentionBias: false }), 9);
