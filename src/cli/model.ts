@@ -66,11 +66,14 @@ function sftOverrides(flags: SftFlags): Partial<SFTConfig> {
 async function sft(flags: SftFlags): Promise<void> {
   // TensorFlow.js loads here, not when the CLI starts.
   const { describeBackend, selectBackend } = await import('../model/backend.js');
-  const { loadCheckpoint } = await import('../model/checkpoint.js');
+  const { loadCheckpoint, readChatTemplate } = await import('../model/checkpoint.js');
   const { parameterCount, presetConfig, Transformer } = await import('../model/transformer.js');
   const { collectExamples, collectTexts, NonFiniteLossError, SFTTrainer, splitHeldOut, tokenizeExample } = await import('../train/sft.js');
   const kind = flags.kind ?? 'sft';
-  const collect = kind === 'pretrain' ? collectTexts : collectExamples;
+  // Chat rows are rendered by the chat template of the model they train (ChatML without one).
+  const templateFrom = flags.resume ? flags.out : flags.model;
+  const chat = kind === 'sft' && templateFrom ? await readChatTemplate(templateFrom) : null;
+  const collect = (path: string) => (kind === 'pretrain' ? collectTexts(path) : collectExamples(path, chat));
   const choice = await selectBackend(flags.backend);
   const log = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
@@ -228,7 +231,7 @@ export function modelCommands(): Command[] {
   const sftCmd = trainingOptions(
     new Command('sft')
       .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
-      .requiredOption('--data <file>', 'training rows with prompt and completion (a traces dataset, .jsonl, .parquet), or a messages chat list per row (ChatML; the last, assistant turn is learned)')
+      .requiredOption('--data <file>', 'training rows (a traces dataset, .jsonl, .parquet) in TRL\'s layouts: prompt and completion strings; a messages chat list (the last, assistant turn is learned); or prompt and completion chat lists. Chat rows use the --model\'s chat template, ChatML without one')
       .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
       .option('--no-packing', 'one example per row, bucketed by length, instead of packing'),
     { epochs: 3, lr: '1e-3' },

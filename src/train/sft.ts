@@ -375,29 +375,54 @@ export async function collectTexts(source: string): Promise<SFTExample[]> {
   return out;
 }
 
+/** Renders chat messages, opening the assistant's turn or not: a model's chat template (`ChatTemplate`). */
+export interface ChatRenderer {
+  render(messages: readonly ChatMessage[], addGenerationPrompt?: boolean): string;
+}
+
 /**
- * A `messages` row (TRL's conversational format): every turn before the last is the
- * prompt, in ChatML with the assistant's turn opened; the last, an assistant turn, is
- * the completion, closed by `<|im_end|>`. Loss falls on that last turn only.
+ * A conversational training pair (TRL's formats): `prompt` turns then `completion`
+ * turns. The prompt is the prompt turns rendered with the assistant's turn opened; the
+ * completion is what the whole conversation adds to it, so the loss falls on the
+ * completion turns only. Rendered by the model's chat template when it has one
+ * (`chat`), else ChatML.
  */
-export function messagesExample(value: unknown, where: string): SFTExample {
-  let messages;
+export function chatExample(prompt: readonly ChatMessage[], completion: readonly ChatMessage[], where: string, chat?: ChatRenderer | null): SFTExample {
+  if (!chat) return { prompt: renderChatML(prompt), completion: completion.map((m, i) => `${i > 0 ? `<|im_start|>${m.role}\n` : ''}${m.content}<|im_end|>${i < completion.length - 1 ? '\n' : ''}`).join('') };
+  const head = chat.render(prompt, true);
+  const whole = chat.render([...prompt, ...completion], false);
+  if (!whole.startsWith(head)) throw new Error(`${where}: the chat template renders the conversation so that it does not begin with its prompt (the prompt turns with the assistant's turn opened), so no completion can be cut from it`);
+  return { prompt: head, completion: whole.slice(head.length) };
+}
+
+/** Chat turns from a row's column, with the row in any error. */
+function turns(value: unknown, column: string, where: string): ChatMessage[] {
   try {
-    messages = chatMessages(value, 'messages');
+    return chatMessages(value, column);
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * A `messages` row (TRL's conversational format): every turn before the last is the
+ * prompt; the last, an assistant turn, is the completion. Loss falls on that last turn only.
+ */
+export function messagesExample(value: unknown, where: string, chat?: ChatRenderer | null): SFTExample {
+  const messages = turns(value, 'messages', where);
   const last = messages[messages.length - 1] as ChatMessage;
   if (last.role !== 'assistant' || messages.length < 2) throw new Error(`${where}: 'messages' must end with an assistant turn after at least one other (found roles: ${messages.map((m) => m.role).join(', ')})`);
-  return { prompt: renderChatML(messages.slice(0, -1)), completion: `${last.content}<|im_end|>` };
+  return chatExample(messages.slice(0, -1), [last], where, chat);
 }
 
 /**
  * Collects training pairs from any (async) iterable, such as a live traces stage, or
- * from a dataset file with prompt and completion columns (a traces .arrow/.arrows,
- * .jsonl, .parquet) or a `messages` chat list per row.
+ * from a dataset file (a traces .arrow/.arrows, .jsonl, .parquet) in TRL's layouts:
+ * string `prompt` and `completion` columns; a `messages` chat list; or conversational
+ * `prompt` and `completion` chat lists. Chat rows are rendered by `chat` (the model's
+ * template) when given, else ChatML.
  */
-export async function collectExamples(source: AsyncIterable<SFTExample> | Iterable<SFTExample> | string): Promise<SFTExample[]> {
+export async function collectExamples(source: AsyncIterable<SFTExample> | Iterable<SFTExample> | string, chat?: ChatRenderer | null): Promise<SFTExample[]> {
   if (typeof source !== 'string') {
     const all: SFTExample[] = [];
     for await (const e of source) all.push(e);
@@ -407,14 +432,11 @@ export async function collectExamples(source: AsyncIterable<SFTExample> | Iterab
   let row = 0;
   for await (const r of readRows(source)) {
     row++;
-    if (r.messages !== undefined && r.prompt === undefined) {
-      out.push(messagesExample(r.messages, `${source} row ${row}`));
-      continue;
-    }
-    if (typeof r.prompt !== 'string' || typeof r.completion !== 'string') {
-      throw new Error(`${source} row ${row}: needs string 'prompt' and 'completion' columns, or a 'messages' chat list (found: ${Object.keys(r).join(', ')})`);
-    }
-    out.push({ prompt: r.prompt, completion: r.completion });
+    const where = `${source} row ${row}`;
+    if (r.messages !== undefined && r.prompt === undefined) out.push(messagesExample(r.messages, where, chat));
+    else if (Array.isArray(r.prompt) && Array.isArray(r.completion)) out.push(chatExample(turns(r.prompt, 'prompt', where), turns(r.completion, 'completion', where), where, chat));
+    else if (typeof r.prompt === 'string' && typeof r.completion === 'string') out.push({ prompt: r.prompt, completion: r.completion });
+    else throw new Error(`${where}: needs string 'prompt' and 'completion' columns, a 'messages' chat list, or 'prompt' and 'completion' chat lists (found: ${Object.keys(r).join(', ')})`);
   }
   if (out.length === 0) throw new Error(`${source} has no rows`);
   return out;

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectExamples, FirstFit, makeBatches, type TokenizedExample } from '../../src/train/sft.js';
-import { tempDir } from '../helpers.js';
+import { ChatTemplate } from '../../src/model/chat-template.js';
+import { ROOT, tempDir } from '../helpers.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** First-fit packing by scanning every row, as makeBatches did: the reference. */
@@ -77,6 +79,27 @@ describe('SFT data', () => {
     await writeFile(file, JSON.stringify({ messages: [{ role: 'user', content: 3 }] }));
     await expect(collectExamples(file)).rejects.toThrow(`${file} row 1: 'messages'[0] must be {role, content} with string values`);
     await writeFile(file, JSON.stringify({ text: 'x' }));
-    await expect(collectExamples(file)).rejects.toThrow(`${file} row 1: needs string 'prompt' and 'completion' columns, or a 'messages' chat list (found: text)`);
+    await expect(collectExamples(file)).rejects.toThrow(`${file} row 1: needs string 'prompt' and 'completion' columns, a 'messages' chat list, or 'prompt' and 'completion' chat lists (found: text)`);
+  });
+
+  it("reads TRL's conversational prompt/completion rows, and renders chat rows with the model's chat template when it has one", async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'chat.jsonl');
+    const rows = [
+      { prompt: [{ role: 'user', content: 'U' }], completion: [{ role: 'assistant', content: 'A' }] },
+      { messages: [{ role: 'user', content: 'U' }, { role: 'assistant', content: 'A' }] },
+    ];
+    await writeFile(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    const chatml = { prompt: '<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n', completion: 'A<|im_end|>' };
+    expect(await collectExamples(file)).toEqual([chatml, chatml]);
+    // Llama 3's template: the prompt opens the assistant header; the completion is what the whole conversation adds.
+    const llama3 = new ChatTemplate(readFileSync(join(ROOT, 'test/fixtures/chat-templates/llama3.jinja'), 'utf8'), { bos_token: '<|begin_of_text|>' });
+    const head = '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nU<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n';
+    expect(await collectExamples(file, llama3)).toEqual([{ prompt: head, completion: 'A<|eot_id|>' }, { prompt: head, completion: 'A<|eot_id|>' }]);
+    // A template whose whole conversation does not begin with its prompt cannot give a completion.
+    const odd = new ChatTemplate("{% for m in messages %}{{ m.content }}{% endfor %}{% if add_generation_prompt %}[open]{% endif %}");
+    await expect(collectExamples(file, odd)).rejects.toThrow(`${file} row 1: the chat template renders the conversation so that it does not begin with its prompt`);
+    await writeFile(file, JSON.stringify({ prompt: [{ role: 'user', content: 'U' }], completion: [{ role: 'assistant' }] }));
+    await expect(collectExamples(file)).rejects.toThrow(`${file} row 1: 'completion'[0] must be {role, content} with string values`);
   });
 });
