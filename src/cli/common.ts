@@ -1,7 +1,10 @@
 /** Helpers shared by the CLI commands. */
-import { InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Observable } from 'rxjs';
+import type { LoraConfig } from '../model/lora.js';
 import { BACKEND_NAMES } from '../model/names.js';
+import type { Transformer } from '../model/transformer.js';
 
 let exitCode = 0;
 /** Sets the exit code of the running command without throwing (e.g. "checked, but some records disagree"). */
@@ -78,6 +81,37 @@ export function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max =
 /** The --backend option of the commands that run a model. */
 export const backendOption = (): Option =>
   new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKEND_NAMES]).default('auto');
+
+/** The LoRA flags of the training commands (`--lora-r` 0: full fine-tuning). */
+export interface LoraFlags {
+  loraR?: number;
+  loraAlpha?: number;
+  loraTargets?: string[];
+}
+
+/** Adds --lora-r, --lora-alpha and --lora-targets to a training command. */
+export function loraOptions(cmd: Command): Command {
+  return cmd
+    .option('--lora-r <n>', 'train a LoRA adapter of this rank instead of every weight (saved in PEFT layout; the base stays as it is)', intOption('--lora-r', 1))
+    .option('--lora-alpha <x>', 'LoRA scale numerator: the update is (alpha / r)·B·A (default 16)', numberOption('--lora-alpha', 0))
+    .option('--lora-targets <list>', 'comma-separated layers to adapt (default: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean));
+}
+
+/**
+ * Attaches a fresh LoRA adapter to `model` (loaded from `base`) when the flags ask for
+ * one; returns a line for the log, or null. Tensorflow.js loads here, not at CLI start.
+ */
+export async function attachLoraFromFlags(model: Transformer, base: string | undefined, flags: LoraFlags, seed: number): Promise<string | null> {
+  if (flags.loraR === undefined) return null;
+  if (!base) throw new Error('--lora-r needs --model: an adapter trains on top of a checkpoint');
+  if (model.adapter) throw new Error(`--lora-r: ${base} is already an adapter; train it on (--model ${base}) without --lora-r, or merge it first (warmup merge)`);
+  const { DEFAULT_LORA, LoraAdapter } = await import('../model/lora.js');
+  const { weightShapes } = await import('../model/transformer.js');
+  const config = { r: flags.loraR, alpha: flags.loraAlpha ?? DEFAULT_LORA.alpha, targets: (flags.loraTargets ?? DEFAULT_LORA.targets) as LoraConfig['targets'] };
+  model.adapter = LoraAdapter.init(config, weightShapes(model.config), resolve(base), seed);
+  const trained = model.variables().reduce((n, v) => n + v.size, 0);
+  return `LoRA adapter r ${config.r}, alpha ${config.alpha} on ${config.targets.join(', ')}: ${(trained / 1e6).toFixed(3)}M trainable parameters; the base stays as it is`;
+}
 
 /**
  * Runs a stream of steps to its end. On Ctrl-C it says what it does (`stopping`),

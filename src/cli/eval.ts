@@ -18,6 +18,7 @@ export const SHIPPED_EVAL: Partial<Record<BenchName, string>> = {
 
 export interface EvalFlags {
   model?: string;
+  adapter?: string;
   baseUrl: string[];
   servedModel?: string;
   bench: string;
@@ -56,7 +57,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
     const { loadCheckpoint } = await import('../model/checkpoint.js');
     const choice = await selectBackend(flags.backend);
     if (!flags.quiet && !flags.json) process.stderr.write(`${describeBackend(choice)}\n`);
-    const loaded = await loadCheckpoint(flags.model);
+    const loaded = await loadCheckpoint(flags.model, flags.adapter ? { adapter: flags.adapter } : {});
     // About 32 sequences per generation batch (prompts × n): batch 32 is where decoding on CPU pays off.
     model = localModel(loaded.model, loaded.tokenizer, flags.model, Math.max(1, Math.floor(32 / flags.n)));
     dispose = () => loaded.model.dispose();
@@ -104,7 +105,8 @@ export function summaryTable(s: EvalSummary): string {
 export function evalCommand(): Command {
   return new Command('eval')
     .description('evaluate a checkpoint or an OpenAI-compatible server: n samples per question, scored by the training rewards; accuracy mean ± std across samples, pass@k, by subset')
-    .option('--model <dir>', 'checkpoint folder (ours or a Hugging Face Qwen2 folder)')
+    .option('--model <dir>', 'checkpoint folder (ours, a Hugging Face Qwen2/Qwen3/Llama/Mistral folder, or a LoRA adapter folder)')
+    .option('--adapter <dir>', 'LoRA adapter folder (PEFT layout) to apply to --model')
     .option('--base-url <url>', 'OpenAI-compatible server instead of --model; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--served-model <name>', 'model name on the server')
     .requiredOption('--bench <name|file>', `${BENCH_NAMES.join(' | ')} | FILE (the benchmark is read from its columns)`)

@@ -14,10 +14,10 @@ import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 import type { SFTConfig } from '../train/sft.js';
-import { backendOption, intOption, numberOption, printJson } from './common.js';
+import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, type LoraFlags } from './common.js';
 import { Progress } from './progress.js';
 
-interface SftFlags {
+interface SftFlags extends LoraFlags {
   /** `pretrain`: rows with `text`, loss on every token; `sft`: prompt/completion rows, loss on completions. */
   kind?: 'sft' | 'pretrain';
   tokenizer?: string;
@@ -98,6 +98,8 @@ async function sft(flags: SftFlags): Promise<void> {
     model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
   }
   log(`model: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters; ${examples.length} training and ${evalExamples.length} held-out examples`);
+  const lora = resumeState ? null : await attachLoraFromFlags(model, flags.model, flags, flags.seed);
+  if (lora) log(lora);
   const trainer = new SFTTrainer(model, tokenizer, overrides);
   if (resumeState) trainer.resume(resumeState.optimizer, resumeState.trainerState);
   const train = examples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
@@ -189,6 +191,23 @@ async function initAction(flags: { out: string; preset: PresetName; tokenizer?: 
   model.dispose();
 }
 
+/** `warmup merge`: a LoRA adapter folded into its base's weights, saved as a whole checkpoint. */
+async function mergeAction(flags: { model: string; adapter?: string; out: string; backend: BackendName | 'auto' }): Promise<void> {
+  const { selectBackend } = await import('../model/backend.js');
+  const { loadCheckpoint, saveCheckpoint } = await import('../model/checkpoint.js');
+  await selectBackend(flags.backend);
+  const { model, tokenizer } = await loadCheckpoint(flags.model, flags.adapter ? { adapter: flags.adapter } : {});
+  try {
+    if (!model.adapter) throw new Error(`merge: ${flags.model} is not a LoRA adapter folder; give one, or a base with --adapter`);
+    const { r, alpha } = model.adapter.config;
+    model.mergeAdapter();
+    await saveCheckpoint(flags.out, model, tokenizer);
+    process.stderr.write(`merged the r ${r}, alpha ${alpha} adapter into its base -> ${flags.out}\n`);
+  } finally {
+    model.dispose();
+  }
+}
+
 /** `warmup tokenizer train`: byte-level BPE on the given text files, or on the built-in K&K corpus. */
 async function tokenizerTrainCmd(flags: { out: string; vocab: number; corpus: string[] }): Promise<void> {
   const texts: string[] = [];
@@ -229,7 +248,7 @@ const trainingOptions = (cmd: Command, defaults: { epochs: number; lr: string })
 
 export function modelCommands(): Command[] {
   const sftCmd = trainingOptions(
-    new Command('sft')
+    loraOptions(new Command('sft'))
       .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
       .requiredOption('--data <file>', 'training rows (a traces dataset, .jsonl, .parquet) in TRL\'s layouts: prompt and completion strings; a messages chat list (the last, assistant turn is learned); or prompt and completion chat lists. Chat rows use the --model\'s chat template, ChatML without one')
       .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
@@ -274,5 +293,12 @@ export function modelCommands(): Command[] {
     .option('--vocab <n>', 'vocabulary size', intOption('--vocab', 263), DEFAULT_VOCAB)
     .option('--corpus <file>', 'text or .jsonl file (prompt/completion/quiz/text fields); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .action(tokenizerTrainCmd);
-  return [sftCmd, pretrainCmd, generateCommand, initCmd, tokenizerCmd];
+  const mergeCmd = new Command('merge')
+    .description('fold a LoRA adapter into its base weights and write a whole checkpoint')
+    .requiredOption('--model <dir>', 'the adapter folder (PEFT layout; its base is read from adapter_config.json), or the base with --adapter')
+    .option('--adapter <dir>', 'the adapter folder, when --model is its base')
+    .requiredOption('--out <dir>', 'checkpoint folder to write')
+    .addOption(backendOption())
+    .action(mergeAction);
+  return [sftCmd, pretrainCmd, generateCommand, initCmd, tokenizerCmd, mergeCmd];
 }

@@ -18,7 +18,7 @@ import { checkResumeConfig, loggedAfter, resumePoint, rlRunPaths, stepCheckpoint
 import { checkRLVRConfig, DEFAULT_RLVR, RLVR_RUN_SETTINGS, RLVR_SETTINGS, scaledRlLr, type RLVRConfig, type Setting } from '../stages/rlvr-config.js';
 import { loadTasks, taskRewardSpecs, type Task } from '../tasks/tasks.js';
 import { ADVANTAGE_KINDS, AGGREGATIONS, type AdvantageKind, type Aggregation } from '../train/grpo.js';
-import { backendOption, intOption, numberOption, printJson, runInterruptible, setExitCode } from './common.js';
+import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, runInterruptible, setExitCode, type LoraFlags } from './common.js';
 import { Progress } from './progress.js';
 import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
 
@@ -69,7 +69,7 @@ function addLearnerOptions(cmd: Command): Command {
 }
 
 /** The options of `warmup rlvr`, as commander parses them. */
-export interface RlvrFlags extends LearnerFlags {
+export interface RlvrFlags extends LearnerFlags, LoraFlags {
   model: string;
   data: string;
   reward: string[];
@@ -161,6 +161,9 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   const resumeFrom = await resumePoint(flags.out, flags.resume === true);
   const loaded = await loadCheckpoint(resumeFrom?.dir ?? flags.model);
   const { model, tokenizer } = loaded;
+  // A checkpoint of this run already holds its adapter; a fresh start (or a restart from the log) attaches one.
+  const lora = resumeFrom?.dir ? null : await attachLoraFromFlags(model, flags.model, flags, flags.seed);
+  if (lora) log(lora);
   const config = rlvrConfigFromFlags(flags, { examples: examples.length, hiddenSize: model.config.hiddenSize });
   const runId = `rlvr-${flags.seed}`;
   const runConfig = { command: 'rlvr', model: flags.model, data: flags.data, examples: examples.length, rewards: specs, runId, config };
@@ -365,7 +368,7 @@ async function replayCmd(file: string, flags: ReplayFlags): Promise<void> {
 export function rlvrCommands(): Command[] {
   const rlvrCommand = addLearnerOptions(
     addRewardOptions(
-      new Command('rlvr')
+      loraOptions(new Command('rlvr'))
         .description('RLVR: GRPO with verifiable rewards on a small target set (≤100 examples), streaming rollouts through the reward sandbox')
         .requiredOption('--model <dir>', 'starting checkpoint (e.g. the warmed-up student)')
         .requiredOption('--data <file>', "target examples in any layout `warmup eval` reads (K&K 'quiz', MATH 'problem', HumanEval, MMLU-Pro), or a ready 'prompt' or bare 'question'; without --reward, the layout's own reward scores them")

@@ -14,6 +14,7 @@ import { encodeSafetensors, openSafetensorsFile, readSafetensorsFile, Safetensor
 import { specialText, tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
 import { ChatTemplate, chatTemplateOf } from './chat-template.js';
 import { parseRopeScaling, ropeScalingToHF } from './rope.js';
+import { LoraAdapter, loraConfigFromPeft, loraModules, peftName } from './lora.js';
 import { checkConfig, headSizeOf, MODEL_FAMILIES, Transformer, weightShapes, type ModelConfig, type ModelFamily } from './transformer.js';
 
 /** Thrown for a checkpoint that does not match what it claims; names the file and tensor. */
@@ -183,10 +184,17 @@ export async function saveCheckpoint(dir: string, model: Transformer, tokenizer:
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, 'config.json'), `${JSON.stringify(toHFConfig(model.config, tokenizer), null, 2)}\n`);
   const storage = model.config.storage ?? 'float32';
-  const weights = variablesToNamed(model.weights);
-  await writeFile(join(tmp, 'model.safetensors'), encodeSafetensors(weights, { format: 'pt', producer: 'warmup' }, SAFETENSORS_DTYPE[storage]));
+  const { adapter } = model;
+  // With an adapter attached, the folder is the adapter alone (PEFT's layout); its base stays where it is.
+  const weights = adapter ? new Map<string, NamedTensor>() : variablesToNamed(model.weights);
+  if (adapter) {
+    await writeFile(join(tmp, 'adapter_config.json'), `${JSON.stringify(adapter.peftConfig(), null, 2)}\n`);
+    await writeFile(join(tmp, 'adapter_model.safetensors'), encodeSafetensors(variablesToNamed(adapter.variables()), { format: 'pt', producer: 'warmup' }));
+  } else {
+    await writeFile(join(tmp, 'config.json'), `${JSON.stringify(toHFConfig(model.config, tokenizer), null, 2)}\n`);
+    await writeFile(join(tmp, 'model.safetensors'), encodeSafetensors(weights, { format: 'pt', producer: 'warmup' }, SAFETENSORS_DTYPE[storage]));
+  }
   const files = tokenizerFiles(tokenizer, model.config);
   await writeFile(join(tmp, 'tokenizer.json'), JSON.stringify(files.tokenizer));
   await writeFile(join(tmp, 'tokenizer_config.json'), `${JSON.stringify(files.tokenizerConfig, null, 2)}\n`);
@@ -308,8 +316,89 @@ export async function readChatTemplate(dir: string): Promise<ChatTemplate | null
   return new ChatTemplate(chatTemplate, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
 }
 
-/** Loads our checkpoints and Hugging Face Qwen2/Qwen3/Llama/Mistral folders (one file or shards); every mismatch names the tensor and shapes. */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+
+/**
+ * Attaches the LoRA adapter saved in `dir` (PEFT's adapter_config.json and
+ * adapter_model.safetensors) to `model`; errors name the file and tensor.
+ */
+export async function loadAdapter(model: Transformer, dir: string, base: string): Promise<void> {
+  const where = join(dir, 'adapter_config.json');
+  let config;
+  try {
+    config = loraConfigFromPeft(await readJson(where), where);
+  } catch (e) {
+    throw new CheckpointError((e as Error).message, { cause: e });
+  }
+  const path = join(dir, 'adapter_model.safetensors');
+  const { tensors } = await asCheckpointError(path, readSafetensorsFile(path));
+  const modules = new Map<string, { A: tf.Variable; B: tf.Variable }>();
+  const expected = loraModules(config, weightShapes(model.config));
+  try {
+    for (const [module, [out, inp]] of expected) {
+      const pair = (['A', 'B'] as const).map((which) => {
+        const name = peftName(module, which);
+        const want = which === 'A' ? [config.r, inp as number] : [out as number, config.r];
+        const t = tensors.get(name);
+        if (!t) throw new CheckpointError(`${path}: tensor '${name}' is missing (expected shape [${want.join(', ')}])`);
+        if (t.shape.join(',') !== want.join(',')) throw new CheckpointError(`${path}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${want.join(', ')}] for r ${config.r}`);
+        return tf.tidy(() => tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), true));
+      });
+      modules.set(module, { A: pair[0] as tf.Variable, B: pair[1] as tf.Variable });
+    }
+  } catch (e) {
+    for (const { A, B } of modules.values()) tf.dispose([A, B]);
+    throw e;
+  }
+  const extra = [...tensors.keys()].filter((k) => ![...expected.keys()].some((m) => k === peftName(m, 'A') || k === peftName(m, 'B')));
+  if (extra.length > 0) throw new CheckpointError(`${path}: tensors this adapter config does not name: ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''}`);
+  model.adapter?.dispose();
+  model.adapter = new LoraAdapter(config, modules, base);
+}
+
+/**
+ * The base checkpoint an adapter names (`base_model_name_or_path`): a path as given, else
+ * relative to the adapter's folder.
+ */
+async function adapterBase(dir: string): Promise<string> {
+  const where = join(dir, 'adapter_config.json');
+  const base = (await readJson(where)).base_model_name_or_path;
+  if (typeof base !== 'string' || base === '') throw new CheckpointError(`${where}: base_model_name_or_path must name the base checkpoint's folder`);
+  for (const candidate of [base, join(dir, base)]) if (await exists(join(candidate, 'config.json'))) return candidate;
+  throw new CheckpointError(`${where}: the base checkpoint ${JSON.stringify(base)} is not a folder here (hub names cannot be fetched; give a local path)`);
+}
+
+/**
+ * Loads our checkpoints and Hugging Face Qwen2/Qwen3/Llama/Mistral folders (one file or
+ * shards); every mismatch names the tensor and shapes. A LoRA adapter folder (PEFT's
+ * layout) loads as its base with the adapter attached; so does any folder with `adapter`
+ * (an adapter folder to apply to it).
+ */
+export async function loadCheckpoint(dir: string, options: { readonly adapter?: string } = {}): Promise<LoadedCheckpoint> {
+  if (options.adapter) {
+    const loaded = await loadCheckpoint(dir);
+    try {
+      await loadAdapter(loaded.model, options.adapter, dir);
+    } catch (e) {
+      loaded.model.dispose();
+      throw e;
+    }
+    return loaded;
+  }
+  if (!(await exists(join(dir, 'config.json'))) && (await exists(join(dir, 'adapter_config.json')))) {
+    const base = await adapterBase(dir);
+    const loaded = await loadCheckpoint(base);
+    try {
+      await loadAdapter(loaded.model, dir, base);
+    } catch (e) {
+      loaded.model.dispose();
+      throw e;
+    }
+    const optPath = join(dir, 'optimizer.safetensors');
+    const optimizer = (await exists(optPath)) ? (await asCheckpointError(optPath, readSafetensorsFile(optPath))).tensors : null;
+    const trainerState = await readJson(join(dir, 'trainer_state.json')).catch(() => null);
+    return { ...loaded, optimizer, trainerState };
+  }
   const hfConfig = await readJson(join(dir, 'config.json'));
   const source = await openWeights(dir);
   const weights = new Map<string, tf.Variable>();

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { maskedSoftmax, rmsNorm, rotary, swiglu, targetLogProbs } from './fused.js';
 import type { PresetName } from './names.js';
+import type { LoraAdapter } from './lora.js';
 import { ropeInvFreq, type RopeScaling } from './rope.js';
 
 /** Architecture hyperparameters (Hugging Face Qwen2 config names in `toHFConfig`). */
@@ -141,6 +142,8 @@ export interface ForwardInput {
 export class Transformer {
   readonly headSize: number;
   private readonly invFreq: tf.Tensor1D;
+  /** A LoRA adapter in use: its layers add to the base ones, and only it trains. */
+  adapter: LoraAdapter | null = null;
 
   constructor(
     readonly config: ModelConfig,
@@ -180,9 +183,26 @@ export class Transformer {
     return this.weights.get(name) as tf.Variable;
   }
 
+  /** The trainable variables by name: the adapter's when one is attached, else every weight. */
+  trainable(): ReadonlyMap<string, tf.Variable> {
+    return this.adapter ? this.adapter.variables() : this.weights;
+  }
+
   /** The trainable variables, in a fixed order. */
   variables(): tf.Variable[] {
-    return [...this.weights.values()];
+    return [...this.trainable().values()];
+  }
+
+  /** Folds the adapter into the base weights (W += (α/r)·B·A) and drops it. */
+  mergeAdapter(): void {
+    const adapter = this.adapter;
+    if (!adapter) throw new Error('merge: no adapter is attached');
+    for (const [name, { A, B }] of adapter.modules) {
+      const w = this.w(`${name}.weight`);
+      tf.tidy(() => w.assign(tf.add(w, tf.mul(tf.matMul(B, A), adapter.scale))));
+    }
+    adapter.dispose();
+    this.adapter = null;
   }
 
   private rmsNorm(x: tf.Tensor3D, weight: tf.Tensor1D): tf.Tensor3D {
@@ -190,7 +210,9 @@ export class Transformer {
   }
 
   private linear(x: tf.Tensor2D, name: string, bias = false): tf.Tensor2D {
-    const y = tf.matMul(x, this.w(`${name}.weight`) as tf.Tensor, false, true) as tf.Tensor2D; // [N, out]
+    let y = tf.matMul(x, this.w(`${name}.weight`) as tf.Tensor, false, true) as tf.Tensor2D; // [N, out]
+    const delta = this.adapter?.delta(x, name);
+    if (delta) y = tf.add(y, delta) as tf.Tensor2D;
     return bias ? (tf.add(y, this.w(`${name}.bias`) as tf.Tensor) as tf.Tensor2D) : y;
   }
 
@@ -301,6 +323,7 @@ export class Transformer {
   }
 
   dispose(): void {
+    this.adapter?.dispose();
     for (const w of this.weights.values()) w.dispose();
     this.invFreq.dispose();
   }

@@ -158,7 +158,7 @@ export class PolicyLearner {
   ) {
     if (config.beta > 0 && !reference) throw new Error('grpo: beta > 0 needs a reference model');
     for (const k of ['mu', 'microBatch'] as const) if (!Number.isInteger(config[k]) || config[k] < 1) throw new Error(`grpo: ${k} must be a positive integer, got ${config[k]}`);
-    this.optimizer = new AdamW(config, model.weights);
+    this.optimizer = new AdamW(config, model.trainable());
   }
 
   /**

@@ -253,7 +253,7 @@ export class SFTTrainer {
       if (!Number.isInteger(this.config[k]) || this.config[k] < 1) throw new Error(`sft: ${k} must be a positive integer, got ${this.config[k]}`);
     }
     if (!(this.config.lr > 0)) throw new Error(`sft: lr must be > 0, got ${this.config.lr}`);
-    this.optimizer = new AdamW(this.config, model.weights);
+    this.optimizer = new AdamW(this.config, model.trainable());
   }
 
   /** Mean loss over examples (no gradients). */

@@ -202,4 +202,14 @@ describe('warmup rlvr and replay', () => {
     expect(new Set(after.map((r) => r.step)).size).toBe(state.step + 2);
     expect(after).toHaveLength((state.step + 2) * 32);
   });
+
+  it('trains a LoRA adapter with --lora-r: last/ is an adapter folder and the base is untouched', async () => {
+    const out = join(dir, 'lora');
+    const baseBytes = await readFile(join(base, 'model.safetensors'));
+    expect(await main([...rlvrArgs(out, 2), '--lora-r', '2', '--quiet']), io.err).toBe(0);
+    expect((await readFile(join(base, 'model.safetensors'))).equals(baseBytes)).toBe(true);
+    expect(existsSync(join(out, 'last', 'adapter_model.safetensors'))).toBe(true);
+    expect(existsSync(join(out, 'last', 'model.safetensors'))).toBe(false);
+    expect(JSON.parse(await readFile(join(out, 'last', 'adapter_config.json'), 'utf8'))).toMatchObject({ peft_type: 'LORA', r: 2 });
+  });
 });
