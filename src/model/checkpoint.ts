@@ -1,7 +1,8 @@
 /**
  * Checkpoints: a folder in the Hugging Face layout — `config.json` (standard Qwen2,
- * Qwen3 or Llama keys), `model.safetensors`, `tokenizer.json` — plus, for exact resume, `optimizer.safetensors`
- * and `trainer_state.json`. Folders are written to a temporary sibling and renamed into
+ * Qwen3 or Llama keys), `model.safetensors`, `tokenizer.json` — plus, for exact resume,
+ * `optimizer.safetensors` and `trainer_state.json`. A LoRA adapter's folder is PEFT's
+ * (`adapter_config.json`, `adapter_model.safetensors`) and names its base. Folders are written to a temporary sibling and renamed into
  * place, so a crash never leaves a half-written checkpoint under the final name.
  *
  * The same loader reads Hugging Face Qwen2, Qwen3, Llama and Mistral checkpoints
@@ -83,8 +84,7 @@ function positionsOf(j: Record<string, unknown>, family: ModelFamily, max: numbe
  * Reads a Hugging Face config.json of the Qwen2, Qwen3, Llama or Mistral families.
  * Anything this decoder would compute differently (biases on o_proj or the MLP, another
  * activation, a Qwen2/Llama head size that is not hidden / heads, an unsupported
- * rope_scaling) is refused with the
- * key that says so. `hasLmHead` (whether the weights hold `lm_head.weight`) decides
+ * rope_scaling) is refused with the key that says so. `hasLmHead` (whether the weights hold `lm_head.weight`) decides
  * tying when `tie_word_embeddings` is absent.
  */
 export function fromHFConfig(j: Record<string, unknown>, where = 'config.json', hasLmHead?: boolean): ModelConfig {
@@ -318,6 +318,14 @@ export async function readChatTemplate(dir: string): Promise<ChatTemplate | null
 
 const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
 
+/** A folder's optimizer slots and trainer state for resume (null where absent). */
+async function readTrainingState(dir: string): Promise<{ optimizer: Map<string, NamedTensor> | null; trainerState: unknown }> {
+  const optPath = join(dir, 'optimizer.safetensors');
+  const optimizer = (await exists(optPath)) ? (await asCheckpointError(optPath, readSafetensorsFile(optPath))).tensors : null;
+  const trainerState = await readJson(join(dir, 'trainer_state.json')).catch(() => null);
+  return { optimizer, trainerState };
+}
+
 /**
  * Attaches the LoRA adapter saved in `dir` (PEFT's adapter_config.json and
  * adapter_model.safetensors) to `model`; errors name the file and tensor.
@@ -375,35 +383,26 @@ async function adapterBase(dir: string): Promise<string> {
  * (an adapter folder to apply to it).
  */
 export async function loadCheckpoint(dir: string, options: { readonly adapter?: string } = {}): Promise<LoadedCheckpoint> {
-  if (options.adapter) {
-    const loaded = await loadCheckpoint(dir);
-    try {
-      await loadAdapter(loaded.model, options.adapter, dir);
-    } catch (e) {
-      loaded.model.dispose();
-      throw e;
-    }
-    return loaded;
-  }
-  if (!(await exists(join(dir, 'config.json'))) && (await exists(join(dir, 'adapter_config.json')))) {
-    const base = await adapterBase(dir);
+  const adapterFolder = !(await exists(join(dir, 'config.json'))) && (await exists(join(dir, 'adapter_config.json')));
+  if (options.adapter || adapterFolder) {
+    // `dir` is the base and options.adapter the adapter, or `dir` is an adapter naming its base.
+    const base = options.adapter ? dir : await adapterBase(dir);
     const loaded = await loadCheckpoint(base);
     try {
-      await loadAdapter(loaded.model, dir, base);
+      await loadAdapter(loaded.model, options.adapter ?? dir, base);
     } catch (e) {
       loaded.model.dispose();
       throw e;
     }
-    const optPath = join(dir, 'optimizer.safetensors');
-    const optimizer = (await exists(optPath)) ? (await asCheckpointError(optPath, readSafetensorsFile(optPath))).tensors : null;
-    const trainerState = await readJson(join(dir, 'trainer_state.json')).catch(() => null);
-    return { ...loaded, optimizer, trainerState };
+    // An adapter folder a run wrote holds that run's optimizer state, not the base's.
+    return options.adapter ? loaded : { ...loaded, ...(await readTrainingState(dir)) };
   }
   const hfConfig = await readJson(join(dir, 'config.json'));
   const source = await openWeights(dir);
   const weights = new Map<string, tf.Variable>();
   let config: ModelConfig;
   let optimizer: Map<string, NamedTensor> | null;
+  let trainerState: unknown;
   try {
     config = fromHFConfig(hfConfig, join(dir, 'config.json'), source.shapes.has('lm_head.weight'));
     const expected = weightShapes(config);
@@ -418,8 +417,7 @@ export async function loadCheckpoint(dir: string, options: { readonly adapter?: 
         throw new CheckpointError(`${weightsPath}: tensor '${name}' has shape [${stored.join(', ')}], but config.json implies [${shape.join(', ')}]`);
       }
     }
-    const optPath = join(dir, 'optimizer.safetensors');
-    optimizer = (await stat(optPath).then(() => true, () => false)) ? (await asCheckpointError(optPath, readSafetensorsFile(optPath))).tensors : null;
+    ({ optimizer, trainerState } = await readTrainingState(dir));
     // A training checkpoint with 16-bit weights keeps their float32 values beside the optimizer's slots.
     const master = new Map<string, NamedTensor>();
     for (const [key, t] of optimizer ?? []) {
@@ -452,6 +450,5 @@ export async function loadCheckpoint(dir: string, options: { readonly adapter?: 
     for (const w of weights.values()) w.dispose();
     throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);
   }
-  const trainerState = await readJson(join(dir, 'trainer_state.json')).catch(() => null);
   return { model: new Transformer(config, weights), tokenizer, optimizer, trainerState };
 }
