@@ -82,7 +82,7 @@ export function numberOption(name: string, min = Number.NEGATIVE_INFINITY, max =
 export const backendOption = (): Option =>
   new Option('--backend <name>', 'TensorFlow.js backend: auto tries node-gpu, node, wasm, then cpu').choices(['auto', ...BACKEND_NAMES]).default('auto');
 
-/** The LoRA flags of the training commands (`--lora-r` 0: full fine-tuning). */
+/** The LoRA flags of the training commands (without --lora-r: full fine-tuning). */
 export interface LoraFlags {
   loraR?: number;
   loraAlpha?: number;

@@ -265,7 +265,7 @@ export function modelCommands(): Command[] {
   ).action((flags: SftFlags) => sft({ ...flags, kind: 'pretrain', packing: true }));
   const generateCommand = new Command('generate')
     .description('sample from a checkpoint')
-    .requiredOption('--model <dir>', 'checkpoint folder (ours or a Hugging Face Qwen2 folder)')
+    .requiredOption('--model <dir>', 'checkpoint folder (ours, a Hugging Face Qwen2/Qwen3/Llama/Mistral folder, or a LoRA adapter folder)')
     .requiredOption('--prompt <text>', 'prompt text; repeat for a batch', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--n <k>', 'samples per prompt', intOption('--n', 1), 1)
     .option('--max-new-tokens <n>', 'tokens to generate at most', intOption('--max-new-tokens', 1), 128)

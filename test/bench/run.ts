@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   traces: async () => (await import('./traces.js')).run(),
   rlvr: async () => (await import('./rlvr.js')).run(),
   flat: async () => (await import('./flat.js')).run(),
+  big: async () => (await import('./big.js')).run(),
 };
 
 

@@ -88,6 +88,15 @@ class Model(torch.nn.Module):
         return Block.norm(x, self.ln) @ self.emb.weight.T
 
 
+def train_step(model, opt, ids, vocab):
+    """One causal-LM step on ids [b, t]: forward, cross-entropy, backward, optimiser."""
+    logits = model(ids[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, vocab), ids[:, 1:].reshape(-1))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
 def sample_rate(model, c, batch, prompt_tokens, new_tokens):
     """Tokens/s of KV-cache decoding at T = 1: a preallocated cache, inference_mode."""
     e = c["hiddenSize"] // c["numHeads"]
@@ -116,17 +125,10 @@ def main():
         b, t = c["batch"], c["seq"]
         ids = torch.randint(0, c["vocabSize"], (b, t))
 
-        def step():
-            logits = model(ids[:, :-1])
-            loss = F.cross_entropy(logits.reshape(-1, c["vocabSize"]), ids[:, 1:].reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        step()
+        train_step(model, opt, ids, c["vocabSize"])
         n, start = 0, time.perf_counter()
         while time.perf_counter() - start < spec["seconds"] or n < 2:
-            step()
+            train_step(model, opt, ids, c["vocabSize"])
             n += 1
         out["train_tokens_per_s"][name] = n * b * (t - 1) / (time.perf_counter() - start)
     sample = spec.get("sample")
