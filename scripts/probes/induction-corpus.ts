@@ -3,7 +3,7 @@
 // repeated 2–3 times, in the plain [A][B] … [A] → [B] form an induction head completes:
 // names joined by spaces (each name one token), or by ", " in a share of documents.
 // Optional world text between the copies puts the lookup at K&K distances.
-// npx tsx scripts/probes/induction-corpus.ts OUT.jsonl DOCS [WORLD.jsonl]  (env SEED, COMMA=0.3, FILL=0.5)
+// npx tsx scripts/probes/induction-corpus.ts OUT.jsonl DOCS [WORLD.jsonl]  (env SEED, COMMA=0.3, FILL=0.5, SYNTH=1)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '../../src/util/rng.js';
 import { NAMES } from '../../src/world/vocab.js';
@@ -14,6 +14,13 @@ const commaP = Number(process.env.COMMA ?? 0.3);
 const fillP = src ? Number(process.env.FILL ?? 0.5) : 0;
 const world = src ? readFileSync(src, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text) : [];
 const rows: string[] = [];
+// SYNTH=1: probe 17's synthetic rows as text: one sequence repeated to fill 96 names, no header, no separators.
+if (process.env.SYNTH === '1') {
+  while (rows.length < n) {
+    const seq = Array.from({ length: 6 + rng.int(35) }, () => rng.pick(NAMES));
+    rows.push(JSON.stringify({ text: ` ${Array.from({ length: 96 }, (_, i) => seq[i % seq.length]).join(' ')}` }));
+  }
+}
 while (rows.length < n) {
   const seq = Array.from({ length: 6 + rng.int(35) }, () => rng.pick(NAMES));
   const line = seq.join(rng.float() < commaP ? ', ' : ' ');

@@ -3,12 +3,15 @@
 # is a random sequence of L item tokens (V items, uniform) repeated to fill T tokens;
 # the score is next-token accuracy on the repeats (chance 1/V). PyTorch, CPU.
 # /usr/bin/python3 scripts/probes/induction_ablation.py VARIANT [STEPS]
-#   VARIANT: base | lr5e-3 | lr1e-2 | attn-only | heads8 | wd0 | layers2 | d256
+#   VARIANT: base | lr5e-3 | lr1e-2 | attn-only | heads8 | wd0 | layers2 | d256 | zero-bias | v1500
 import math, sys, time, torch, torch.nn as nn, torch.nn.functional as F
 variant = sys.argv[1]; STEPS = int(sys.argv[2]) if len(sys.argv) > 2 else 800
 torch.manual_seed(0); torch.set_num_threads(2)
 V, D, I, L, H, KV, E = 120, 128, 384, 4, 4, 2, 32
-lr, wd, mlp = 2e-3, 0.1, True
+lr, wd, mlp, zero_bias = 2e-3, 0.1, True, False
+if variant == 'zero-bias': zero_bias = True
+ITEMS = V
+if variant == 'v1500': V = 1500  # the world tokenizer's vocabulary; the items stay 120 of its tokens
 if variant == 'lr5e-3': lr = 5e-3
 if variant == 'lr1e-2': lr = 1e-2
 if variant == 'attn-only': mlp = False
@@ -41,6 +44,9 @@ class M(nn.Module):
         super().__init__(); s.emb = nn.Embedding(V, D); s.layers = nn.ModuleList([Layer() for _ in range(L)]); s.n = RMS()
         for p in s.parameters():
             if p.dim() == 2: nn.init.normal_(p, std=0.02)
+        if zero_bias:  # warmup's init: every bias 0 and every norm 1 (PyTorch draws nn.Linear biases uniformly)
+            for l in s.layers:
+                for lin in (l.q, l.k, l.v): nn.init.zeros_(lin.bias)
     def forward(s, ids):
         h = s.emb(ids)
         for l in s.layers: h = l(h)
@@ -49,7 +55,7 @@ def data(gen):
     lens = torch.randint(6, 41, (B,), generator=gen)
     ids = torch.zeros(B, T, dtype=torch.long); rep = torch.zeros(B, T, dtype=torch.bool)
     for b in range(B):
-        n = int(lens[b]); seq = torch.randint(0, V, (n,), generator=gen)
+        n = int(lens[b]); seq = torch.randint(0, ITEMS, (n,), generator=gen)
         ids[b] = seq.repeat(T // n + 1)[:T]; rep[b, n:] = True
     return ids, rep
 m = M(); opt = torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=wd, betas=(0.9, 0.95))
