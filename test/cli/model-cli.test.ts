@@ -52,7 +52,7 @@ describe('warmup sft and generate', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'bad.jsonl'), '{"question": "x"}\n');
     expect(await main(['sft', '--data', join(dir, 'bad.jsonl'), '--out', join(dir, 'c'), '--quiet'])).toBe(1);
-    expect(io.err).toMatch(/needs string 'prompt' and 'completion' columns, or a 'messages' chat list \(found: question\)/);
+    expect(io.err).toMatch(/needs string 'prompt' and 'completion' columns, a 'messages' chat list, or 'prompt' and 'completion' chat lists \(found: question\)/);
     await writeFile(join(dir, 'data.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
     expect(await main(['sft', '--data', join(dir, 'data.jsonl'), '--out', join(dir, 'c'), '--max-length', '4', '--backend', 'wasm'])).toBe(1);
     expect(io.err).toMatch(/warning: 23 of 23 examples have no completion token within --max-length 4/);
