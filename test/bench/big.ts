@@ -43,7 +43,7 @@ const TRAIN = { batch: 1, seq: 128, r: 8 } as const;
 
 const rss = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 /** Each stage on stderr before it runs: a wasm heap abort kills the process, and this says where. */
-const stage = (what: string): void => void process.stderr.write(`big: ${what} (peak RSS ${rss()} MB)\n`);
+const stage = (what: string, so: object): void => void process.stderr.write(`big: ${what} (peak RSS ${rss()} MB) so far ${JSON.stringify(so)}\n`);
 const secondsOf = async (fn: () => unknown): Promise<number> => {
   const t0 = performance.now();
   await fn();
@@ -63,15 +63,15 @@ export async function run(): Promise<unknown> {
   const dir = await mkdtemp(join(tmpdir(), 'warmup-big-'));
   const out: Record<string, unknown> = { what: "Qwen2.5-0.5B's shape, random weights: BF16 checkpoint write and load, KV-cache sampling (14-token prompt, 16 new tokens, T = 1), one LoRA SFT step (B=1, T=128, r 8 on every linear layer) and one LoRA GRPO update (4 rollouts of 64 + 64 tokens)", backend, parameters: parameterCount(QWEN25_05B) };
   try {
-    stage('init');
+    stage('init', out);
     let model = Transformer.init(QWEN25_05B, 1);
     // A tokenizer only for the folder's files: its vocabulary is far below the model's.
     const tokenizer = await loadDefaultTokenizer();
-    stage('save');
+    stage('save', out);
     out.save_s = await secondsOf(() => saveCheckpoint(join(dir, 'm'), model, tokenizer));
     out.checkpoint_mb = Math.round((await stat(join(dir, 'm', 'model.safetensors'))).size / 2 ** 20);
     model.dispose();
-    stage('load');
+    stage('load', out);
     out.load_s = await secondsOf(async () => {
       model = (await loadCheckpoint(join(dir, 'm'))).model;
     });
@@ -80,7 +80,7 @@ export async function run(): Promise<unknown> {
     const prompt = Array.from({ length: SAMPLE.promptTokens }, (_, i) => (i * 7919 + 5) % QWEN25_05B.vocabSize);
     const sample: Record<string, number> = {};
     for (const batch of SAMPLE.batches) {
-      stage(`sample batch ${batch}`);
+      stage(`sample batch ${batch}`, out);
       const t0 = performance.now();
       const gens = generate(model, never, Array.from({ length: batch }, () => prompt), { maxNewTokens: SAMPLE.newTokens, temperature: 1, seed: 1 });
       sample[`batch${batch}`] = +(gens.reduce((n, g) => n + g.tokens.length, 0) / ((performance.now() - t0) / 1000)).toFixed(2);
@@ -100,15 +100,15 @@ export async function run(): Promise<unknown> {
       value.dataSync();
       tf.dispose([value, ...Object.values(grads)]);
     };
-    stage('LoRA SFT step');
+    stage('LoRA SFT step', out);
     step();
     const sftS = await secondsOf(() => step());
     out.lora_sft_step = { seconds: sftS, tokens_per_s: +((TRAIN.batch * TRAIN.seq) / sftS).toFixed(1), peak_rss_mb: rss() };
     tf.dispose([ids, x, y, mask]);
     opt.dispose();
 
-    stage('LoRA GRPO update');
-    const learner = new PolicyLearner(model, { ...DEFAULT_RLVR, microBatch: 2 }, null, 0);
+    stage('LoRA GRPO update', out);
+    const learner = new PolicyLearner(model, { ...DEFAULT_RLVR, microBatch: 1 }, null, 0);
     const rows = Array.from({ length: 4 }, (_, i) => ({
       promptIds: Array.from({ length: 64 }, (_, j) => (j * 31 + 7) % 1000),
       completionIds: Array.from({ length: 64 }, (_, j) => (j * 17 + i) % 1000),
