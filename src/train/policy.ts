@@ -31,8 +31,22 @@ export interface LearnerConfig extends AdamWConfig, PolicyLossConfig {
   readonly temperature: number;
   /** Optimiser steps per batch (μ). */
   readonly mu: number;
-  /** Rows per micro-batch (memory, not maths). */
+  /** Rows per micro-batch (memory, not maths); fewer when the logits would not fit (`fitMicroBatch`). */
   readonly microBatch: number;
+}
+
+/** Bytes the logits of one micro-batch may take, with their log-softmax and gradients (~4 copies). */
+export const LOGITS_BUDGET = 512 * 2 ** 20;
+
+/**
+ * The micro-batch to use: `requested`, or fewer rows when rows × length × vocabulary
+ * float32 logits (about 4 copies while training) would pass LOGITS_BUDGET, at least 1.
+ * A 0.5B model's 151,936-token vocabulary at 128 tokens takes ~300 MB a row this way; two
+ * rows beside its 2 GB of weights aborted the 4 GiB wasm heap (bench big).
+ */
+export function fitMicroBatch(rows: readonly PolicyRow[], vocab: number, requested: number): number {
+  const longest = rows.reduce((n, r) => Math.max(n, r.promptIds.length + r.completionIds.length), 1);
+  return Math.max(1, Math.min(requested, Math.floor(LOGITS_BUDGET / (16 * longest * vocab))));
 }
 
 /** Diagnostics of one update (means over its μ steps). */
@@ -173,8 +187,9 @@ export class PolicyLearner {
     const masks = rows.map(rowMask);
     const weights = aggregationWeights(masks, c.aggregation);
     const active = rows.map((r, i) => (c.beta > 0 || r.advantage !== 0) && (masks[i] as number[]).some((m) => m > 0));
-    const batches = microBatches(rows, weights, c.microBatch, this.pad, (i) => active[i] === true);
-    const refLogp = c.beta > 0 ? completionLogprobs(this.reference as Transformer, rows, c.temperature, this.pad, c.microBatch) : null;
+    const size = fitMicroBatch(rows, this.model.config.vocabSize, c.microBatch);
+    const batches = microBatches(rows, weights, size, this.pad, (i) => active[i] === true);
+    const refLogp = c.beta > 0 ? completionLogprobs(this.reference as Transformer, rows, c.temperature, this.pad, size) : null;
     const vars = this.model.variables();
     const sums = { loss: 0, clipFraction: 0, kl: 0, entropy: 0, gradNorm: 0 };
     let tokens = 0;

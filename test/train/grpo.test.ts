@@ -5,7 +5,7 @@ import { generate } from '../../src/model/sample.js';
 import { trainByteBpe, type ByteBpeTokenizer } from '../../src/model/tokenizer.js';
 import { presetConfig, Transformer } from '../../src/model/transformer.js';
 import { aggregationWeights, groupAdvantages, k3, overlongPenalty, policyLoss, type PolicyLossConfig } from '../../src/train/grpo.js';
-import { completionLogprobs, microBatches, PolicyLearner, tokenLogprobs, type LearnerConfig, type PolicyRow } from '../../src/train/policy.js';
+import { completionLogprobs, fitMicroBatch, LOGITS_BUDGET, microBatches, PolicyLearner, tokenLogprobs, type LearnerConfig, type PolicyRow } from '../../src/train/policy.js';
 import { DEFAULT_ADAMW } from '../../src/train/optim.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -42,6 +42,16 @@ describe('group advantages', () => {
     expect(groupAdvantages([1, Number.NaN, 0, null], 'dr-grpo')).toEqual({ advantages: [0.5, null, -0.5, null], excluded: 2, degenerate: false });
     expect(groupAdvantages([null, null], 'grpo')).toEqual({ advantages: [null, null], excluded: 2, degenerate: true });
     expect(groupAdvantages([1, Number.POSITIVE_INFINITY, 1], 'grpo')).toEqual({ advantages: [0, null, 0], excluded: 1, degenerate: true });
+  });
+});
+
+describe('micro-batch fitting', () => {
+  const row = (n: number): PolicyRow => ({ promptIds: Array.from({ length: n / 2 }, () => 1), completionIds: Array.from({ length: n / 2 }, () => 2), oldLogprobs: [], advantage: 1 });
+  it('keeps the requested size for a small vocabulary, and shrinks it (never below 1) when the logits would not fit', () => {
+    expect(fitMicroBatch([row(700), row(100)], 1500, 8)).toBe(8); // the toy world: 67 MB at 8 rows
+    expect(fitMicroBatch([row(128)], 151936, 8)).toBe(1); // Qwen2.5's vocabulary: ~311 MB a row
+    expect(fitMicroBatch([row(64)], 151936, 8)).toBe(Math.floor(LOGITS_BUDGET / (16 * 64 * 151936)));
+    expect(fitMicroBatch([row(4096)], 151936, 8)).toBe(1);
   });
 });
 
