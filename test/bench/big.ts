@@ -108,7 +108,7 @@ export async function run(): Promise<unknown> {
     opt.dispose();
 
     stage('LoRA GRPO update', out);
-    const learner = new PolicyLearner(model, DEFAULT_RLVR, null, 0) // micro-batches fitted to the logits: 1 row here (fitMicroBatch);
+    const learner = new PolicyLearner(model, DEFAULT_RLVR, null, 0); // micro-batches fitted to the logits: 1 row here (fitMicroBatch)
     const rows = Array.from({ length: 4 }, (_, i) => ({
       promptIds: Array.from({ length: 64 }, (_, j) => (j * 31 + 7) % 1000),
       completionIds: Array.from({ length: 64 }, (_, j) => (j * 17 + i) % 1000),
