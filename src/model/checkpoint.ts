@@ -21,6 +21,11 @@ import { checkConfig, headSizeOf, MODEL_FAMILIES, Transformer, weightShapes, typ
 /** Thrown for a checkpoint that does not match what it claims; names the file and tensor. */
 export class CheckpointError extends Error {}
 
+const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+
+/** A tensor read from a file as a trainable float32 variable. */
+const variableOf = (t: NamedTensor): tf.Variable => tf.tidy(() => tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), true));
+
 /**
  * The Hugging Face config.json of a model, in standard keys only: a model with q/k norms
  * is written as Qwen3, one with q/k/v biases as Qwen2, one with neither as Llama (or
@@ -207,11 +212,11 @@ export async function saveCheckpoint(dir: string, model: Transformer, tokenizer:
     await writeFile(join(tmp, 'optimizer.safetensors'), encodeSafetensors(slots));
   }
   if (extras.trainerState !== undefined) await writeFile(join(tmp, 'trainer_state.json'), `${JSON.stringify(extras.trainerState, null, 2)}\n`);
-  const exists = await stat(dir).then(() => true, () => false);
+  const existed = await exists(dir);
   const old = `${dir}.old-${process.pid}`;
-  if (exists) await rename(dir, old);
+  if (existed) await rename(dir, old);
   await rename(tmp, dir);
-  if (exists) await rm(old, { recursive: true, force: true });
+  if (existed) await rm(old, { recursive: true, force: true });
 }
 
 /** A loaded checkpoint. */
@@ -258,9 +263,9 @@ interface WeightSource {
 async function openWeights(dir: string): Promise<WeightSource> {
   const indexPath = join(dir, 'model.safetensors.index.json');
   const open = (path: string) => asCheckpointError(path, openSafetensorsFile(path));
-  if (!(await stat(indexPath).then(() => true, () => false))) {
+  if (!(await exists(indexPath))) {
     const weightsPath = join(dir, 'model.safetensors');
-    if (!(await stat(weightsPath).then(() => true, () => false))) throw new CheckpointError(`${dir}: neither model.safetensors nor model.safetensors.index.json (sharded) is there`);
+    if (!(await exists(weightsPath))) throw new CheckpointError(`${dir}: neither model.safetensors nor model.safetensors.index.json (sharded) is there`);
     const file = await open(weightsPath);
     return { shapes: new Map([...file.entries].map(([k, e]) => [k, e.shape])), weightsPath, read: (name) => asCheckpointError(weightsPath, file.read(name)), close: () => file.close() };
   }
@@ -316,8 +321,6 @@ export async function readChatTemplate(dir: string): Promise<ChatTemplate | null
   return new ChatTemplate(chatTemplate, { ...(bos ? { bos_token: bos } : {}), ...(eos ? { eos_token: eos } : {}) });
 }
 
-const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
-
 /** A folder's optimizer slots and trainer state for resume (null where absent). */
 async function readTrainingState(dir: string): Promise<{ optimizer: Map<string, NamedTensor> | null; trainerState: unknown }> {
   const optPath = join(dir, 'optimizer.safetensors');
@@ -350,7 +353,7 @@ export async function loadAdapter(model: Transformer, dir: string, base: string)
         const t = tensors.get(name);
         if (!t) throw new CheckpointError(`${path}: tensor '${name}' is missing (expected shape [${want.join(', ')}])`);
         if (t.shape.join(',') !== want.join(',')) throw new CheckpointError(`${path}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${want.join(', ')}] for r ${config.r}`);
-        return tf.tidy(() => tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), true));
+        return variableOf(t);
       });
       modules.set(module, { A: pair[0] as tf.Variable, B: pair[1] as tf.Variable });
     }
@@ -358,7 +361,8 @@ export async function loadAdapter(model: Transformer, dir: string, base: string)
     for (const { A, B } of modules.values()) tf.dispose([A, B]);
     throw e;
   }
-  const extra = [...tensors.keys()].filter((k) => ![...expected.keys()].some((m) => k === peftName(m, 'A') || k === peftName(m, 'B')));
+  const named = new Set([...expected.keys()].flatMap((m) => [peftName(m, 'A'), peftName(m, 'B')]));
+  const extra = [...tensors.keys()].filter((k) => !named.has(k));
   if (extra.length > 0) throw new CheckpointError(`${path}: tensors this adapter config does not name: ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''}`);
   model.adapter?.dispose();
   model.adapter = new LoraAdapter(config, modules, base);
@@ -428,7 +432,7 @@ export async function loadCheckpoint(dir: string, options: { readonly adapter?: 
     // One tensor at a time: read, converted to float32, copied into its variable, dropped.
     for (const name of expected.keys()) {
       const t = master.get(name) ?? (await source.read(name));
-      weights.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), true)));
+      weights.set(name, variableOf(t));
     }
   } catch (e) {
     for (const w of weights.values()) w.dispose();

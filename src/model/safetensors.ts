@@ -6,8 +6,7 @@
  */
 
 /** The dtypes written and read. */
-export const STORAGE_DTYPES = ['F32', 'BF16', 'F16'] as const;
-export type StorageDtype = (typeof STORAGE_DTYPES)[number];
+export type StorageDtype = 'F32' | 'BF16' | 'F16';
 
 /** One tensor's values and shape. */
 export interface NamedTensor {
