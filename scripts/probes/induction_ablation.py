@@ -4,14 +4,18 @@
 # the score is next-token accuracy on the repeats (chance 1/V). PyTorch, CPU.
 # /usr/bin/python3 scripts/probes/induction_ablation.py VARIANT [STEPS]
 #   VARIANT: base | lr5e-3 | lr1e-2 | attn-only | heads8 | wd0 | layers2 | d256 | zero-bias | v1500
+#            | v1500-all (items drawn from the whole 1,500) | v1500-untied (separate output head) | v300
 import math, sys, time, torch, torch.nn as nn, torch.nn.functional as F
 variant = sys.argv[1]; STEPS = int(sys.argv[2]) if len(sys.argv) > 2 else 800
 torch.manual_seed(0); torch.set_num_threads(2)
 V, D, I, L, H, KV, E = 120, 128, 384, 4, 4, 2, 32
-lr, wd, mlp, zero_bias = 2e-3, 0.1, True, False
+lr, wd, mlp, zero_bias, tied = 2e-3, 0.1, True, False, True
 if variant == 'zero-bias': zero_bias = True
 ITEMS = V
-if variant == 'v1500': V = 1500  # the world tokenizer's vocabulary; the items stay 120 of its tokens
+if variant in ('v1500', 'v1500-untied'): V = 1500  # the world tokenizer's vocabulary; the items stay 120 of its tokens
+if variant == 'v1500-untied': tied = False
+if variant == 'v1500-all': V = ITEMS = 1500  # every token of the vocabulary is an item
+if variant == 'v300': V = 300
 if variant == 'lr5e-3': lr = 5e-3
 if variant == 'lr1e-2': lr = 1e-2
 if variant == 'attn-only': mlp = False
@@ -41,7 +45,7 @@ class Layer(nn.Module):
         return h + s.dn(F.silu(s.g(s.n2(h))) * s.u(s.n2(h))) if mlp else h
 class M(nn.Module):
     def __init__(s):
-        super().__init__(); s.emb = nn.Embedding(V, D); s.layers = nn.ModuleList([Layer() for _ in range(L)]); s.n = RMS()
+        super().__init__(); s.emb = nn.Embedding(V, D); s.head = None if tied else nn.Linear(D, V, bias=False); s.layers = nn.ModuleList([Layer() for _ in range(L)]); s.n = RMS()
         for p in s.parameters():
             if p.dim() == 2: nn.init.normal_(p, std=0.02)
         if zero_bias:  # warmup's init: every bias 0 and every norm 1 (PyTorch draws nn.Linear biases uniformly)
@@ -50,7 +54,7 @@ class M(nn.Module):
     def forward(s, ids):
         h = s.emb(ids)
         for l in s.layers: h = l(h)
-        return s.n(h) @ s.emb.weight.T
+        return s.n(h) @ (s.emb.weight if s.head is None else s.head.weight).T
 def data(gen):
     lens = torch.randint(6, 41, (B,), generator=gen)
     ids = torch.zeros(B, T, dtype=torch.long); rep = torch.zeros(B, T, dtype=torch.bool)

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Observable } from 'rxjs';
 import type { LoraConfig } from '../model/lora.js';
+import { checkTrainingMemory } from '../model/memory.js';
 import { BACKEND_NAMES } from '../model/names.js';
 import type { Transformer } from '../model/transformer.js';
 
@@ -111,6 +112,13 @@ export async function attachLoraFromFlags(model: Transformer, base: string | und
   model.adapter = LoraAdapter.init(config, weightShapes(model.config), resolve(base), seed);
   const trained = model.variables().reduce((n, v) => n + v.size, 0);
   return `LoRA adapter r ${config.r}, alpha ${config.alpha} on ${config.targets.join(', ')}: ${(trained / 1e6).toFixed(3)}M trainable parameters; the base stays as it is`;
+}
+
+/** The memory line of a training command, or its error when training cannot fit the backend's heap (`checkTrainingMemory`). */
+export function trainingMemoryLine(command: string, model: Transformer, tfBackend: string): string {
+  const size = (vars: Iterable<{ size: number }>): number => [...vars].reduce((n, v) => n + v.size, 0);
+  const trainable = size(model.trainable().values());
+  return checkTrainingMemory(command, size(model.weights.values()) + (model.adapter ? trainable : 0), trainable, tfBackend);
 }
 
 /**

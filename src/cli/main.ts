@@ -20,6 +20,7 @@ import { runCommands } from './run.js';
 import { tracesCommand } from './traces.js';
 import { serveCommand } from './serve.js';
 import { worldCommand } from './world.js';
+import { explainWasmAbort, isWasmAbort } from '../model/memory.js';
 
 /** The version in package.json (two folders up from src/cli and from dist/cli alike). */
 function packageVersion(): string {
@@ -64,7 +65,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version exit 0; commander already printed usage errors.
       return e.exitCode;
     }
-    process.stderr.write(`warmup: error: ${e instanceof Error ? e.message : String(e)}\n`);
+    const message = isWasmAbort(e) ? explainWasmAbort(e) : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`warmup: error: ${message}\n`);
     if (process.env.WARMUP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     return 1;
   }

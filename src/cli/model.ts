@@ -14,7 +14,7 @@ import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 import type { SFTConfig } from '../train/sft.js';
-import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, type LoraFlags } from './common.js';
+import { attachLoraFromFlags, backendOption, trainingMemoryLine, intOption, loraOptions, numberOption, printJson, type LoraFlags } from './common.js';
 import { Progress } from './progress.js';
 
 interface SftFlags extends LoraFlags {
@@ -100,6 +100,7 @@ async function sft(flags: SftFlags): Promise<void> {
   log(`model: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters; ${examples.length} training and ${evalExamples.length} held-out examples`);
   const lora = resumeState ? null : await attachLoraFromFlags(model, flags.model, flags, flags.seed);
   if (lora) log(lora);
+  log(trainingMemoryLine(kind, model, choice.tfBackend));
   const trainer = new SFTTrainer(model, tokenizer, overrides);
   if (resumeState) trainer.resume(resumeState.optimizer, resumeState.trainerState);
   const train = examples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));

@@ -18,7 +18,7 @@ import { checkResumeConfig, loggedAfter, resumePoint, rlRunPaths, stepCheckpoint
 import { checkRLVRConfig, DEFAULT_RLVR, RLVR_RUN_SETTINGS, RLVR_SETTINGS, scaledRlLr, type RLVRConfig, type Setting } from '../stages/rlvr-config.js';
 import { loadTasks, taskRewardSpecs, type Task } from '../tasks/tasks.js';
 import { ADVANTAGE_KINDS, AGGREGATIONS, type AdvantageKind, type Aggregation } from '../train/grpo.js';
-import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, runInterruptible, setExitCode, type LoraFlags } from './common.js';
+import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, runInterruptible, setExitCode, trainingMemoryLine, type LoraFlags } from './common.js';
 import { Progress } from './progress.js';
 import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
 
@@ -164,6 +164,7 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   // A checkpoint of this run already holds its adapter; a fresh start (or a restart from the log) attaches one.
   const lora = resumeFrom?.dir ? null : await attachLoraFromFlags(model, flags.model, flags, flags.seed);
   if (lora) log(lora);
+  log(trainingMemoryLine('rlvr', model, choice.tfBackend));
   const config = rlvrConfigFromFlags(flags, { examples: examples.length, hiddenSize: model.config.hiddenSize });
   const runId = `rlvr-${flags.seed}`;
   const runConfig = { command: 'rlvr', model: flags.model, data: flags.data, examples: examples.length, rewards: specs, runId, config };
