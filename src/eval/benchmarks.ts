@@ -30,6 +30,8 @@ const BENCH_ALIASES: Readonly<Record<string, string>> = { math500: 'math' };
 export interface EvalItem {
   readonly id: string;
   readonly prompt: string;
+  /** The chat list the prompt was rendered from, if any (a server gets these instead of the text). */
+  readonly messages?: readonly ChatMessage[];
   readonly row: Readonly<Record<string, unknown>>;
   /** Subset labels, e.g. { n_people: '5' } or { subject: 'Algebra', level: '3' }. */
   readonly subsets: Readonly<Record<string, string>>;

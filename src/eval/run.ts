@@ -9,7 +9,7 @@ import { generate } from '../model/sample.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 import type { RewardResult, RewardSample } from '../reward/types.js';
-import type { Teacher } from '../teacher/types.js';
+import type { ChatTeacher } from '../teacher/types.js';
 import { deriveSeed } from '../util/rng.js';
 import type { EvalItem, EvalSet } from './benchmarks.js';
 import { passAtK } from './pass-at-k.js';
@@ -26,10 +26,13 @@ export interface EvalOptions {
 export const PAPER_EVAL: Omit<EvalOptions, 'stop'> = { n: 4, temperature: 0.7, topP: 0.95, maxNewTokens: 1024, seed: 0 };
 
 /** Something that completes prompts: a local checkpoint or an OpenAI-compatible server. */
+/** What a model is asked: the prompt text, and the chat list it was rendered from, if any. */
+export type EvalPrompt = Pick<EvalItem, 'prompt' | 'messages'>;
+
 export interface EvalModel {
   readonly name: string;
-  /** n completions of each prompt (`keys` seed each question's samples). */
-  complete(prompts: readonly string[], keys: readonly number[], options: EvalOptions): Promise<{ text: string; tokens: number }[][]>;
+  /** n completions of each prompt (`keys` seed each question's samples); a server gets chat-list prompts as messages. */
+  complete(prompts: readonly EvalPrompt[], keys: readonly number[], options: EvalOptions): Promise<{ text: string; tokens: number }[][]>;
 }
 
 /** A local model; prompts are generated `batchPrompts` at a time (× n rows, the prompt prefilled once). */
@@ -41,7 +44,7 @@ export function localModel(model: Transformer, tokenizer: Tokenizer, name: strin
       for (let s = 0; s < prompts.length; s += batchPrompts) {
         const chunk = prompts.slice(s, s + batchPrompts);
         const ids = chunk.flatMap((p) => {
-          const enc = tokenizer.encode(p);
+          const enc = tokenizer.encode(p.prompt);
           const room = model.config.maxPositions - o.maxNewTokens;
           return Array.from({ length: o.n }, () => (enc.length > room ? enc.slice(enc.length - room) : enc));
         });
@@ -56,13 +59,14 @@ export function localModel(model: Transformer, tokenizer: Tokenizer, name: strin
 }
 
 /** A model behind an OpenAI-compatible server (through the teacher client: retries, timeouts, concurrency). */
-export function serverModel(teacher: Teacher, name: string): EvalModel {
+export function serverModel(teacher: ChatTeacher, name: string): EvalModel {
   return {
     name,
     async complete(prompts, _keys, o) {
       return Promise.all(
         prompts.map(async (p) => {
-          const c = await teacher.sample(p, { n: o.n, temperature: o.temperature, topP: o.topP, maxTokens: o.maxNewTokens, stop: o.stop });
+          const options = { n: o.n, temperature: o.temperature, topP: o.topP, maxTokens: o.maxNewTokens, stop: o.stop };
+          const c = await (p.messages ? teacher.chat(p.messages, options) : teacher.sample(p.prompt, options));
           return Array.from({ length: o.n }, (_, j) => ({ text: c[j]?.text ?? '', tokens: c[j]?.nTokens ?? 0 }));
         }),
       );
@@ -176,7 +180,7 @@ export async function evaluateModel(
   for (let s = 0; s < set.items.length; s += batchPrompts) {
     const chunk = set.items.slice(s, s + batchPrompts);
     const completions = await model.complete(
-      chunk.map((it) => it.prompt),
+      chunk,
       chunk.map((_, i) => s + i),
       options,
     );

@@ -29,6 +29,8 @@ export interface Task {
   /** The id of the layout the row was read as. */
   readonly layout: string;
   readonly prompt: string;
+  /** The chat list the prompt was rendered from (verl rows, without a --template): a server applies its own chat template to these. */
+  readonly messages?: readonly ChatMessage[];
   readonly reward: TaskReward;
   /** Subset labels, e.g. { n_people: '5' } or { subject: 'Algebra', level: '3' }. */
   readonly subsets: Readonly<Record<string, string>>;
@@ -85,8 +87,10 @@ export function taskFromRow(row: Row, index: number, options: TaskOptions = {}):
   if (!fitsLayout(layout, row)) throw new TaskLayoutError(`${where}: a ${layout.name} row needs ${describeNeeds(layout)} (found: ${found(row)})`, Object.keys(row));
   const template = options.template ?? layout.template;
   let text: ReturnType<TaskLayout['text']>;
+  let messages: ChatMessage[] | undefined;
   try {
-    text = options.chat && layout.messages && !options.template ? { quiz: options.chat(layout.messages(row)) } : layout.text(row);
+    messages = layout.messages && !options.template ? layout.messages(row) : undefined;
+    text = options.chat && messages ? { quiz: options.chat(messages) } : layout.text(row);
   } catch (e) {
     throw new TaskLayoutError(`${where}: ${(e as Error).message}`, Object.keys(row));
   }
@@ -96,6 +100,7 @@ export function taskFromRow(row: Row, index: number, options: TaskOptions = {}):
     id: taskIdOf(row, index),
     layout: layout.id,
     prompt: template ? renderPrompt(template, text) : text.quiz,
+    ...(messages ? { messages } : {}),
     reward: { ref: layout.reward, fields },
     subsets: layout.subsets(row),
     row,

@@ -3,7 +3,8 @@
  * hosted APIs, or `warmup serve`), through the `openai` package.
  *
  * - `/v1/completions` for raw prompts (the R1 template needs the prompt verbatim) or
- *   `/v1/chat/completions` with the prompt as the user turn.
+ *   `/v1/chat/completions` with the prompt as the user turn; chat lists (`chat`) always
+ *   go to `/v1/chat/completions`, so the server applies its own chat template.
  * - Bounded concurrency across all requests; several base URLs are balanced by fewest
  *   requests in flight.
  * - Retries with exponential backoff and jitter on 429, 5xx and timeouts, a per-request
@@ -14,8 +15,9 @@
  * - Token and cost accounting in `usage`.
  */
 import OpenAI from 'openai';
-import type { Teacher, TeacherCompletion, TeacherSampleOptions } from './types.js';
+import type { ChatTeacher, TeacherCompletion, TeacherSampleOptions } from './types.js';
 import { Semaphore } from '../util/semaphore.js';
+import type { ChatMessage } from '../util/chat.js';
 
 export interface OpenAITeacherConfig {
   /** One or more base URLs, e.g. http://localhost:8000/v1. */
@@ -67,7 +69,7 @@ export function withReasoning(message: { content?: string | null }): string {
   return `<think>${reasoning}</think>${content}`;
 }
 
-export class OpenAITeacher implements Teacher {
+export class OpenAITeacher implements ChatTeacher {
   readonly id: string;
   readonly usage: TeacherUsage = { requests: 0, failedRequests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, byStatus: {} };
   private readonly clients: { client: OpenAI; inFlight: number; url: string }[];
@@ -92,7 +94,17 @@ export class OpenAITeacher implements Teacher {
     this.usage.byStatus[status] = (this.usage.byStatus[status] ?? 0) + n;
   }
 
-  async sample(prompt: string, options: TeacherSampleOptions): Promise<TeacherCompletion[]> {
+  /** n completions of a raw prompt (`/v1/completions`), or of the prompt as the user turn in chat mode. */
+  sample(prompt: string, options: TeacherSampleOptions): Promise<TeacherCompletion[]> {
+    return this.request(this.config.mode === 'completions' ? { prompt } : { messages: [{ role: 'user', content: prompt }] }, options);
+  }
+
+  /** n replies to a chat list (`/v1/chat/completions`, whatever the mode): the server applies its own chat template. */
+  chat(messages: readonly ChatMessage[], options: TeacherSampleOptions): Promise<TeacherCompletion[]> {
+    return this.request({ messages }, options);
+  }
+
+  private async request(input: { prompt: string } | { messages: readonly ChatMessage[] }, options: TeacherSampleOptions): Promise<TeacherCompletion[]> {
     await this.admission.acquire();
     const target = this.clients.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     target.inFlight++;
@@ -110,13 +122,14 @@ export class OpenAITeacher implements Teacher {
       this.usage.requests++;
       let choices: { text: string; finish: string | null }[];
       let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
-      if (this.config.mode === 'completions') {
-        const r = await target.client.completions.create({ ...common, prompt, stream: false }, reqOptions);
+      if ('prompt' in input) {
+        const r = await target.client.completions.create({ ...common, prompt: input.prompt, stream: false }, reqOptions);
         if (!Array.isArray(r.choices)) throw new MalformedReply(`no choices in the reply from ${target.url}`);
         choices = r.choices.map((c) => ({ text: c.text, finish: c.finish_reason }));
         usage = r.usage;
       } else {
-        const r = await target.client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }], stream: false }, reqOptions);
+        const messages = input.messages.map((m) => ({ role: m.role, content: m.content }) as OpenAI.Chat.ChatCompletionMessageParam);
+        const r = await target.client.chat.completions.create({ ...common, messages, stream: false }, reqOptions);
         if (!Array.isArray(r.choices)) throw new MalformedReply(`no choices in the reply from ${target.url}`);
         choices = r.choices.map((c) => ({ text: withReasoning(c.message), finish: c.finish_reason }));
         usage = r.usage;

@@ -1,5 +1,6 @@
 /** The teacher contract: prompt in, n completions out, each with its accounting. */
 import type { Puzzle } from '../kk/puzzle.js';
+import type { ChatMessage } from '../util/chat.js';
 
 export interface TeacherSampleOptions {
   readonly n: number;
@@ -27,4 +28,9 @@ export interface TeacherCompletion {
 export interface Teacher {
   readonly id: string;
   sample(prompt: string, options: TeacherSampleOptions, puzzle?: Puzzle): Promise<TeacherCompletion[]>;
+}
+
+/** A teacher that also answers chat lists, rendering them with its own chat template (a server). */
+export interface ChatTeacher extends Teacher {
+  chat(messages: readonly ChatMessage[], options: TeacherSampleOptions): Promise<TeacherCompletion[]>;
 }

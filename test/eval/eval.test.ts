@@ -144,4 +144,27 @@ describe('warmup eval', () => {
     expect(await main(['eval', '--bench', 'kk'])).toBe(1);
     expect(io.err).toMatch(/give either --model CKPT or --base-url URL/);
   });
+
+  it('sends chat-list prompts (verl rows) to a server as messages, which the server renders with its own template', async () => {
+    await selectBackend('wasm');
+    const tokenizer = await loadDefaultTokenizer();
+    const model = Transformer.init(presetConfig('tiny', tokenizer.vocabSize, { numLayers: 1, hiddenSize: 64, intermediateSize: 128 }), 1);
+    const server = createOpenAIServer({ model, tokenizer, name: 'student' });
+    const paths: string[] = [];
+    server.on('request', (req: { url?: string }) => paths.push(req.url ?? ''));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const verl = join(ROOT, 'test', 'fixtures', 'tasks', 'verl-mixed.parquet');
+      expect(await main(['eval', '--base-url', url, '--served-model', 'student', '--bench', verl, '--n', '1', '--limit', '2', '--max-new-tokens', '4', '--workers', '1', '--quiet']), io.err).toBe(0);
+      expect(paths).toEqual(['/v1/chat/completions', '/v1/chat/completions']);
+      // Plain-text rows still go to /v1/completions verbatim (the R1 template needs the prompt as written).
+      paths.length = 0;
+      expect(await main(['eval', '--base-url', url, '--served-model', 'student', '--bench', 'kk', '--n', '1', '--limit', '1', '--max-new-tokens', '4', '--workers', '1', '--quiet']), io.err).toBe(0);
+      expect(paths).toEqual(['/v1/completions']);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      model.dispose();
+    }
+  }, 60_000);
 });
