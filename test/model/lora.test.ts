@@ -78,6 +78,41 @@ describe('LoRA adapters (PEFT layout)', () => {
     resumed.dispose();
   }, 60_000);
 
+  it('resumes an adapter run exactly: stopped half way, saved, loaded and resumed, it ends where the uninterrupted run ends', async () => {
+    const dir = await tempDir();
+    const base = join(dir, 'base');
+    const seeded = newModel(5);
+    await saveCheckpoint(base, seeded, tokenizer);
+    seeded.dispose();
+    const config = { epochs: 12, lr: 2e-2, warmupSteps: 2, batchSize: 1, maxLength: 32, schedule: 'cosine' as const };
+    const data = examples.map((e) => tokenizeExample(tokenizer, e, 32));
+    const adapterOf = (m: Transformer): Map<string, Float32Array> => new Map([...m.trainable()].map(([k, v]) => [k, v.dataSync() as Float32Array]));
+    const start = async (): Promise<SFTTrainer> => {
+      const { model } = await loadCheckpoint(base);
+      model.adapter = LoraAdapter.init({ r: 2, alpha: 4, targets: ['q_proj', 'o_proj'] }, weightShapes(model.config), base, 7);
+      return new SFTTrainer(model, tokenizer, config);
+    };
+    const whole = await start();
+    for await (const _ of whole.train(data)) void _;
+    expect(whole.optimizer.step).toBe(12);
+
+    const half = await start();
+    for await (const s of half.train(data)) if (s.step === 5) break;
+    const out = join(dir, 'half');
+    await half.save(out);
+    const loaded = await loadCheckpoint(out);
+    const resumed = new SFTTrainer(loaded.model, loaded.tokenizer, config);
+    resumed.resume(loaded.optimizer, loaded.trainerState);
+    for await (const _ of resumed.train(data)) void _;
+    expect(resumed.optimizer.step).toBe(12);
+    const want = adapterOf(whole.model);
+    for (const [k, v] of adapterOf(resumed.model)) expect(v, k).toEqual(want.get(k));
+    for (const t of [whole, half, resumed]) {
+      t.model.dispose();
+      t.dispose();
+    }
+  }, 60_000);
+
   it('refuses adapter configs it would compute differently, and names a missing base or tensor', async () => {
     const ok = { peft_type: 'LORA', r: 8, lora_alpha: 16, target_modules: ['q_proj'] };
     expect(loraConfigFromPeft(ok, 'a')).toEqual({ r: 8, alpha: 16, targets: ['q_proj'] });
