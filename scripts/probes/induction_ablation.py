@@ -7,7 +7,7 @@
 #            | v1500-all (items drawn from the whole 1,500) | v1500-untied (separate output head) | v300
 import math, sys, time, torch, torch.nn as nn, torch.nn.functional as F
 variant = sys.argv[1]; STEPS = int(sys.argv[2]) if len(sys.argv) > 2 else 800
-torch.manual_seed(0); torch.set_num_threads(2)
+torch.manual_seed(0); torch.set_num_threads(int(__import__('os').environ.get('THREADS', '2')))
 V, D, I, L, H, KV, E = 120, 128, 384, 4, 4, 2, 32
 lr, wd, mlp, zero_bias, tied = 2e-3, 0.1, True, False, True
 if variant == 'zero-bias': zero_bias = True

@@ -25,6 +25,8 @@ interface SftFlags extends LoraFlags {
   eval?: string;
   evalFraction: number;
   preset: PresetName;
+  /** A new model with its own LM head (`tie_word_embeddings: false`). */
+  untieEmbeddings?: boolean;
   model?: string;
   out: string;
   metrics?: string;
@@ -82,6 +84,7 @@ async function sft(flags: SftFlags): Promise<void> {
   const all = await collect(flags.data);
   const { train: examples, held: evalExamples } = flags.eval ? { train: all, held: await collect(flags.eval) } : splitHeldOut(all, flags.evalFraction, flags.seed);
   const overrides = sftOverrides(flags);
+  if (flags.untieEmbeddings && (flags.model || flags.resume)) throw new Error('--untie-embeddings shapes a new model; leave out --model and --resume (a checkpoint keeps its own tie_word_embeddings)');
   let model: Transformer;
   let tokenizer: Tokenizer;
   let resumeState: LoadedCheckpoint | null = null;
@@ -95,7 +98,7 @@ async function sft(flags: SftFlags): Promise<void> {
     log(`starting from ${flags.model}`);
   } else {
     tokenizer = flags.tokenizer ? await loadTokenizerFile(flags.tokenizer) : await loadDefaultTokenizer();
-    model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize), flags.seed);
+    model = Transformer.init(presetConfig(flags.preset, tokenizer.vocabSize, flags.untieEmbeddings ? { tieEmbeddings: false } : {}), flags.seed);
   }
   log(`model: ${(parameterCount(model.config) / 1e6).toFixed(2)}M parameters; ${examples.length} training and ${evalExamples.length} held-out examples`);
   const lora = resumeState ? null : await attachLoraFromFlags(model, flags.model, flags, flags.seed);
@@ -230,6 +233,7 @@ const trainingOptions = (cmd: Command, defaults: { epochs: number; lr: string })
   cmd
     .requiredOption('--out <dir>', 'checkpoint folder (written atomically; metrics go to OUT-metrics.arrows)')
     .addOption(new Option('--preset <name>', 'model size for a new model').choices([...PRESET_NAMES]).default('tiny'))
+    .option('--untie-embeddings', 'a new model gets an LM head of its own instead of reusing the embedding (tie_word_embeddings false): with tied embeddings, tokens a corpus never uses delayed learning to copy from context (results/LAB.md, probe 18)')
     .option('--model <dir>', 'start from this checkpoint instead of a new model')
     .option('--eval-fraction <f>', 'share of --data held out when --eval is not given', numberOption('--eval-fraction', 0, 0.5), 0.05)
     .option('--metrics <file>', 'metrics Arrow stream')

@@ -87,6 +87,20 @@ describe('warmup pretrain', () => {
     expect(readFileSync(join(dir, 'split', 'model.safetensors')).equals(readFileSync(join(dir, 'straight', 'model.safetensors')))).toBe(true);
   });
 
+  it('makes a new model with an LM head of its own with --untie-embeddings, and refuses the flag on a checkpoint', async () => {
+    const dir = await tempDir();
+    const data = join(dir, 'corpus.jsonl');
+    await writeFile(data, texts.map((t) => JSON.stringify(t)).join('\n'));
+    const out = join(dir, 'untied');
+    expect(await main(['pretrain', '--data', data, '--out', out, '--untie-embeddings', '--backend', 'wasm', '--max-length', '64', '--batch-size', '4', '--epochs', '1', '--eval-fraction', '0', '--quiet']), io.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ tie_word_embeddings: false });
+    const header = readFileSync(join(out, 'model.safetensors'));
+    const names = Object.keys(JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString('utf8')) as object);
+    expect(names).toContain('lm_head.weight');
+    expect(await main(['pretrain', '--data', data, '--model', out, '--out', join(dir, 'again'), '--untie-embeddings', '--backend', 'wasm', '--quiet'])).toBe(1);
+    expect(io.err).toMatch(/--untie-embeddings shapes a new model; leave out --model and --resume/);
+  });
+
   it('names a corpus row without a text column', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'bad.jsonl'), '{"prompt": "x", "completion": "y"}\n');
