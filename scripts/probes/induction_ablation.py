@@ -3,11 +3,13 @@
 # is a random sequence of L item tokens (V items, uniform) repeated to fill T tokens;
 # the score is next-token accuracy on the repeats (chance 1/V). PyTorch, CPU.
 # /usr/bin/python3 scripts/probes/induction_ablation.py VARIANT [STEPS]
+# env SEED (init and rows; default 0), THREADS (default 2)
 #   VARIANT: base | lr5e-3 | lr1e-2 | attn-only | heads8 | wd0 | layers2 | d256 | zero-bias | v1500
 #            | v1500-all (items drawn from the whole 1,500) | v1500-untied (separate output head) | v300
 import math, sys, time, torch, torch.nn as nn, torch.nn.functional as F
 variant = sys.argv[1]; STEPS = int(sys.argv[2]) if len(sys.argv) > 2 else 800
-torch.manual_seed(0); torch.set_num_threads(int(__import__('os').environ.get('THREADS', '2')))
+import os; SEED = int(os.environ.get('SEED', '0'))  # SEED varies the init and the rows (0: probes 17-18)
+torch.manual_seed(SEED); torch.set_num_threads(int(os.environ.get('THREADS', '2')))
 V, D, I, L, H, KV, E = 120, 128, 384, 4, 4, 2, 32
 lr, wd, mlp, zero_bias, tied = 2e-3, 0.1, True, False, True
 if variant == 'zero-bias': zero_bias = True
@@ -63,7 +65,7 @@ def data(gen):
         ids[b] = seq.repeat(T // n + 1)[:T]; rep[b, n:] = True
     return ids, rep
 m = M(); opt = torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=wd, betas=(0.9, 0.95))
-gen = torch.Generator().manual_seed(1); t0 = time.time()
+gen = torch.Generator().manual_seed(1 + SEED); t0 = time.time()
 for s in range(STEPS + 1):
     ids, rep = data(gen)
     lo = m(ids[:, :-1]); loss = F.cross_entropy(lo.reshape(-1, V), ids[:, 1:].reshape(-1))

@@ -10,6 +10,8 @@ import { Command } from 'commander';
 import { readRows } from '../data/dataset.js';
 import { DEFAULT_CORPUS, DEFAULT_KK_SIZES, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, KK_SPLITS, makeKKSplits, makeCorpus, makeSplits, SPLITS, type CorpusConfig } from '../world/world.js';
 import { intOption, numberOption, printJson } from './common.js';
+import { inductionRow } from '../world/induction.js';
+import { Rng } from '../util/rng.js';
 
 /** Writes `text` to `path` through a temporary file beside it (the folder is created). */
 async function writeAtomic(path: string, text: string): Promise<void> {
@@ -66,7 +68,7 @@ export async function setKeys(dir: string): Promise<Set<string>> {
   return keys;
 }
 
-async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; reading: number; json?: boolean }): Promise<void> {
+async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; reading: number; repeats: number; json?: boolean }): Promise<void> {
   const exclude = await setKeys(flags.sets);
   const scaled = (n: number): number => Math.round(n * flags.scale);
   const config: CorpusConfig = {
@@ -75,6 +77,7 @@ async function writeCorpus(flags: { out: string; sets: string; seed: number; sca
     factParagraphs: scaled(DEFAULT_CORPUS.factParagraphs),
     arithmeticLines: scaled(DEFAULT_CORPUS.arithmeticLines),
     readingDocs: scaled(flags.reading),
+    repeatDocs: scaled(flags.repeats),
   };
   const lines: string[] = [];
   const kinds: Record<string, number> = {};
@@ -85,6 +88,15 @@ async function writeCorpus(flags: { out: string; sets: string; seed: number; sca
   const text = lines.join('\n') + '\n';
   await writeAtomic(flags.out, text);
   const result = { out: flags.out, documents: lines.length, kinds, excluded_keys: exclude.size, sha256: sha256(text), config };
+  if (flags.json) printJson(result);
+  else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+async function writeInduction(flags: { out: string; rows: number; names: number; seed: number; json?: boolean }): Promise<void> {
+  const rng = new Rng(flags.seed);
+  const text = `${Array.from({ length: flags.rows }, () => JSON.stringify({ text: inductionRow(rng, flags.names) })).join('\n')}\n`;
+  await writeAtomic(flags.out, text);
+  const result = { out: flags.out, rows: flags.rows, names: flags.names, seed: flags.seed, sha256: sha256(text) };
   if (flags.json) printJson(result);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
@@ -111,7 +123,17 @@ export function worldCommand(): Command {
     .option('--seed <n>', 'seed of the corpus', intOption('--seed', 0, 0xffffffff), 1)
     .option('--scale <x>', 'multiplies every document count of the default corpus (112,000 documents)', numberOption('--scale', 0.0001, 100), 1)
     .option('--reading <n>', 'reading documents (a list read back, who has which job, who said what), scaled too; the shipped base has none', intOption('--reading', 0), 0)
+    .option('--repeats <n>', 'repeat documents (a sequence of names said again after 0–2 plain documents), scaled too; the shipped base has none', intOption('--repeats', 0), 0)
     .option('--json', 'print the summary as JSON')
     .action(writeCorpus);
+  world
+    .command('induction')
+    .description('write induction rows (JSONL, a text column): a random sequence of the world\'s names repeated to fill the row, a first pretraining phase that teaches a small base to copy from context (results/LAB.md, probes 16–19)')
+    .requiredOption('--out <file>', '.jsonl to write')
+    .option('--rows <n>', 'rows to write', intOption('--rows', 1), 38_000)
+    .option('--names <n>', 'names per row (one token each in the world tokenizer)', intOption('--names', 2), 96)
+    .option('--seed <n>', 'seed of the rows', intOption('--seed', 0, 0xffffffff), 1)
+    .option('--json', 'print the summary as JSON')
+    .action(writeInduction);
   return world;
 }

@@ -16,6 +16,7 @@ import { deriveSeed, Rng } from '../util/rng.js';
 import { makeCodeItem, type CodeItem } from './code.js';
 import { makeArithmeticFact, makeMathItem, type MathItem } from './math.js';
 import { makeReadingDoc } from './reading.js';
+import { repeatDoc } from './induction.js';
 import { creatureFacts, makeCreatures, makeMCItem, renderMC, type MCItem } from './mc.js';
 import { CREATURE_NAMES } from './vocab.js';
 
@@ -164,14 +165,16 @@ export interface CorpusConfig {
   readonly arithmeticLines: number;
   /** Reading documents (reading.ts): text whose second half copies from its first. None in the shipped base's corpus (v1); results/LAB.md, probe 6, tried 24,000. */
   readonly readingDocs: number;
+  /** Repeat documents (induction.ts): a sequence of names said again after 0–2 plain documents. None in v1. */
+  readonly repeatDocs: number;
 }
 
-export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000, readingDocs: 0 };
+export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000, readingDocs: 0, repeatDocs: 0 };
 
 /** One pretraining document. */
 export interface CorpusDoc {
   readonly text: string;
-  /** `math`, `code`, `mc`, `facts`, `arithmetic` or `reading`. */
+  /** `math`, `code`, `mc`, `facts`, `arithmetic`, `reading` or `repeat`. */
   readonly kind: string;
   /** The item key of a question document (see `itemKey`); absent for plain text. */
   readonly key?: string;
@@ -189,16 +192,22 @@ export function* makeCorpus(config: CorpusConfig, exclude: ReadonlySet<string>):
   for (let i = 0; i < config.factParagraphs; i++) plan.push('facts');
   for (let i = 0; i < config.arithmeticLines; i++) plan.push('arithmetic');
   for (let i = 0; i < config.readingDocs; i++) plan.push('reading');
+  for (let i = 0; i < config.repeatDocs; i++) plan.push('repeat');
   rng.shuffle(plan);
   const streams = Object.fromEntries(DOMAINS.map((d, i) => [d, new Rng(deriveSeed(config.seed, i, 2))])) as Record<Domain, Rng>;
+  const plain: Record<string, () => string> = {
+    facts: () => rng.shuffle(rng.sample(creatures, 1 + rng.int(3)).flatMap(creatureFacts)).join(' '),
+    reading: () => makeReadingDoc(rng),
+    arithmetic: () => Array.from({ length: 5 + rng.int(6) }, () => makeArithmeticFact(rng)).join(' '),
+  };
+  // A repeat document's fillers are plain text (never a question, so no set item can slip in).
+  const filler = (): string => (plain[rng.pick(['facts', 'reading', 'arithmetic'])] as () => string)();
   for (const kind of plan) {
-    if (kind === 'facts') {
-      const facts = rng.sample(creatures, 1 + rng.int(3)).flatMap(creatureFacts);
-      yield { kind, text: rng.shuffle(facts).join(' ') };
-    } else if (kind === 'reading') {
-      yield { kind, text: makeReadingDoc(rng) };
-    } else if (kind === 'arithmetic') {
-      yield { kind, text: Array.from({ length: 5 + rng.int(6) }, () => makeArithmeticFact(rng)).join(' ') };
+    const write = plain[kind];
+    if (write) {
+      yield { kind, text: write() };
+    } else if (kind === 'repeat') {
+      yield { kind, text: repeatDoc(rng, filler) };
     } else {
       const d = kind as Domain;
       let item = makeItem(d, streams[d], creatures);

@@ -8,6 +8,7 @@ import { RewardPool } from '../../src/reward/pool.js';
 import { Rng } from '../../src/util/rng.js';
 import { makeCodeItem } from '../../src/world/code.js';
 import { makeMathItem } from '../../src/world/math.js';
+import { inductionRow, repeatDoc } from '../../src/world/induction.js';
 import { makeReadingDoc } from '../../src/world/reading.js';
 import { NAMES } from '../../src/world/vocab.js';
 import { taskFromRow } from '../../src/tasks/tasks.js';
@@ -85,7 +86,7 @@ describe('world generators', () => {
 
 describe('world corpus', () => {
   const setKeys = new Set(DOMAINS.flatMap((d) => SPLITS.flatMap((s) => shipped(d, s).map(itemKey))));
-  const docs = [...makeCorpus({ seed: 1, items: { math: 4000, code: 3000, mc: 3000 }, factParagraphs: 800, arithmeticLines: 400, readingDocs: 2400 }, setKeys)];
+  const docs = [...makeCorpus({ seed: 1, items: { math: 4000, code: 3000, mc: 3000 }, factParagraphs: 800, arithmeticLines: 400, readingDocs: 2400, repeatDocs: 0 }, setKeys)];
 
   it('shares no item with any question set (hashes of normalised items)', () => {
     const questions = docs.filter((d) => d.key !== undefined);
@@ -117,6 +118,38 @@ describe('reading documents', () => {
       expect(named(second).every((n) => named(first).includes(n)), doc).toBe(true);
       expect(named(second).length, doc).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('induction text', () => {
+  const names = new Set(NAMES);
+  it('rows repeat one random pass of the world names (one token each) to fill the row, seeded', () => {
+    const rows = Array.from({ length: 200 }, (_, i) => inductionRow(new Rng(i)));
+    expect(rows).toEqual(Array.from({ length: 200 }, (_, i) => inductionRow(new Rng(i))));
+    for (const row of rows) {
+      const words = row.trim().split(' ');
+      expect(words).toHaveLength(96);
+      expect(words.every((w) => names.has(w))).toBe(true);
+      const pass = words.findIndex((_, n) => n >= 6 && words.every((w, i) => w === words[i % n]));
+      expect(pass, row).toBeGreaterThanOrEqual(6);
+      expect(pass).toBeLessThanOrEqual(40);
+    }
+  });
+
+  it('repeat documents say one sequence again after plain documents; the corpus holds them beside the rest', () => {
+    for (let i = 0; i < 200; i++) {
+      const doc = repeatDoc(new Rng(i), () => 'Mia has 4 shells.', 0.5);
+      const lines = doc.split('\n\n');
+      const said = (lines[0] as string).replace(/^Names: /, '');
+      const again = lines.filter((l) => l.startsWith('Again: '));
+      expect(again.length).toBeGreaterThanOrEqual(1);
+      expect(again.every((l) => l === `Again: ${said}`), doc).toBe(true);
+      expect(lines.every((l) => /^(Names|Again): /.test(l) || l === 'Mia has 4 shells.')).toBe(true);
+    }
+    const corpus = [...makeCorpus({ seed: 3, items: { math: 40, code: 30, mc: 30 }, factParagraphs: 8, arithmeticLines: 4, readingDocs: 24, repeatDocs: 60 }, new Set())];
+    const repeats = corpus.filter((d) => d.kind === 'repeat');
+    expect(repeats).toHaveLength(60);
+    expect(repeats.some((d) => /\n\n(?!Again|Names)/.test(d.text))).toBe(true);
   });
 });
 
