@@ -7,8 +7,8 @@
  * Stages: the question sets (data/world, shipped; regenerated only if absent) → the
  * corpus (every set item excluded) → world-frame K&K traces (only to train the
  * tokenizer, so names, roles and tags are single tokens; never pretrained on) → the
- * tokenizer → pretraining → the checkpoint copied to `ship` (data/models/world-base for
- * the default preset). The base is pretrained once and shared by every seed of the
+ * tokenizer → (the `copying` presets: an induction phase on name rows) → pretraining →
+ * the checkpoint copied to `ship` (data/models/world-base for the default preset). The base is pretrained once and shared by every seed of the
  * replication; seeds vary everything after it.
  */
 import { cp, rm } from 'node:fs/promises';
@@ -37,9 +37,23 @@ type Config = {
   readingDocs: number;
   /** Also train the tokenizer on case-style K&K traces (false for the shipped base). */
   caseTraces: boolean;
+  /** Repeat documents in the corpus: names said again after other text (0 for the shipped base). */
+  repeatDocs: number;
+  /** Induction rows for a first pretraining phase that teaches copying (0: no such phase, as for the shipped base; results/LAB.md, probes 16–19). */
+  inductionRows: number;
+  /** A new model with an LM head of its own (false for the shipped base; probe 18: tied embeddings delayed the copy skill). */
+  untie: boolean;
 };
 
-const base: Config = { sets: 'data/world', corpusScale: 1, corpusSeed: 1, preset: 'tiny', epochs: 1, lr: 2e-3, batchSize: 16, maxLength: 256, seed: 0, ship: 'data/models/world-base', readingDocs: 0, caseTraces: false };
+const base: Config = { sets: 'data/world', corpusScale: 1, corpusSeed: 1, preset: 'tiny', epochs: 1, lr: 2e-3, batchSize: 16, maxLength: 256, seed: 0, ship: 'data/models/world-base', readingDocs: 0, caseTraces: false, repeatDocs: 0, inductionRows: 0, untie: false };
+/**
+ * LAB probe 19's base, the first that copies (short lists 95%, after ~150 tokens 72%):
+ * an untied model crosses the induction plateau on name rows, then learns half the
+ * world corpus with reading and repeat documents. Not shipped: its world knowledge is
+ * below v1's (half the corpus) and code is solved by copying, so a v3 world needs the
+ * full corpus and harder code items first.
+ */
+const copying: Config = { ...base, corpusScale: 0.5, readingDocs: 40_000, repeatDocs: 16_000, inductionRows: 37_000, untie: true, batchSize: 8, maxLength: 512, ship: '' };
 
 export default {
   name: 'pretrain-base',
@@ -48,25 +62,42 @@ export default {
     default: base,
     /** Seconds: a sliver of the corpus, for tests. */
     minimal: { ...base, corpusScale: 0.004, epochs: 1, batchSize: 4, maxLength: 128, ship: '' },
+    copying,
+    /** Seconds: the copying recipe's stages on a sliver. */
+    'minimal-copying': { ...copying, corpusScale: 0.004, inductionRows: 48, batchSize: 4, maxLength: 128 },
   },
   async run(ctx) {
     const c = ctx.config;
     const p = ctx.path.bind(ctx);
     const sets = resolve(ROOT, c.sets);
     await ctx.stage('sets', () => (existsSync(join(sets, 'sets.json')) ? Promise.resolve() : ctx.warmup(['world', 'sets', '--out', sets])));
-    await ctx.stage('corpus', () => ctx.warmup(['world', 'corpus', '--sets', sets, '--scale', String(c.corpusScale), '--seed', String(c.corpusSeed), '--reading', String(c.readingDocs), '--out', p('corpus.jsonl'), '--json']));
+    await ctx.stage('corpus', () => ctx.warmup(['world', 'corpus', '--sets', sets, '--scale', String(c.corpusScale), '--seed', String(c.corpusSeed), '--reading', String(c.readingDocs), '--repeats', String(c.repeatDocs), '--out', p('corpus.jsonl'), '--json']));
     await ctx.stage('tokenizer-text', async () => {
       await ctx.warmup(['kk', 'generate', '--people', '3-5', '--count', String(Math.max(60, Math.round(6000 * c.corpusScale))), '--seed', '7', '--out', p('kk.jsonl'), '--quiet']);
       await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--verbosity', 'short', '--out', p('kk-traces.arrows'), '--quiet', '--json']);
       if (c.caseTraces) await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--style', 'cases', '--out', p('kk-cases.arrows'), '--quiet', '--json']);
     });
     await ctx.stage('tokenizer', () => ctx.warmup(['tokenizer', 'train', '--vocab', '2048', '--corpus', p('corpus.jsonl'), '--corpus', p('kk-traces.arrows'), ...(c.caseTraces ? ['--corpus', p('kk-cases.arrows')] : []), '--out', p('tokenizer.json')]));
+    const resume = (dir: string): string[] => (existsSync(p(dir, 'trainer_state.json')) ? ['--resume'] : []);
+    // A new model: from the tokenizer, untied if asked (a resumed run keeps what it has).
+    const fresh = (dir: string): string[] => ['--tokenizer', p('tokenizer.json'), '--preset', c.preset, ...(c.untie && resume(dir).length === 0 ? ['--untie-embeddings'] : [])];
+    if (c.inductionRows > 0) {
+      // Phase A: the copy skill on name rows alone, at a constant rate (probes 17–18).
+      await ctx.stage('induction', async () => {
+        await ctx.warmup(['world', 'induction', '--rows', String(c.inductionRows), '--seed', String(c.corpusSeed), '--out', p('induction.jsonl'), '--json']);
+        await ctx.warmup([
+          'pretrain', '--data', p('induction.jsonl'), ...fresh('induction'), '--out', p('induction'), '--metrics', p('induction-metrics.arrows'),
+          '--epochs', '1', '--lr', String(c.lr), '--schedule', 'constant', '--batch-size', '16', '--max-length', '97', '--seed', String(c.seed),
+          '--eval-fraction', '0', '--save-every', '200', '--quiet', ...resume('induction'),
+        ]);
+      });
+    }
+    const start = c.inductionRows > 0 && resume('base').length === 0 ? ['--model', p('induction')] : c.inductionRows > 0 ? [] : fresh('base');
     await ctx.stage('pretrain', () =>
       ctx.warmup([
-        'pretrain', '--data', p('corpus.jsonl'), '--tokenizer', p('tokenizer.json'), '--preset', c.preset, '--out', p('base'), '--metrics', p('pretrain', 'metrics.arrows'),
+        'pretrain', '--data', p('corpus.jsonl'), ...start, '--out', p('base'), '--metrics', p('pretrain', 'metrics.arrows'),
         '--epochs', String(c.epochs), '--lr', String(c.lr), '--batch-size', String(c.batchSize), '--max-length', String(c.maxLength), '--seed', String(c.seed),
-        '--warmup-steps', '50', '--eval-fraction', '0.01', '--save-every', '200', '--quiet',
-        ...(existsSync(p('base', 'trainer_state.json')) ? ['--resume'] : []),
+        '--warmup-steps', '50', '--eval-fraction', '0.01', '--save-every', '200', '--quiet', ...resume('base'),
       ]),
     );
     if (c.ship) {

@@ -22,4 +22,16 @@ describe('pipelines/pretrain-base.ts (minimal preset)', () => {
     expect(losses.length).toBeGreaterThan(5);
     expect(losses[losses.length - 1]).toBeLessThan(0.7 * (losses[0] as number));
   });
+
+  it('minimal-copying: an untied model learns name rows first, then the corpus with repeat documents, from that checkpoint', async () => {
+    const dir = await tempDir();
+    expect(await main(['run', join(ROOT, 'pipelines/pretrain-base.ts'), '--preset', 'minimal-copying', '--out', dir]), io.err).toBe(0);
+    const rows = readFileSync(join(dir, 'induction.jsonl'), 'utf8').split('\n').filter(Boolean);
+    expect(rows).toHaveLength(48);
+    const kinds = new Set(readFileSync(join(dir, 'corpus.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { kind: string }).kind));
+    expect(kinds).toContain('repeat');
+    expect(kinds).toContain('reading');
+    // The second phase gets no --untie-embeddings: its untied head comes from the induction checkpoint it starts from.
+    for (const phase of ['induction', 'base']) expect(JSON.parse(readFileSync(join(dir, phase, 'config.json'), 'utf8')), phase).toMatchObject({ tie_word_embeddings: false });
+  });
 });
