@@ -14,7 +14,7 @@ import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 import type { SFTConfig } from '../train/sft.js';
-import { attachLoraFromFlags, backendOption, trainingMemoryLine, intOption, loraOptions, numberOption, printJson, type LoraFlags } from './common.js';
+import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, trainingMemoryLine, type LoraFlags } from './common.js';
 import { Progress } from './progress.js';
 
 interface SftFlags extends LoraFlags {

@@ -25,10 +25,10 @@ export interface EvalOptions {
 
 export const PAPER_EVAL: Omit<EvalOptions, 'stop'> = { n: 4, temperature: 0.7, topP: 0.95, maxNewTokens: 1024, seed: 0 };
 
-/** Something that completes prompts: a local checkpoint or an OpenAI-compatible server. */
 /** What a model is asked: the prompt text, and the chat list it was rendered from, if any. */
 export type EvalPrompt = Pick<EvalItem, 'prompt' | 'messages'>;
 
+/** Something that completes prompts: a local checkpoint or an OpenAI-compatible server. */
 export interface EvalModel {
   readonly name: string;
   /** n completions of each prompt (`keys` seed each question's samples); a server gets chat-list prompts as messages. */
