@@ -41,6 +41,33 @@ export interface WriteProgress {
 }
 
 /**
+ * Calls `flush` `ms` after the first request since the last flush; with `ms` 0, right
+ * after the current turn (a microtask), so the rows a caller pushes together go out as
+ * one batch. A 0 ms timer would wait ~1 ms per batch: that halved `warmup traces`
+ * against issue 13's parent (862 → 392 puzzles/s).
+ */
+function flushLater(ms: number, flush: () => void): { request(): void; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let queued = false;
+  return {
+    request: () => {
+      if (ms > 0) timer ??= setTimeout(flush, ms);
+      else if (!queued) {
+        queued = true;
+        queueMicrotask(() => {
+          queued = false;
+          flush();
+        });
+      }
+    },
+    cancel: () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+/**
  * Writes every record to an Arrow IPC stream at `path`, one flushed batch per
  * `batchSize` records (or per `flushMs`), and emits progress after each batch. When the
  * source completes, errors or is unsubscribed, the records still buffered are written
@@ -64,8 +91,6 @@ export function writeArrowStream<R extends object>(
     new Observable<WriteProgress>((subscriber) => {
       let buffer: R[] = [];
       let batches = 0;
-      let timer: NodeJS.Timeout | undefined;
-      let flushQueued = false;
       let failed: unknown = null;
       const opening = ArrowStreamWriter.open(path, schema, {
         ...(config.append !== undefined ? { append: config.append } : {}),
@@ -83,8 +108,7 @@ export function writeArrowStream<R extends object>(
         done,
       });
       const flush = (): void => {
-        if (timer) clearTimeout(timer);
-        timer = undefined;
+        later.cancel();
         if (buffer.length === 0) return;
         const rows = buffer;
         buffer = [];
@@ -99,6 +123,7 @@ export function writeArrowStream<R extends object>(
           subscriber.error(e);
         });
       };
+      const later = flushLater(flushMs, flush);
       const finish = async (): Promise<ArrowStreamWriter> => {
         flush();
         const w = await chain;
@@ -109,18 +134,7 @@ export function writeArrowStream<R extends object>(
         next: (r) => {
           buffer.push(r);
           if (buffer.length >= batchSize) flush();
-          else if (flushMs > 0) timer ??= setTimeout(flush, flushMs);
-          else if (!flushQueued) {
-            // flushMs 0: one batch for the rows pushed in this turn (a caller's write of
-            // one puzzle's or one step's rows), flushed right after it. A 0 ms timer
-            // waits ~1 ms per batch: that halved `warmup traces` (parent of issue 13: 862
-            // puzzles/s, with the timer 392).
-            flushQueued = true;
-            queueMicrotask(() => {
-              flushQueued = false;
-              flush();
-            });
-          }
+          else later.request();
         },
         error: (e: unknown) => {
           finish().then(
