@@ -8,7 +8,8 @@
  * corpus (every set item excluded) → world-frame K&K traces (only to train the
  * tokenizer, so names, roles and tags are single tokens; never pretrained on) → the
  * tokenizer → (the `copying` presets: an induction phase on name rows) → pretraining →
- * the checkpoint copied to `ship` (data/models/world-base for the default preset). The base is pretrained once and shared by every seed of the
+ * the checkpoint copied to `ship` (data/models/world-base for the default preset). The
+ * base is pretrained once and shared by every seed of the
  * replication; seeds vary everything after it.
  */
 import { cp, rm } from 'node:fs/promises';
@@ -92,7 +93,8 @@ export default {
         ]);
       });
     }
-    const start = c.inductionRows > 0 && resume('base').length === 0 ? ['--model', p('induction')] : c.inductionRows > 0 ? [] : fresh('base');
+    // Phase B resumes its own run, or starts from the induction checkpoint, or from a new model.
+    const start = resume('base').length > 0 ? [] : c.inductionRows > 0 ? ['--model', p('induction')] : fresh('base');
     await ctx.stage('pretrain', () =>
       ctx.warmup([
         'pretrain', '--data', p('corpus.jsonl'), ...start, '--out', p('base'), '--metrics', p('pretrain', 'metrics.arrows'),
