@@ -201,7 +201,8 @@ export function* makeCorpus(config: CorpusConfig, exclude: ReadonlySet<string>):
     arithmetic: () => Array.from({ length: 5 + rng.int(6) }, () => makeArithmeticFact(rng)).join(' '),
   };
   // A repeat document's fillers are plain text (never a question, so no set item can slip in).
-  const filler = (): string => (plain[rng.pick(['facts', 'reading', 'arithmetic'])] as () => string)();
+  const fillers = Object.values(plain);
+  const filler = (): string => rng.pick(fillers)();
   for (const kind of plan) {
     const write = plain[kind];
     if (write) {
