@@ -43,6 +43,20 @@ describe('world generators', () => {
     }
   });
 
+  it('code tasks never compute a constant, and many cannot be written by copying the description', () => {
+    const rng = new Rng(12);
+    const items = Array.from({ length: 2000 }, () => makeCodeItem(rng));
+    for (const c of items) {
+      const expected = [...c.test.matchAll(/== (\S+)$/gm)].map((m) => m[1]);
+      expect(expected).toHaveLength(12);
+      expect(new Set(expected).size, c.prompt).toBeGreaterThan(1);
+    }
+    // A constant in words ("add seven") or an operation not spelled as its Python ("double it").
+    const notLiteral = items.filter((c) => /\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b|double|triple|halve|remainder|even|odd/.test(c.prompt));
+    expect(notLiteral.length / items.length).toBeGreaterThan(0.6);
+    expect(new Set(items.map((c) => c.family.split('-then-').length)).size).toBe(3);
+  });
+
   it('the shipped sets are what `warmup world sets --seed 0` writes, with distinct items and disjoint splits', () => {
     const meta = JSON.parse(readFileSync(join(SETS, 'sets.json'), 'utf8')) as { seed: number; sizes: Record<string, number> };
     for (const d of DOMAINS) {
