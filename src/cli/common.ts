@@ -115,10 +115,11 @@ export async function attachLoraFromFlags(model: Transformer, base: string | und
 }
 
 /** The memory line of a training command, or its error when training cannot fit the backend's heap (`checkTrainingMemory`). */
-export function trainingMemoryLine(command: string, model: Transformer, tfBackend: string): string {
+export function trainingMemoryLine(command: string, model: Transformer, tfBackend: string, longestRow?: number): string {
   const size = (vars: Iterable<{ size: number }>): number => [...vars].reduce((n, v) => n + v.size, 0);
   const trainable = size(model.trainable().values());
-  return checkTrainingMemory(command, size(model.weights.values()) + (model.adapter ? trainable : 0), trainable, tfBackend);
+  const row = longestRow === undefined ? undefined : { tokens: longestRow, vocab: model.config.vocabSize };
+  return checkTrainingMemory(command, size(model.weights.values()) + (model.adapter ? trainable : 0), trainable, tfBackend, row);
 }
 
 /**

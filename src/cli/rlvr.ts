@@ -164,7 +164,8 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   // A checkpoint of this run already holds its adapter; a fresh start (or a restart from the log) attaches one.
   const lora = resumeFrom?.dir ? null : await attachLoraFromFlags(model, flags.model, flags, flags.seed);
   if (lora) log(lora);
-  log(trainingMemoryLine('rlvr', model, choice.tfBackend));
+  const longestPrompt = examples.reduce((n, e) => Math.max(n, tokenizer.encode(e.prompt).length), 0);
+  log(trainingMemoryLine('rlvr', model, choice.tfBackend, longestPrompt + flags.maxNewTokens));
   const config = rlvrConfigFromFlags(flags, { examples: examples.length, hiddenSize: model.config.hiddenSize });
   const runId = `rlvr-${flags.seed}`;
   const runConfig = { command: 'rlvr', model: flags.model, data: flags.data, examples: examples.length, rewards: specs, runId, config };

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { targetLogProbs } from '../model/fused.js';
+import { rowLogitsBytes } from '../model/memory.js';
 import type { KVCache, Transformer } from '../model/transformer.js';
 import { aggregationWeights, policyLoss, type PolicyLossConfig } from './grpo.js';
 import { accumulateGrads, AdamW, type AdamWConfig } from './optim.js';
@@ -46,7 +47,7 @@ export const LOGITS_BUDGET = 512 * 2 ** 20;
  */
 export function fitMicroBatch(rows: readonly PolicyRow[], vocab: number, requested: number): number {
   const longest = rows.reduce((n, r) => Math.max(n, r.promptIds.length + r.completionIds.length), 1);
-  return Math.max(1, Math.min(requested, Math.floor(LOGITS_BUDGET / (16 * longest * vocab))));
+  return Math.max(1, Math.min(requested, Math.floor(LOGITS_BUDGET / rowLogitsBytes(longest, vocab))));
 }
 
 /** Diagnostics of one update (means over its μ steps). */

@@ -21,6 +21,17 @@ describe('what fits the wasm heap', () => {
     expect(checkTrainingMemory('sft', 920_000, 920_000, 'wasm')).toMatch(/^memory: training all 0\.92M parameters holds ~0\.01 GB/);
   });
 
+  it("refuses a row whose logits alone would pass the heap, and counts the longest row's logits in the line", () => {
+    // A LoRA step of the 0.5B model fits at 512 tokens; one 2,048-token row's logits over 151,936 tokens (~5 GB) do not.
+    expect(checkTrainingMemory('sft', HALF_B + LORA, LORA, 'wasm', { tokens: 512, vocab: 151_936 })).toBe(
+      "memory: training 4.40M of 498M parameters holds ~2.0 GB before activations (+~1.2 GB for the logits of the longest row, 512 tokens), of the wasm heap's 4.3 GB",
+    );
+    expect(() => checkTrainingMemory('rlvr', HALF_B + LORA, LORA, 'wasm', { tokens: 2048, vocab: 151_936 })).toThrow(
+      /rlvr: training 4\.40M of 498M parameters holds ~2\.0 GB, and the logits of one row of 2048 tokens over the 151936-token vocabulary add ~5\.0 GB .* past the wasm backend's 4\.3 GB heap; use shorter rows \(--max-length/,
+    );
+    expect(checkTrainingMemory('rlvr', HALF_B + LORA, LORA, 'tensorflow', { tokens: 2048, vocab: 151_936 })).toMatch(/\+~5\.0 GB for the logits/);
+  });
+
   it("recognises emscripten's abort and explains it", () => {
     // tfjs-backend-wasm's abort(): `throw new WebAssembly.RuntimeError('Aborted(' + what + ')' + …)`.
     const RuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new (m: string) => Error } }).WebAssembly.RuntimeError;
