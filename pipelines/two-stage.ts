@@ -35,7 +35,11 @@ type Config = {
   verbosity: string;
   sftEpochs: number;
   sftLr: number;
+  /** SFT learning-rate schedule after its warmup steps: cosine or constant. */
+  sftSchedule: string;
   sftBatch: number;
+  /** Pack several traces per row (false: one per row, bucketed by length). */
+  packing: boolean;
   maxLength: number;
   /** RLVR target set (its layout names the reward). */
   target: string;
@@ -71,7 +75,9 @@ const embedded: Config = {
   verbosity: 'short',
   sftEpochs: 1,
   sftLr: 3e-4,
+  sftSchedule: 'cosine',
   sftBatch: 8,
+  packing: true,
   maxLength: 448,
   target: 'data/world/math/rl.jsonl',
   rlSteps: 60,
@@ -102,7 +108,8 @@ export const recipeCommands = {
   /** The warmup SFT; resumes an interrupted run in `out`. */
   sft: (c: Config, o: { base: string; data: string; out: string; metrics: string; seed: number; quiet: boolean }): string[] => [
     'sft', '--model', o.base, '--data', o.data, '--out', o.out, '--metrics', o.metrics,
-    '--epochs', String(c.sftEpochs), '--lr', String(c.sftLr), '--batch-size', String(c.sftBatch), '--max-length', String(c.maxLength), '--seed', String(o.seed),
+    '--epochs', String(c.sftEpochs), '--lr', String(c.sftLr), '--schedule', c.sftSchedule, '--batch-size', String(c.sftBatch), '--max-length', String(c.maxLength), '--seed', String(o.seed),
+    ...(c.packing ? [] : ['--no-packing']),
     ...(o.quiet ? ['--quiet'] : []), ...(existsSync(join(o.out, 'trainer_state.json')) ? ['--resume'] : []),
   ],
   /** RLVR on `data` from `from`; resumes an interrupted run in `out`. */

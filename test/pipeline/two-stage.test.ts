@@ -69,6 +69,17 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect((JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportData).eval).toEqual(report.eval);
   }, 240_000);
 
+  it("passes the SFT schedule and packing to warmup sft", async () => {
+    const { default: twoStage, recipeCommands } = await import('../../pipelines/two-stage.js');
+    const o = { base: 'b', data: 'd', out: join(await tempDir(), 'w'), metrics: 'm', seed: 0, quiet: true };
+    const packed = recipeCommands.sft(twoStage.presets.default, o);
+    expect(packed.slice(packed.indexOf('--schedule'), packed.indexOf('--schedule') + 2)).toEqual(['--schedule', 'cosine']);
+    expect(packed).not.toContain('--no-packing');
+    const unpacked = recipeCommands.sft({ ...twoStage.presets.default, packing: false, sftSchedule: 'constant' }, o);
+    expect(unpacked).toContain('--no-packing');
+    expect(unpacked.slice(unpacked.indexOf('--schedule'), unpacked.indexOf('--schedule') + 2)).toEqual(['--schedule', 'constant']);
+  });
+
   it('rejects unknown keys, wrong types and unknown presets', async () => {
     const out = join(await tempDir(), 'r');
     expect(await main(['run', pipeline, '--set', 'nope=1', '--out', out])).toBe(1);
