@@ -380,6 +380,21 @@ async function adapterBase(dir: string): Promise<string> {
   throw new CheckpointError(`${where}: the base checkpoint ${JSON.stringify(base)} is not a folder here (hub names cannot be fetched; give a local path)`);
 }
 
+/** The tokenizer of a checkpoint folder: tokenizer.json, with tokenizer_config.json's special tokens and chat template. */
+async function readCheckpointTokenizer(dir: string): Promise<Tokenizer> {
+  const tokJson = await readJson(join(dir, 'tokenizer.json'));
+  const { config: tokConfig, token, chatTemplate } = await readTokenizerConfig(dir);
+  // Our folders keep the native-tokenizer marker in tokenizer_config.json (older ones, in tokenizer.json).
+  const marker = tokConfig.warmup_tokenizer;
+  const tokenizer = tokenizerFromJSON(marker !== undefined && tokJson.warmup === undefined ? { ...tokJson, warmup: marker } : tokJson, {
+    ...(token('eos_token') ? { eos_token: token('eos_token') as string } : {}),
+    ...(token('pad_token') ? { pad_token: token('pad_token') as string } : {}),
+    ...(token('bos_token') ? { bos_token: token('bos_token') as string } : {}),
+  });
+  if (chatTemplate !== undefined) tokenizer.chatTemplate = chatTemplate;
+  return tokenizer;
+}
+
 /**
  * Loads our checkpoints and Hugging Face Qwen2/Qwen3/Llama/Mistral folders (one file or
  * shards); every mismatch names the tensor and shapes. A LoRA adapter folder (PEFT's
@@ -402,6 +417,8 @@ export async function loadCheckpoint(dir: string, options: { readonly adapter?: 
     return options.adapter ? loaded : { ...loaded, ...(await readTrainingState(dir)) };
   }
   const hfConfig = await readJson(join(dir, 'config.json'));
+  // The tokenizer before any weight: a folder without a readable one fails with nothing to free.
+  const tokenizer = await readCheckpointTokenizer(dir);
   const source = await openWeights(dir);
   const weights = new Map<string, tf.Variable>();
   let config: ModelConfig;
@@ -440,16 +457,6 @@ export async function loadCheckpoint(dir: string, options: { readonly adapter?: 
   } finally {
     await source.close();
   }
-  const tokJson = await readJson(join(dir, 'tokenizer.json'));
-  const { config: tokConfig, token, chatTemplate } = await readTokenizerConfig(dir);
-  // Our folders keep the native-tokenizer marker in tokenizer_config.json (older ones, in tokenizer.json).
-  const marker = tokConfig.warmup_tokenizer;
-  const tokenizer = tokenizerFromJSON(marker !== undefined && tokJson.warmup === undefined ? { ...tokJson, warmup: marker } : tokJson, {
-    ...(token('eos_token') ? { eos_token: token('eos_token') as string } : {}),
-    ...(token('pad_token') ? { pad_token: token('pad_token') as string } : {}),
-    ...(token('bos_token') ? { bos_token: token('bos_token') as string } : {}),
-  });
-  if (chatTemplate !== undefined) tokenizer.chatTemplate = chatTemplate;
   if (tokenizer.vocabSize > config.vocabSize) {
     for (const w of weights.values()) w.dispose();
     throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/model/backend.js';
@@ -246,6 +246,17 @@ describe('SFT and checkpoints (wasm)', () => {
     await expect(loadCheckpoint(join(dir, 'c'))).rejects.toThrow(CheckpointError);
     await expect(loadCheckpoint(join(dir, 'c'))).rejects.toThrow(/truncated/);
     model.dispose();
+  });
+
+  it('refuses a folder without tokenizer.json before reading a weight, holding no tensors', async () => {
+    const dir = await tempDir();
+    const model = Transformer.init(smallConfig(tokenizer.vocabSize), 9);
+    await saveCheckpoint(join(dir, 'c'), model, tokenizer);
+    model.dispose();
+    await rm(join(dir, 'c', 'tokenizer.json'));
+    const before = tf.memory().numTensors;
+    await expect(loadCheckpoint(join(dir, 'c'))).rejects.toThrow(/tokenizer\.json/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('loads a Hugging Face Qwen2 folder (BF16 safetensors, HF config and tokenizer files)', async () => {
