@@ -2,15 +2,15 @@
  * The toy world's pretrained base (issue 14): a small generalist that answers the
  * world's math, code and multiple-choice questions directly, with no chain of thought.
  *
- *   warmup run pipelines/pretrain-base.ts [--preset default|minimal] [--set key=value …] [--out DIR]
+ *   warmup run pipelines/pretrain-base.ts [--preset default|v1|minimal|minimal-copying] [--set key=value …] [--out DIR]
  *
  * Stages: the question sets (data/world, shipped; regenerated only if absent) → the
  * corpus (every set item excluded) → world-frame K&K traces (only to train the
  * tokenizer, so names, roles and tags are single tokens; never pretrained on) → the
- * tokenizer → (the `copying` presets: an induction phase on name rows) → pretraining →
+ * tokenizer → (the default recipe: an induction phase on name rows) → pretraining →
  * the checkpoint copied to `ship` (data/models/world-base for the default preset). The
- * base is pretrained once and shared by every seed of the
- * replication; seeds vary everything after it.
+ * base is pretrained once and shared by every seed of the replication; seeds vary
+ * everything after it.
  */
 import { cp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -34,39 +34,39 @@ type Config = {
   seed: number;
   /** Where the finished base is copied ('' to keep it in the run folder only). */
   ship: string;
-  /** Reading documents in the corpus (0 for the shipped base; results/LAB.md, probe 6, tried 24,000). */
+  /** Reading documents in the corpus (40,000 for the shipped base, scaled with the corpus; v1 had none). */
   readingDocs: number;
   /** Also train the tokenizer on case-style K&K traces (false for the shipped base). */
   caseTraces: boolean;
-  /** Repeat documents in the corpus: names said again after other text (0 for the shipped base). */
+  /** Repeat documents in the corpus: names said again after other text (16,000 for the shipped base; v1 had none). */
   repeatDocs: number;
-  /** Induction rows for a first pretraining phase that teaches copying (0: no such phase, as for the shipped base; results/LAB.md, probes 16–19). */
+  /** Induction rows for a first pretraining phase that teaches copying (0: no such phase, as for v1; results/LAB.md, probes 16–19). */
   inductionRows: number;
-  /** A new model with an LM head of its own (false for the shipped base; probe 18: tied embeddings delayed the copy skill). */
+  /** A new model with an LM head of its own (true for the shipped base; probe 18: tied embeddings delayed the copy skill). */
   untie: boolean;
 };
 
-const base: Config = { sets: 'data/world', corpusScale: 1, corpusSeed: 1, preset: 'tiny', epochs: 1, lr: 2e-3, batchSize: 16, maxLength: 256, seed: 0, ship: 'data/models/world-base', readingDocs: 0, caseTraces: false, repeatDocs: 0, inductionRows: 0, untie: false };
+/** v1 (results/LAB.md, probe 1): tied embeddings, the corpus alone; the base of the first replication, shipped as data/models/world-base-v1. */
+const v1: Config = { sets: 'data/world', corpusScale: 1, corpusSeed: 1, preset: 'tiny', epochs: 1, lr: 2e-3, batchSize: 16, maxLength: 256, seed: 0, ship: 'data/models/world-base-v1', readingDocs: 0, caseTraces: false, repeatDocs: 0, inductionRows: 0, untie: false };
 /**
- * The copying recipe (results/LAB.md, probes 16–19): an untied model crosses the
- * induction plateau on name rows, then learns the world corpus with reading and repeat
- * documents. Probe 19 ran it at corpusScale 0.5 (short lists copied 95%, after ~150
- * tokens 72%; world knowledge below v1's, and the old literal code items solved by
- * copying); this preset is the whole corpus, with the code items that need more than
- * copying. Not shipped until its dev gates are read (`ship` is '').
+ * The shipped base (v3, data/models/world-base): the copying recipe of results/LAB.md,
+ * probes 16–21. An untied model crosses the induction plateau on name rows, then learns
+ * the whole world corpus with reading and repeat documents. It reads back lists (dev
+ * copy 100%, after ~150 tokens of other text 98%), which v1 could not, and a K&K
+ * warmup teaches it the numbered procedure (probe 21).
  */
-const copying: Config = { ...base, corpusScale: 1, readingDocs: 40_000, repeatDocs: 16_000, inductionRows: 37_000, untie: true, batchSize: 8, maxLength: 512, ship: '' };
+const copying: Config = { ...v1, readingDocs: 40_000, repeatDocs: 16_000, inductionRows: 37_000, untie: true, batchSize: 8, maxLength: 512, ship: 'data/models/world-base' };
 
 export default {
   name: 'pretrain-base',
   description: 'the toy world: question sets → corpus (sets excluded) → tokenizer → pretrained base → data/models/world-base',
   presets: {
-    default: base,
-    /** Seconds: a sliver of the corpus, for tests. */
-    minimal: { ...base, corpusScale: 0.004, epochs: 1, batchSize: 4, maxLength: 128, ship: '' },
-    copying,
-    /** Seconds: the copying recipe's stages on a sliver. */
-    'minimal-copying': { ...copying, corpusScale: 0.004, inductionRows: 48, batchSize: 4, maxLength: 128 },
+    default: copying,
+    v1,
+    /** Seconds: v1's stages on a sliver of the corpus, for tests. */
+    minimal: { ...v1, corpusScale: 0.004, epochs: 1, batchSize: 4, maxLength: 128, ship: '' },
+    /** Seconds: the shipped recipe's stages on a sliver. */
+    'minimal-copying': { ...copying, corpusScale: 0.004, inductionRows: 48, batchSize: 4, maxLength: 128, ship: '' },
   },
   async run(ctx) {
     const c = ctx.config;

@@ -330,7 +330,7 @@ describe('checkpoint folder files', () => {
   });
 
   it('still loads the shipped base, saved before these files existed, with its native tokenizer', async () => {
-    const { model, tokenizer: tok } = await loadCheckpoint(join(ROOT, 'data', 'models', 'world-base'));
+    const { model, tokenizer: tok } = await loadCheckpoint(join(ROOT, 'data', 'models', 'world-base-v1'));
     expect(tok).toBeInstanceOf(ByteBpeTokenizer);
     expect(model.config).toMatchObject({ family: 'qwen2', attentionBias: true, tieEmbeddings: true, vocabSize: 1500 });
     model.dispose();
