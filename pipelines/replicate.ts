@@ -2,7 +2,7 @@
  * The replication (results/PLAN.md): the paper's four claims in the toy world, over
  * seeds, with paired-bootstrap intervals and verdicts.
  *
- *   warmup run pipelines/replicate.ts [--preset default|minimal] [--set key=value …] [--out DIR]
+ *   warmup run pipelines/replicate.ts [--preset default|v1|minimal] [--set key=value …] [--out DIR]
  *
  * For every seed: warm the shipped base up on that seed's K&K puzzles; for every
  * target domain D, run RLVR on D's 100 examples from the base and from the warm model
@@ -15,7 +15,8 @@
  * be committed as it goes and resumed across sessions; the run folder resumes per stage
  * (seed, domain, arm). The last stage computes the claims from the cells and writes
  * report.json and report.html beside them. Settings are those of `npm start`
- * (pipelines/two-stage.ts), so one tuned recipe serves both.
+ * (pipelines/two-stage.ts), so one tuned recipe serves both; preset `v1` is the first
+ * replication (v1 base and recipe, results/replication).
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -39,14 +40,16 @@ type Config = typeof recipe & {
 
 const FRACTIONS = [0, 0.25, 0.5, 0.75, 1];
 
-const replicate: Config = { ...recipe, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication', resamples: 10_000 };
-
+const replicate: Config = { ...recipe, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v3', resamples: 10_000 };
+/** The first replication (v1 base and recipe), as reported in results/replication. */
+const v1: Config = { ...twoStage.presets.v1, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication', resamples: 10_000 };
 
 export default {
   name: 'replicate',
   description: "the paper's four claims over seeds and target domains, with paired-bootstrap intervals and verdicts",
   presets: {
     default: replicate,
+    v1,
     // For tests: two seeds, two domains, every stage, in seconds.
     minimal: { ...twoStage.presets.minimal, seeds: '0,1', domains: 'math,mc', cells: '', resamples: 500, rlSteps: 4 },
   },
@@ -67,7 +70,7 @@ export default {
     const evaluate = (name: string, model: string, set: string, seed: number | null): Promise<void> =>
       ctx.stage(`eval-${name}-${set}`, async () => {
         const out = p('eval', name, set);
-        await ctx.warmup(['eval', '--model', model, '--bench', setFile(set), '--n', '1', '--limit', String(c.evalLimit), '--max-new-tokens', String(c.evalMaxNewTokens), '--temperature', '0', '--seed', String(seed ?? 0), '--out', out, '--quiet']);
+        await ctx.warmup(['eval', '--model', model, '--bench', setFile(set), '--n', '1', '--limit', String(c.evalLimit), '--max-new-tokens', String(recipeCommands.evalMaxNewTokens(c, set)), '--temperature', '0', '--seed', String(seed ?? 0), '--out', out, '--quiet']);
         // 'warm-rl-math_at0.25-s1' → model 'warm-rl-math@0.25' of seed 1.
         await writeEvalCell(out, cellsDir, `${name}-${set}`, { model: name.replace(/-s\d+$/, '').replace(/_at(?=[\d.]+$)/, '@'), set, seed });
       });

@@ -69,15 +69,18 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect((JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportData).eval).toEqual(report.eval);
   }, 240_000);
 
-  it("passes the SFT schedule and packing to warmup sft", async () => {
+  it('passes the SFT schedule and packing to warmup sft, and gives K&K its own new-token limit', async () => {
     const { default: twoStage, recipeCommands } = await import('../../pipelines/two-stage.js');
     const o = { base: 'b', data: 'd', out: join(await tempDir(), 'w'), metrics: 'm', seed: 0, quiet: true };
-    const packed = recipeCommands.sft(twoStage.presets.default, o);
+    // v1's recipe packs traces under a cosine schedule; npm start's numbered warmup does neither.
+    const packed = recipeCommands.sft(twoStage.presets.v1, o);
     expect(packed.slice(packed.indexOf('--schedule'), packed.indexOf('--schedule') + 2)).toEqual(['--schedule', 'cosine']);
     expect(packed).not.toContain('--no-packing');
-    const unpacked = recipeCommands.sft({ ...twoStage.presets.default, packing: false, sftSchedule: 'constant' }, o);
+    const unpacked = recipeCommands.sft(twoStage.presets.default, o);
     expect(unpacked).toContain('--no-packing');
     expect(unpacked.slice(unpacked.indexOf('--schedule'), unpacked.indexOf('--schedule') + 2)).toEqual(['--schedule', 'constant']);
+    const limits = { ...twoStage.presets.default, evalMaxNewTokens: 200, kkMaxNewTokens: 720 };
+    expect(['kk', 'math', 'code', 'mc'].map((set) => recipeCommands.evalMaxNewTokens(limits, set))).toEqual([720, 200, 200, 200]);
   });
 
   it('rejects unknown keys, wrong types and unknown presets', async () => {
@@ -87,7 +90,7 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect(await main(['run', pipeline, '--set', 'rlSteps=many', '--out', out])).toBe(1);
     expect(io.err).toMatch(/--set rlSteps: expected a number, got "many"/);
     expect(await main(['run', pipeline, '--preset', 'huge', '--out', out])).toBe(1);
-    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, minimal\)/);
+    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, v1, minimal\)/);
     expect(await main(['run', join(ROOT, 'pipelines', 'nope.ts')])).toBe(1);
     expect(io.err).toMatch(/no such pipeline file/);
   });
