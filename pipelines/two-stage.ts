@@ -103,15 +103,16 @@ const v1: Config = {
  * `npm start` (results/LAB.md, probes 21–23, tuned on dev; results/PLAN.md, amendment 1):
  * the v3 base, which reads back lists, and the numbered warmup that teaches it K&K
  * (probe 22: 44/100 dev after 4,800 traces at a constant 1e-3). Two-person puzzles
- * are every structure outside the held-out and dev sets (99 of the 399); 2,800 traces
- * is what 15 minutes on a 2-core machine without OpenBLAS leaves room for. Known from the dev probes: this
+ * are every structure outside the held-out and dev sets (99 of the 399); 2,499 traces
+ * is what 15 minutes on a 2-core machine without OpenBLAS leaves room for (2,799 took
+ * 15 min 43 s with `npm install`). Known from the dev probes: this
  * warmup erases the target domains (dev math, code and multiple choice 0% from step
  * 300 on, at 3e-4 too), so RL from the warm model starts from nothing.
  */
 const embedded: Config = {
   ...v1,
   base: 'data/models/world-base',
-  people: '2:99,3:2700',
+  people: '2:99,3:2400',
   puzzles: 0,
   style: 'numbered',
   sftLr: 1e-3,
