@@ -164,7 +164,9 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   // A checkpoint of this run already holds its adapter; a fresh start (or a restart from the log) attaches one.
   const lora = resumeFrom?.dir ? null : await attachLoraFromFlags(model, flags.model, flags, flags.seed);
   if (lora) log(lora);
-  const longestPrompt = examples.reduce((n, e) => Math.max(n, tokenizer.encode(e.prompt).length), 0);
+  // Encoded once: the memory check reads the longest, the RL stage reuses them.
+  const promptIds = new Map(examples.map((e) => [e.prompt, tokenizer.encode(e.prompt)]));
+  const longestPrompt = [...promptIds.values()].reduce((n, ids) => Math.max(n, ids.length), 0);
   log(trainingMemoryLine('rlvr', model, choice.tfBackend, longestPrompt + flags.maxNewTokens));
   const config = rlvrConfigFromFlags(flags, { examples: examples.length, hiddenSize: model.config.hiddenSize });
   const runId = `rlvr-${flags.seed}`;
@@ -191,7 +193,7 @@ async function openRlRun(flags: RlvrFlags, log: (line: string) => void) {
   // Flushed as each step's rows arrive, so the log keeps up with the checkpoints.
   const metrics = await openArrowLog<MetricRecord>(paths.metrics, metricSchema, { append: flags.resume === true, flushMs: 0 });
   if (rollouts.droppedBytes > 0) log(`dropped a torn last batch (${rollouts.droppedBytes} bytes) of ${paths.rollouts}: that step is sampled again`);
-  return { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, metricSchema, loggedSteps, metricsDone, rollouts, metrics };
+  return { examples, promptIds, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, rolloutSchema, metricSchema, loggedSteps, metricsDone, rollouts, metrics };
 }
 
 async function rlvrCmd(flags: RlvrFlags): Promise<void> {
@@ -200,7 +202,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   };
   const { saveCheckpoint } = await import('../model/checkpoint.js');
   const { rlvr } = await import('../stages/rlvr.js');
-  const { examples, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
+  const { examples, promptIds, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
   const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true });
   let state = { step: resumeFrom?.step ?? 0, cursor: resumeFrom?.cursor ?? 0 };
   const save = async (dir: string): Promise<void> => {
@@ -217,6 +219,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
       learner,
       tokenizer,
       examples,
+      promptIds,
       config,
       score: (sample: RewardSample, signal: AbortSignal) => pool.score(sample, specs, { signal }),
       poolSize: pool.size,

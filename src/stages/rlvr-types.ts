@@ -41,6 +41,8 @@ export interface RLVRDeps {
   readonly learner: PolicyLearner;
   readonly tokenizer: Tokenizer;
   readonly examples: readonly RLExample[];
+  /** Prompt token ids already encoded (the CLI's memory check does), used instead of encoding again. */
+  readonly promptIds?: ReadonlyMap<string, number[]>;
   readonly config: RLVRConfig;
   /** Scores one completion; normally `RewardPool.score` with the run's rewards. */
   readonly score: (sample: RewardSample, signal: AbortSignal) => Promise<RewardResult>;

@@ -57,7 +57,7 @@ class RLVRRun {
   /** Generation and updates share the model: a chunk is sampled from exactly one policy version. */
   private readonly lock = new Semaphore(1);
   /** Prompt token ids by prompt text, shared with the rows trained from the log. */
-  private readonly promptIds = new Map<string, number[]>();
+  private readonly promptIds: Map<string, number[]>;
   private readonly orderCache = new Map<number, number[]>();
   private readonly credits: Credits;
   private readonly batcher: GroupBatcher;
@@ -73,7 +73,13 @@ class RLVRRun {
   ) {
     this.c = checkRLVRConfig(deps.config);
     if (deps.examples.length === 0) throw new Error('rlvr: no training examples');
-    deps.examples.forEach((ex) => this.encode(ex)); // fail before any work
+    this.promptIds = new Map(deps.promptIds);
+    // Fail before any work: every prompt must leave room for maxNewTokens.
+    const max = deps.learner.model.config.maxPositions;
+    for (const ex of deps.examples) {
+      const n = this.encode(ex).length;
+      if (n + this.c.maxNewTokens > max) throw new Error(`rlvr: example '${ex.id}' has ${n} prompt tokens; with maxNewTokens ${this.c.maxNewTokens} that exceeds the model's ${max} positions`);
+    }
     this.poolWorkAtStart = deps.poolWorkMs?.() ?? 0;
     this.version = deps.start?.step ?? 0;
     this.cursor = deps.start?.cursor ?? 0;
@@ -85,10 +91,6 @@ class RLVRRun {
     let ids = this.promptIds.get(ex.prompt);
     if (!ids) {
       ids = this.deps.tokenizer.encode(ex.prompt);
-      const max = this.deps.learner.model.config.maxPositions;
-      if (ids.length + this.c.maxNewTokens > max) {
-        throw new Error(`rlvr: example '${ex.id}' has ${ids.length} prompt tokens; with maxNewTokens ${this.c.maxNewTokens} that exceeds the model's ${max} positions`);
-      }
       this.promptIds.set(ex.prompt, ids);
     }
     return ids;
