@@ -38,6 +38,8 @@ type Config = {
   sftLr: number;
   /** SFT learning-rate schedule after its warmup steps: cosine or constant. */
   sftSchedule: string;
+  /** Pull toward the base during the warmup (`sft --anchor-decay`; 0: off). */
+  sftAnchorDecay: number;
   sftBatch: number;
   /** Pack several traces per row (false: one per row, bucketed by length). */
   packing: boolean;
@@ -80,6 +82,7 @@ const v1: Config = {
   sftEpochs: 1,
   sftLr: 3e-4,
   sftSchedule: 'cosine',
+  sftAnchorDecay: 0,
   sftBatch: 8,
   packing: true,
   maxLength: 448,
@@ -138,7 +141,7 @@ export const recipeCommands = {
   sft: (c: Config, o: { base: string; data: string; out: string; metrics: string; seed: number; quiet: boolean }): string[] => [
     'sft', '--model', o.base, '--data', o.data, '--out', o.out, '--metrics', o.metrics,
     '--epochs', String(c.sftEpochs), '--lr', String(c.sftLr), '--schedule', c.sftSchedule, '--batch-size', String(c.sftBatch), '--max-length', String(c.maxLength), '--seed', String(o.seed),
-    ...(c.packing ? [] : ['--no-packing']),
+    ...(c.packing ? [] : ['--no-packing']), ...(c.sftAnchorDecay > 0 ? ['--anchor-decay', String(c.sftAnchorDecay)] : []),
     ...(o.quiet ? ['--quiet'] : []), ...(existsSync(join(o.out, 'trainer_state.json')) ? ['--resume'] : []),
   ],
   /** The new-token limit of an evaluation set ('kk' or a target domain's name). */

@@ -38,6 +38,7 @@ interface SftFlags extends LoraFlags {
   maxLength?: number;
   warmupSteps?: number;
   schedule?: 'cosine' | 'constant';
+  anchorDecay?: number;
   packing: boolean;
   seed: number;
   saveEvery?: number;
@@ -61,7 +62,7 @@ async function loadTokenizerFile(path: string): Promise<Tokenizer> {
 
 /** The SFT settings a command line sets (the rest keep the trainer's defaults). */
 function sftOverrides(flags: SftFlags): Partial<SFTConfig> {
-  const keys = ['epochs', 'lr', 'batchSize', 'gradAccum', 'maxLength', 'warmupSteps', 'schedule', 'saveEvery', 'evalEvery'] as const;
+  const keys = ['epochs', 'lr', 'batchSize', 'gradAccum', 'maxLength', 'warmupSteps', 'schedule', 'anchorDecay', 'saveEvery', 'evalEvery'] as const;
   return { seed: flags.seed, packing: flags.packing, ...Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]])) };
 }
 
@@ -247,6 +248,7 @@ const trainingOptions = (cmd: Command, defaults: { epochs: number; lr: string })
     .option('--max-length <n>', 'tokens per row (default 512)', intOption('--max-length', 2))
     .option('--warmup-steps <n>', 'linear warmup steps (default 20)', intOption('--warmup-steps', 0))
     .addOption(new Option('--schedule <kind>', 'after warmup (default cosine)').choices(['cosine', 'constant']))
+    .option('--anchor-decay <x>', 'pull every weight back toward the --model it started from: each step moves it lr·x of the way (L2-SP; 0, the default, is off). Keeps more of what the model did on prompts the data never shows (results/LAB.md, probe 25)', numberOption('--anchor-decay', 0))
     .option('--seed <n>', 'seed of the model init and data order', intOption('--seed', 0, 0xffffffff), 0)
     .option('--save-every <n>', 'checkpoint every N steps (always at the end)', intOption('--save-every', 0))
     .option('--eval-every <n>', 'held-out loss every N steps (always at the end)', intOption('--eval-every', 0))

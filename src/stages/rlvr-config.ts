@@ -85,6 +85,7 @@ export const RLVR_SETTINGS = {
   beta2: { value: 0.99, why: "a shorter second-moment memory than 0.999, for RL's noisy gradients" },
   eps: { value: 1e-8, why: "AdamW's usual" },
   weightDecay: { value: 0, why: 'none: a few hundred small updates from a trained model' },
+  anchorDecay: { value: 0, why: 'none, as the paper: a few hundred small updates stay near the start' },
   clipNorm: { value: 1, why: 'gradient norm clipped at 1, as TRL and verl' },
   warmupSteps: { value: 0, why: 'no warmup: the learning rate is already small' },
   microBatch: { value: 8, why: "fits a small student's activations; it changes memory, not the maths" },

@@ -16,9 +16,16 @@ export interface AdamWConfig {
   readonly weightDecay: number;
   /** Clip gradients to this global L2 norm; 0 disables. */
   readonly clipNorm: number;
+  /**
+   * Decoupled decay toward the weights training started from (L2-SP, Li et al. 2018):
+   * each step moves every trainable weight back by `lr · anchorDecay` of its distance
+   * from its starting value. 0 disables. Keeps what a pretrained model did on inputs
+   * the new data never shows (results/LAB.md, probe 25).
+   */
+  readonly anchorDecay: number;
 }
 
-export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 };
+export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1, anchorDecay: 0 };
 
 /**
  * The learning rate at `step` (0-based): linear warmup to `peak` over `warmup` steps,
@@ -45,20 +52,29 @@ export function accumulateGrads(acc: Record<string, tf.Tensor> | null, g: Record
   return acc;
 }
 
-/** AdamW over a fixed set of named variables. */
+/**
+ * AdamW over a fixed set of named variables. With `anchorDecay`, the variables' values
+ * at construction are the anchor; it is part of `state()`, so a resumed run decays
+ * toward the same weights.
+ */
 export class AdamW {
   step = 0;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
+  private readonly anchor = new Map<string, tf.Variable>();
 
   constructor(
     readonly config: AdamWConfig,
     private readonly params: ReadonlyMap<string, tf.Variable>,
   ) {
+    if (config.anchorDecay < 0 || config.lr * config.anchorDecay > 1) {
+      throw new Error(`anchor decay ${config.anchorDecay} at learning rate ${config.lr}: each step would move a weight ${config.lr * config.anchorDecay} of its distance back (past the anchor when above 1); use a value in [0, ${1 / config.lr}]`);
+    }
     for (const [name, p] of params) {
       // tf.variable shares the initial tensor's data; tidy disposes the temporary.
       this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
       this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      if (config.anchorDecay > 0) this.anchor.set(name, tf.tidy(() => tf.variable(p.clone(), false)));
     }
   }
 
@@ -93,6 +109,7 @@ export class AdamW {
           m.assign(m1 as tf.Tensor);
           v.assign(v1 as tf.Tensor);
           p.assign(p1 as tf.Tensor);
+          this.pullToAnchor(name, p, lr);
           continue;
         }
         const g = scale === 1 ? g0 : tf.mul(g0, scale);
@@ -100,22 +117,35 @@ export class AdamW {
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
         p.assign(tf.sub(p, tf.mul(decay > 0 ? tf.add(update, tf.mul(p, decay)) : update, lr)));
+        this.pullToAnchor(name, p, lr);
       }
     });
     return norm;
   }
 
-  /** The moments, as `m/NAME` and `v/NAME`, plus `step`. */
+  /** p -= lr · anchorDecay · (p − anchor), after the AdamW update (inside apply's tidy). */
+  private pullToAnchor(name: string, p: tf.Variable, lr: number): void {
+    const a = this.anchor.get(name);
+    if (a) p.assign(tf.sub(p, tf.mul(tf.sub(p, a), lr * this.config.anchorDecay)));
+  }
+
+  /** The moments, as `m/NAME` and `v/NAME`, and with `anchorDecay` the anchor as `anchor/NAME`. */
   state(): Map<string, tf.Tensor> {
     const out = new Map<string, tf.Tensor>();
-    for (const [name, t] of this.m) out.set(`m/${name}`, t);
-    for (const [name, t] of this.v) out.set(`v/${name}`, t);
+    for (const [prefix, slots] of this.slots()) for (const [name, t] of slots) out.set(`${prefix}/${name}`, t);
     return out;
   }
 
-  /** Restores moments saved by `state()`; names and shapes must match. */
+  private slots(): [string, Map<string, tf.Variable>][] {
+    return [['m', this.m], ['v', this.v], ...(this.anchor.size > 0 ? [['anchor', this.anchor] as [string, Map<string, tf.Variable>]] : [])];
+  }
+
+  /** Restores the state saved by `state()`; names and shapes must match. */
   load(state: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, step: number): void {
-    for (const [prefix, slots] of [['m', this.m], ['v', this.v]] as const) {
+    if (this.anchor.size > 0 && !state.has(`anchor/${this.anchor.keys().next().value as string}`)) {
+      throw new Error('optimizer state: this run decays toward its starting weights (anchor decay), but the saved state has no anchor: it was saved by a run without anchor decay; resume with the same settings');
+    }
+    for (const [prefix, slots] of this.slots()) {
       for (const [name, slot] of slots) {
         const s = state.get(`${prefix}/${name}`);
         if (!s) throw new Error(`optimizer state: '${prefix}/${name}' is missing`);
@@ -127,6 +157,6 @@ export class AdamW {
   }
 
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    for (const t of [...this.m.values(), ...this.v.values(), ...this.anchor.values()]) t.dispose();
   }
 }

@@ -250,14 +250,14 @@ describe('fused transformer ops (wasm)', () => {
     }
   });
 
-  it('the fused AdamW step equals the stock-op update, weight decay, clipping and bias correction included', async () => {
+  it('the fused AdamW step equals the stock-op update, weight decay, anchor decay, clipping and bias correction included', async () => {
     await selectBackend('wasm');
     const steps = (): Float32Array[] => {
       const weights = new Map([
         ['w', tf.tidy(() => tf.variable(tf.randomNormal([8, 12], 0, 1, 'float32', 10)))],
         ['b', tf.tidy(() => tf.variable(tf.randomNormal([12], 0, 1, 'float32', 11)))],
       ]);
-      const opt = new AdamW({ ...DEFAULT_ADAMW, clipNorm: 0.5 }, weights);
+      const opt = new AdamW({ ...DEFAULT_ADAMW, clipNorm: 0.5, anchorDecay: 3 }, weights);
       for (let i = 0; i < 3; i++) {
         const grads = { w: tf.randomNormal([8, 12], 0, 2, 'float32', 20 + i), b: tf.randomNormal([12], 0, 2, 'float32', 30 + i) };
         opt.apply(grads, 1e-2);

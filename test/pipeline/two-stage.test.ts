@@ -69,7 +69,7 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect((JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportData).eval).toEqual(report.eval);
   }, 240_000);
 
-  it('passes the SFT schedule and packing to warmup sft, and gives K&K its own new-token limit', async () => {
+  it('passes the SFT schedule, packing and anchor decay to warmup sft, and gives K&K its own new-token limit', async () => {
     const { default: twoStage, recipeCommands } = await import('../../pipelines/two-stage.js');
     const o = { base: 'b', data: 'd', out: join(await tempDir(), 'w'), metrics: 'm', seed: 0, quiet: true };
     // v1's recipe packs traces under a cosine schedule; npm start's numbered warmup does neither.
@@ -79,6 +79,10 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     const unpacked = recipeCommands.sft(twoStage.presets.default, o);
     expect(unpacked).toContain('--no-packing');
     expect(unpacked.slice(unpacked.indexOf('--schedule'), unpacked.indexOf('--schedule') + 2)).toEqual(['--schedule', 'constant']);
+    // The pull toward the base is off unless set (results/LAB.md, probe 25).
+    expect(unpacked).not.toContain('--anchor-decay');
+    const anchored = recipeCommands.sft({ ...twoStage.presets.default, sftAnchorDecay: 30 }, o);
+    expect(anchored.slice(anchored.indexOf('--anchor-decay'), anchored.indexOf('--anchor-decay') + 2)).toEqual(['--anchor-decay', '30']);
     const limits = { ...twoStage.presets.default, evalMaxNewTokens: 200, kkMaxNewTokens: 720 };
     expect(['kk', 'math', 'code', 'mc'].map((set) => recipeCommands.evalMaxNewTokens(limits, set))).toEqual([720, 200, 200, 200]);
   });
