@@ -78,6 +78,12 @@ for (const domain of values.domains.split(',') as Domain[]) {
   const byPeople: Record<string, number[]> = {};
   rows.forEach((r, i) => { if (typeof r.n_people === "number") (byPeople[String(r.n_people)] ??= []).push(scores[i]?.status === 'ok' ? 1 : 0); });
   out[domain] = { n: rows.length, ...(Object.keys(byPeople).length ? { byPeople: Object.fromEntries(Object.entries(byPeople).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length])) } : {}), accuracy: by('ok') / rows.length, format: 1 - by('format_error') / rows.length, statuses: Object.fromEntries(['ok', 'wrong', 'format_error', 'timeout', 'crashed'].map((s) => [s, by(s)])), seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+  if (domain === ('mc' as Domain)) {
+    // Which letters it boxes: one letter every time scores ~25% without reading the question.
+    const letters: Record<string, number> = {};
+    for (const g of gens) { const m = /\\boxed\{([A-D])\}/.exec(g); letters[m ? m[1]! : '-'] = (letters[m ? m[1]! : '-'] ?? 0) + 1; }
+    (out[domain] as Record<string, unknown>).letters = letters;
+  }
   if (domain === ('kk' as Domain) && values.style !== 'none') {
     // Free-running step accuracy against the case-style teacher: the share of samples
     // whose line i is the teacher's line i (the list, each claim, the first case lines).
