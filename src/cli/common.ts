@@ -114,12 +114,16 @@ export async function attachLoraFromFlags(model: Transformer, base: string | und
   return `LoRA adapter r ${config.r}, alpha ${config.alpha} on ${config.targets.join(', ')}: ${(trained / 1e6).toFixed(3)}M trainable parameters; the base stays as it is`;
 }
 
-/** The memory line of a training command, or its error when training cannot fit the backend's heap (`checkTrainingMemory`). */
-export function trainingMemoryLine(command: string, model: Transformer, tfBackend: string, longestRow?: number): string {
+/**
+ * The memory line of a training command, or its error when training cannot fit the
+ * backend's heap (`checkTrainingMemory`). `anchored`: the optimizer also keeps a copy of
+ * the trained weights to decay toward (`--anchor-decay`).
+ */
+export function trainingMemoryLine(command: string, model: Transformer, tfBackend: string, longestRow?: number, anchored = false): string {
   const size = (vars: Iterable<{ size: number }>): number => [...vars].reduce((n, v) => n + v.size, 0);
   const trainable = size(model.trainable().values());
   const row = longestRow === undefined ? undefined : { tokens: longestRow, vocab: model.config.vocabSize };
-  return checkTrainingMemory(command, size(model.weights.values()) + (model.adapter ? trainable : 0), trainable, tfBackend, row);
+  return checkTrainingMemory(command, size(model.weights.values()) + (model.adapter || anchored ? trainable : 0), trainable, tfBackend, row);
 }
 
 /**

@@ -109,7 +109,7 @@ async function sft(flags: SftFlags): Promise<void> {
   const train = examples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));
   // Packed rows fill up to --max-length; unpacked, a row is one example.
   const longest = trainer.config.packing ? trainer.config.maxLength : train.reduce((n, e) => Math.max(n, e.ids.length - 1), 1);
-  log(trainingMemoryLine(kind, model, choice.tfBackend, longest));
+  log(trainingMemoryLine(kind, model, choice.tfBackend, longest, (flags.anchorDecay ?? 0) > 0));
   const cut = train.filter((e) => !e.lossMask.some((m) => m === 1)).length;
   if (cut > 0) log(`warning: ${cut} of ${train.length} examples have no completion token within --max-length ${trainer.config.maxLength} (the prompt fills it); they are left out. Raise --max-length to keep them.`);
   const held = evalExamples.map((e) => tokenizeExample(tokenizer, e, trainer.config.maxLength));

@@ -145,6 +145,9 @@ export class AdamW {
     if (this.anchor.size > 0 && !state.has(`anchor/${this.anchor.keys().next().value as string}`)) {
       throw new Error('optimizer state: this run decays toward its starting weights (anchor decay), but the saved state has no anchor: it was saved by a run without anchor decay; resume with the same settings');
     }
+    if (this.anchor.size === 0 && [...state.keys()].some((k) => k.startsWith('anchor/'))) {
+      throw new Error('optimizer state: the saved run decayed toward its starting weights (anchor decay), and this one does not; resume with the same --anchor-decay');
+    }
     for (const [prefix, slots] of this.slots()) {
       for (const [name, slot] of slots) {
         const s = state.get(`${prefix}/${name}`);

@@ -50,6 +50,7 @@ describe('AdamW anchor decay (L2-SP)', () => {
     const resumed = new AdamW({ ...DEFAULT_ADAMW, anchorDecay: 10 }, w);
     resumed.load(saved, 1);
     expect(Array.from(resumed.state().get('anchor/w')!.dataSync())).toEqual(Array.from(saved.get('anchor/w')!.data));
+    expect(() => new AdamW({ ...DEFAULT_ADAMW }, w).load(saved, 1)).toThrow(/decayed toward its starting weights.*same --anchor-decay/);
     saved.delete('anchor/w');
     expect(() => new AdamW({ ...DEFAULT_ADAMW, anchorDecay: 10 }, w).load(saved, 1)).toThrow(/no anchor: it was saved by a run without anchor decay/);
     expect(() => new AdamW({ ...DEFAULT_ADAMW, lr: 1e-2, anchorDecay: 200 }, w)).toThrow(/anchor decay 200 at learning rate 0.01.*\[0, 100\]/);
