@@ -87,6 +87,32 @@ describe('warmup pretrain', () => {
     expect(readFileSync(join(dir, 'split', 'model.safetensors')).equals(readFileSync(join(dir, 'straight', 'model.safetensors')))).toBe(true);
   });
 
+  it('--anchor-decay holds the weights nearer the --model they start from, resumes exactly, and refuses a resume without it', async () => {
+    const dir = await tempDir();
+    const data = join(dir, 'corpus.jsonl');
+    await writeFile(data, texts.map((t) => JSON.stringify(t)).join('\n'));
+    const common = ['--data', data, '--backend', 'wasm', '--max-length', '64', '--batch-size', '4', '--lr', '3e-3', '--warmup-steps', '0', '--schedule', 'constant', '--eval-fraction', '0', '--quiet'];
+    const start = join(dir, 'start');
+    expect(await main(['pretrain', ...common, '--out', start, '--epochs', '1']), io.err).toBe(0);
+    const from = (out: string, ...more: string[]) => ['pretrain', ...common, '--model', start, '--out', out, ...more];
+    const weights = (d: string): Float32Array => {
+      const b = readFileSync(join(d, 'model.safetensors'));
+      const n = Number(b.readBigUInt64LE(0));
+      return new Float32Array(b.buffer.slice(b.byteOffset + 8 + n, b.byteOffset + b.length));
+    };
+    const distance = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, x, i) => s + (x - (b[i] as number)) ** 2, 0));
+    expect(await main(from(join(dir, 'free'), '--epochs', '4')), io.err).toBe(0);
+    expect(await main(from(join(dir, 'held'), '--epochs', '4', '--anchor-decay', '100')), io.err).toBe(0);
+    const s0 = weights(start);
+    expect(distance(weights(join(dir, 'held')), s0)).toBeLessThan(0.7 * distance(weights(join(dir, 'free')), s0));
+    // Stopped half way and resumed from its own checkpoint, it still decays toward `start`.
+    expect(await main(from(join(dir, 'split'), '--epochs', '2', '--anchor-decay', '100')), io.err).toBe(0);
+    expect(await main(['pretrain', ...common, '--out', join(dir, 'split'), '--epochs', '4', '--resume']), io.err).toBe(1);
+    expect(io.err).toMatch(/the saved run decayed toward its starting weights.*same --anchor-decay/);
+    expect(await main(['pretrain', ...common, '--out', join(dir, 'split'), '--epochs', '4', '--anchor-decay', '100', '--resume']), io.err).toBe(0);
+    expect(readFileSync(join(dir, 'split', 'model.safetensors')).equals(readFileSync(join(dir, 'held', 'model.safetensors')))).toBe(true);
+  });
+
   it('makes a new model with an LM head of its own with --untie-embeddings, and refuses the flag on a checkpoint', async () => {
     const dir = await tempDir();
     const data = join(dir, 'corpus.jsonl');
