@@ -137,7 +137,9 @@ export class AdamW {
   }
 
   private slots(): [string, Map<string, tf.Variable>][] {
-    return [['m', this.m], ['v', this.v], ...(this.anchor.size > 0 ? [['anchor', this.anchor] as [string, Map<string, tf.Variable>]] : [])];
+    const out: [string, Map<string, tf.Variable>][] = [['m', this.m], ['v', this.v]];
+    if (this.anchor.size > 0) out.push(['anchor', this.anchor]);
+    return out;
   }
 
   /** Restores the state saved by `state()`; names and shapes must match. */
