@@ -144,10 +144,11 @@ export class AdamW {
 
   /** Restores the state saved by `state()`; names and shapes must match. */
   load(state: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, step: number): void {
-    if (this.anchor.size > 0 && !state.has(`anchor/${this.anchor.keys().next().value as string}`)) {
+    const savedAnchor = [...state.keys()].some((k) => k.startsWith('anchor/'));
+    if (this.anchor.size > 0 && !savedAnchor) {
       throw new Error('optimizer state: this run decays toward its starting weights (anchor decay), but the saved state has no anchor: it was saved by a run without anchor decay; resume with the same settings');
     }
-    if (this.anchor.size === 0 && [...state.keys()].some((k) => k.startsWith('anchor/'))) {
+    if (this.anchor.size === 0 && savedAnchor) {
       throw new Error('optimizer state: the saved run decayed toward its starting weights (anchor decay), and this one does not; resume with the same --anchor-decay');
     }
     for (const [prefix, slots] of this.slots()) {

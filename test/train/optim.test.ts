@@ -30,7 +30,7 @@ describe('AdamW anchor decay (L2-SP)', () => {
       const u = values(plain).map((v, i) => v - before[1]![i]!);
       const expected = before[0]!.map((p, i) => p + u[i]! - lr * 40 * (p + u[i]! - initial[i]!));
       values(start).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
-      plain.get('w')!.assign(tf.tensor(values(start), [6, 5])); // both continue from the anchored point
+      tf.tidy(() => plain.get('w')!.assign(tf.tensor(values(start), [6, 5]))); // both continue from the anchored point
     }
     anchored.dispose();
     free.dispose();
