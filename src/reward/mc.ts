@@ -2,21 +2,32 @@
  * Multiple choice (MMLU-Pro style, options A–J). The chosen letter is read, in order of
  * trust, from the last `\boxed{X}`, then the last `<answer>X</answer>`, then the last
  * standalone capital A–J ("the answer is (C)").
+ *
+ * Option `read` says how far down that list to go: `any` (the default: all three),
+ * `tagged` (boxed or answer tags only) or `boxed`. Use a strict one for RL when the
+ * prompt asks for a tag: a policy learns to game the last-letter fallback by scattering
+ * letters through its text (results/LAB.md, replication v3).
  */
 import { extractAnswerBlock } from '../kk/parse-answer.js';
 import { lastBoxed } from './math.js';
-import { checkOptionNames, groundTruth, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
+import { checkOptionNames, choiceOption, groundTruth, makeResult, numberOption, type RewardModule, type RewardOptions, type RewardResult, type RewardSample } from './types.js';
 
 const LETTER = /^\s*(?:\\text\{)?\(?([A-J])\)?(?:\})?\s*(?:[.:)]|$)/;
 
-/** The letter a completion chooses, and where it was found; null if none. */
-export function extractChoice(completion: string): { letter: string; from: 'boxed' | 'answer' | 'text' } | null {
+/** Where `extractChoice` may read the letter: every place, the tags only, or `\boxed{}` only. */
+export const CHOICE_READS = ['any', 'tagged', 'boxed'] as const;
+export type ChoiceRead = (typeof CHOICE_READS)[number];
+
+/** The letter a completion chooses, and where it was found; null if none (within `read`). */
+export function extractChoice(completion: string, read: ChoiceRead = 'any'): { letter: string; from: 'boxed' | 'answer' | 'text' } | null {
   const boxed = lastBoxed(completion);
   const b = boxed === null ? null : LETTER.exec(boxed);
   if (b) return { letter: b[1] as string, from: 'boxed' };
+  if (read === 'boxed') return null;
   const block = extractAnswerBlock(completion);
   const a = block.ok ? LETTER.exec(block.answer) : null;
   if (a) return { letter: a[1] as string, from: 'answer' };
+  if (read === 'tagged') return null;
   const all = [...completion.matchAll(/(?<![A-Za-z])\(?([A-J])\)?(?![A-Za-z])/g)];
   const last = all[all.length - 1];
   return last ? { letter: last[1] as string, from: 'text' } : null;
@@ -31,13 +42,14 @@ export function choiceReference(row: Readonly<Record<string, unknown>>): string 
 }
 
 export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): RewardResult {
-  checkOptionNames('mc', options, ['correct', 'wrong']);
+  checkOptionNames('mc', options, ['correct', 'wrong', 'read']);
   const correct = numberOption('mc', options, 'correct', 1);
   const wrong = numberOption('mc', options, 'wrong', 0);
+  const read = choiceOption('mc', options, 'read', CHOICE_READS, 'any');
   const reference = choiceReference(sample.row);
   if (reference === null) return makeResult('unscorable', null, 'the row has no answer letter (answer or answer_index)');
-  const choice = extractChoice(sample.completion);
-  if (choice === null) return makeResult('format_error', wrong, 'no answer letter A–J found', { answer: wrong });
+  const choice = extractChoice(sample.completion, read);
+  if (choice === null) return makeResult('format_error', wrong, `no answer letter A–J found${read === 'any' ? '' : read === 'boxed' ? ' in \\boxed{}' : ' in \\boxed{} or <answer>'}`, { answer: wrong });
   const ok = choice.letter === reference;
   return makeResult(ok ? 'ok' : 'wrong', ok ? correct : wrong, ok ? null : `chose ${choice.letter} (from ${choice.from}), answer is ${reference}`, {
     answer: ok ? correct : wrong,
@@ -46,6 +58,6 @@ export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): 
 
 export const mcReward: RewardModule = {
   id: 'mc',
-  description: 'multiple choice A–J from \\boxed{}, <answer> or the last standalone letter; options {correct, wrong}',
+  description: 'multiple choice A–J from \\boxed{}, <answer> or the last standalone letter; options {correct, wrong, read: any|tagged|boxed}',
   score: scoreChoice,
 };

@@ -82,6 +82,19 @@ describe('multiple choice', () => {
     expect(scoreChoice({ prompt: '', completion: 'hmm', row: { answer: 'C' } }).status).toBe('format_error');
     expect(scoreChoice({ prompt: '', completion: 'C', row: {} })).toMatchObject({ score: null, status: 'unscorable' });
   });
+
+  it('with read=boxed or tagged, ignores letters scattered through the text (the gamed fallback)', () => {
+    // A completion from replication v3's RL-trained warm model: K&K lines with "(C)" among them.
+    const gamed = ': 1 is a knight (true), true. Fits. (1) Miles is a knight</answer>. (2), 3(. (3) … (C), 2(.';
+    const row = { answer: 'C' };
+    expect(scoreChoice({ prompt: '', completion: gamed, row }).status).toBe('ok');
+    expect(scoreChoice({ prompt: '', completion: gamed, row }, { read: 'boxed' })).toMatchObject({ score: 0, status: 'format_error', reason: 'no answer letter A–J found in \\boxed{}' });
+    expect(scoreChoice({ prompt: '', completion: gamed, row }, { read: 'tagged' }).status).toBe('format_error');
+    expect(scoreChoice({ prompt: '', completion: 'so <answer>C</answer>', row }, { read: 'tagged' }).status).toBe('ok');
+    expect(scoreChoice({ prompt: '', completion: 'so <answer>C</answer>', row }, { read: 'boxed' }).status).toBe('format_error');
+    expect(scoreChoice({ prompt: '', completion: 'it is \\boxed{C}', row }, { read: 'boxed' }).status).toBe('ok');
+    expect(() => scoreChoice({ prompt: '', completion: 'C', row }, { read: 'loose' })).toThrow(/option 'read' must be one of any, tagged, boxed, got "loose"/);
+  });
 });
 
 describe('code extraction', () => {
