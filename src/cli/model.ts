@@ -122,7 +122,7 @@ async function sft(flags: SftFlags): Promise<void> {
     await lastValueFrom(
       from(trainer.train(train, { evalSet: held, outDir: flags.out })).pipe(
         tap((s) => {
-          progress ??= new Progress({ label: kind, total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true });
+          progress ??= new Progress({ label: kind, total: s.totalSteps, unit: 'steps', quiet: flags.quiet === true, initial: s.step - 1 }); // a resumed run's first step is not its first
           lastLoss = s.loss;
           progress.update(s.step, `loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(1)}  ${Math.round(s.tokensPerSec)} tok/s${s.evalLoss !== undefined ? `  eval ${s.evalLoss.toFixed(4)}` : ''}`);
         }),

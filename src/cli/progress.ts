@@ -11,6 +11,11 @@ export interface ProgressOptions {
   readonly stream?: NodeJS.WriteStream;
   /** Silence everything (for --quiet or tests). */
   readonly quiet?: boolean;
+  /**
+   * Work done before this run started (a resumed run's steps): counted in the bar, left
+   * out of the rate and the ETA, so a resume does not report its old steps as instant.
+   */
+  readonly initial?: number;
 }
 
 const fmtRate = (r: number): string => (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(1));
@@ -25,7 +30,7 @@ function fmtTime(seconds: number): string {
 export class Progress {
   private readonly start = performance.now();
   private lastDraw = 0;
-  private done = 0;
+  private done: number;
   private extra = '';
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
@@ -33,6 +38,7 @@ export class Progress {
   constructor(private readonly options: ProgressOptions) {
     this.stream = options.stream ?? process.stderr;
     this.tty = this.stream.isTTY === true;
+    this.done = options.initial ?? 0;
   }
 
   /** Records progress; redraws at most 10×/s on a terminal, every 5 s otherwise. */
@@ -53,7 +59,7 @@ export class Progress {
 
   private line(): string {
     const { label, total, unit = 'items' } = this.options;
-    const rate = this.done / Math.max(this.seconds, 1e-9);
+    const rate = (this.done - (this.options.initial ?? 0)) / Math.max(this.seconds, 1e-9);
     const parts = [label];
     if (total !== undefined && total > 0) {
       const pct = (100 * this.done) / total;

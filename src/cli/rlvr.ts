@@ -203,7 +203,7 @@ async function rlvrCmd(flags: RlvrFlags): Promise<void> {
   const { saveCheckpoint } = await import('../model/checkpoint.js');
   const { rlvr } = await import('../stages/rlvr.js');
   const { examples, promptIds, specs, paths, resumeFrom, model, tokenizer, config, runId, learner, reference, pool, loggedSteps, metricsDone, rollouts, metrics } = await openRlRun(flags, log);
-  const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true });
+  const progress = new Progress({ label: 'rlvr', total: config.steps, unit: 'steps', quiet: flags.quiet === true, initial: resumeFrom?.step ?? 0 });
   let state = { step: resumeFrom?.step ?? 0, cursor: resumeFrom?.cursor ?? 0 };
   const save = async (dir: string): Promise<void> => {
     await saveCheckpoint(dir, model, tokenizer, { optimizer: learner.optimizer.state(), trainerState: { ...state, runId } });
