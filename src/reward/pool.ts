@@ -19,7 +19,8 @@
  * too, so a stalled main thread does not count as a busy pool.
  */
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { composeResults } from './compose.js';
@@ -46,10 +47,28 @@ export interface RewardPoolConfig {
 /** Thrown when more tasks are submitted than the pool admits. */
 export class PoolFullError extends Error {}
 
-function workerFile(): { filename: string; execArgv: string[] } {
+/** The newest modification time (ms) of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** The worker script the pool starts, and the Node flags it needs. */
+export function rewardWorkerFile(): { filename: string; execArgv: string[] } {
   const js = new URL('./worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return { filename: js.href, execArgv: [] };
-  // Running from TypeScript sources (tests, tsx): the worker needs the same loader.
+  // Running from the TypeScript sources (tests, tsx). A worker started with tsx's loader
+  // hooks (`--import tsx`) sometimes never takes its first task, with both threads idle:
+  // seen in a loaded `npm test` (test/pipeline/replicate.test.ts hung) and in
+  // scripts/world-probe.ts. So take the built worker when dist/ is newer than every
+  // source file (`npm test` builds first), and the tsx one only when dist/ is stale.
+  const built = new URL('../../dist/reward/worker.js', import.meta.url);
+  const builtPath = fileURLToPath(built);
+  if (existsSync(builtPath) && statSync(builtPath).mtimeMs >= newestMtime(fileURLToPath(new URL('..', import.meta.url)))) return { filename: built.href, execArgv: [] };
   return { filename: new URL('./worker.ts', import.meta.url).href, execArgv: ['--import', 'tsx'] };
 }
 
@@ -83,7 +102,7 @@ export class RewardPool {
     this.taskTimeoutMs = config.taskTimeoutMs ?? 30_000;
     this.admission = new Semaphore(this.size, this.maxQueue, (n) => new PoolFullError(`reward pool queue is full (${n} waiting); bound the caller's concurrency`));
     this.graceMs = config.graceMs ?? 1000;
-    const { filename, execArgv } = workerFile();
+    const { filename, execArgv } = rewardWorkerFile();
     this.piscina = new Piscina({
       filename,
       execArgv,

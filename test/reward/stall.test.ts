@@ -3,7 +3,7 @@
 // late the main thread reads it, and one that really runs past its deadline is still
 // a timeout. Bounds here are loose on purpose: the machine may be loaded.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RewardPool } from '../../src/reward/pool.js';
+import { RewardPool, rewardWorkerFile } from '../../src/reward/pool.js';
 import type { RewardResult, RewardSample } from '../../src/reward/types.js';
 
 /** Holds the main thread the way a long synchronous generation call does. */
@@ -110,5 +110,13 @@ describe('Python checks while the main thread is blocked', () => {
     expect(r.reason).toMatch(/ignored the interrupt/);
     await pool.warmup(['python']);
     await benign();
+  });
+});
+
+describe('the worker the pool starts from the TypeScript sources', () => {
+  it('is the built one when dist/ is up to date (npm test builds first): workers under tsx hooks sometimes never start', () => {
+    const { filename, execArgv } = rewardWorkerFile();
+    expect(filename.endsWith('/dist/reward/worker.js')).toBe(true);
+    expect(execArgv).toEqual([]);
   });
 });
