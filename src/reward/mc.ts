@@ -17,6 +17,7 @@ const LETTER = /^\s*(?:\\text\{)?\(?([A-J])\)?(?:\})?\s*(?:[.:)]|$)/;
 /** Where `extractChoice` may read the letter: every place, the tags only, or `\boxed{}` only. */
 export const CHOICE_READS = ['any', 'tagged', 'boxed'] as const;
 export type ChoiceRead = (typeof CHOICE_READS)[number];
+const WHERE: Record<ChoiceRead, string> = { any: '', tagged: ' in \\boxed{} or <answer>', boxed: ' in \\boxed{}' };
 
 /** The letter a completion chooses, and where it was found; null if none (within `read`). */
 export function extractChoice(completion: string, read: ChoiceRead = 'any'): { letter: string; from: 'boxed' | 'answer' | 'text' } | null {
@@ -49,7 +50,7 @@ export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): 
   const reference = choiceReference(sample.row);
   if (reference === null) return makeResult('unscorable', null, 'the row has no answer letter (answer or answer_index)');
   const choice = extractChoice(sample.completion, read);
-  if (choice === null) return makeResult('format_error', wrong, `no answer letter A–J found${read === 'any' ? '' : read === 'boxed' ? ' in \\boxed{}' : ' in \\boxed{} or <answer>'}`, { answer: wrong });
+  if (choice === null) return makeResult('format_error', wrong, `no answer letter A–J found${WHERE[read]}`, { answer: wrong });
   const ok = choice.letter === reference;
   return makeResult(ok ? 'ok' : 'wrong', ok ? correct : wrong, ok ? null : `chose ${choice.letter} (from ${choice.from}), answer is ${reference}`, {
     answer: ok ? correct : wrong,
