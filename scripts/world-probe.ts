@@ -2,24 +2,23 @@
  * Lab probe (dev sets only, never the held-out test sets): a checkpoint's accuracy and
  * format rate per world domain, greedy or sampled. Usage:
  *   npx tsx scripts/world-probe.ts CKPT [--split dev] [--limit 200] [--max-new-tokens 64] [--temperature 0] [--domains math,code,mc,kk] [--kk PUZZLES.jsonl]
- * It imports the built `dist/` (`npm run build` first): its reward workers then load plain JavaScript. From the TypeScript sources, a worker started under tsx while generation held the main thread once never took its first task (probe 26), and the probe hung.
  * `kk` reads the world's K&K dev puzzles (2–3 people), or --kk FILE; every prompt is the task loader's, as in rlvr and eval.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { selectBackend, describeBackend } from '../dist/model/backend.js';
-import { loadCheckpoint } from '../dist/model/checkpoint.js';
-import { generate } from '../dist/model/sample.js';
-import { RewardPool } from '../dist/reward/pool.js';
-import { taskFromRow } from '../dist/tasks/tasks.js';
-import { DOMAINS, type Domain, type WorldRow } from '../dist/world/world.js';
-import { puzzleFromRecord } from '../dist/kk/records.js';
-import { casesTrace } from '../dist/teacher/cases.js';
-import { joinList } from '../dist/kk/render.js';
-import { Rng } from '../dist/util/rng.js';
-import { NAMES } from '../dist/world/vocab.js';
-import { makeReadingDoc } from '../dist/world/reading.js';
+import { selectBackend, describeBackend } from '../src/model/backend.js';
+import { loadCheckpoint } from '../src/model/checkpoint.js';
+import { generate } from '../src/model/sample.js';
+import { RewardPool } from '../src/reward/pool.js';
+import { taskFromRow } from '../src/tasks/tasks.js';
+import { DOMAINS, type Domain, type WorldRow } from '../src/world/world.js';
+import { puzzleFromRecord } from '../src/kk/records.js';
+import { casesTrace } from '../src/teacher/cases.js';
+import { joinList } from '../src/kk/render.js';
+import { Rng } from '../src/util/rng.js';
+import { NAMES } from '../src/world/vocab.js';
+import { makeReadingDoc } from '../src/world/reading.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

@@ -57,19 +57,29 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** From the sources: the compiled worker `npm run build` writes, and the choice made once per process. */
+const BUILT_WORKER = new URL('../../dist/reward/worker.js', import.meta.url);
+let fromSources: { filename: string; execArgv: string[] } | undefined;
+
 /** The worker script the pool starts, and the Node flags it needs. */
 export function rewardWorkerFile(): { filename: string; execArgv: string[] } {
   const js = new URL('./worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return { filename: js.href, execArgv: [] };
-  // Running from the TypeScript sources (tests, tsx). A worker started with tsx's loader
-  // hooks (`--import tsx`) sometimes never takes its first task, with both threads idle:
-  // seen in a loaded `npm test` (test/pipeline/replicate.test.ts hung) and in
-  // scripts/world-probe.ts. So take the built worker when dist/ is newer than every
+  // Running from the TypeScript sources (tests, tsx, scripts/). A worker started with
+  // tsx's loader hooks (`--import tsx`) sometimes never takes its first task, with both
+  // threads idle: seen in a loaded `npm test` (test/pipeline/replicate.test.ts hung) and
+  // in scripts/world-probe.ts. So take the built worker when dist/ is newer than every
   // source file (`npm test` builds first), and the tsx one only when dist/ is stale.
-  const built = new URL('../../dist/reward/worker.js', import.meta.url);
-  const builtPath = fileURLToPath(built);
-  if (existsSync(builtPath) && statSync(builtPath).mtimeMs >= newestMtime(fileURLToPath(new URL('..', import.meta.url)))) return { filename: built.href, execArgv: [] };
-  return { filename: new URL('./worker.ts', import.meta.url).href, execArgv: ['--import', 'tsx'] };
+  // Decided once per process: the walk over src/ is not repeated for every pool.
+  fromSources ??= builtWorkerIsFresh()
+    ? { filename: BUILT_WORKER.href, execArgv: [] }
+    : { filename: new URL('./worker.ts', import.meta.url).href, execArgv: ['--import', 'tsx'] };
+  return fromSources;
+}
+
+function builtWorkerIsFresh(): boolean {
+  const built = fileURLToPath(BUILT_WORKER);
+  return existsSync(built) && statSync(built).mtimeMs >= newestMtime(fileURLToPath(new URL('..', import.meta.url)));
 }
 
 /**
