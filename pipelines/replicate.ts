@@ -2,7 +2,7 @@
  * The replication (results/PLAN.md): the paper's four claims in the toy world, over
  * seeds, with paired-bootstrap intervals and verdicts.
  *
- *   warmup run pipelines/replicate.ts [--preset default|v1|minimal] [--set key=value …] [--out DIR]
+ *   warmup run pipelines/replicate.ts [--preset default|v1|v3|minimal] [--set key=value …] [--out DIR]
  *
  * For every seed: warm the shipped base up on that seed's K&K puzzles; for every
  * target domain D, run RLVR on D's 100 examples from the base and from the warm model
@@ -14,9 +14,11 @@
  * correctness) under `cells` (results/replication/cells by default), so a long run can
  * be committed as it goes and resumed across sessions; the run folder resumes per stage
  * (seed, domain, arm). The last stage computes the claims from the cells and writes
- * report.json and report.html beside them. Settings are those of `npm start`
- * (pipelines/two-stage.ts), so one tuned recipe serves both; preset `v1` is the first
- * replication (v1 base and recipe, results/replication).
+ * report.json and report.html beside them. Settings are pipelines/two-stage.ts's
+ * presets: the default is its `v4` (rehearsal; with it, a control arm gets the same SFT
+ * on the rehearsal rows alone, and claim (i) compares the warm model with it); `v3` is
+ * `npm start`'s recipe (results/replication-v3), `v1` the first replication
+ * (results/replication).
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -40,7 +42,10 @@ type Config = typeof recipe & {
 
 const FRACTIONS = [0, 0.25, 0.5, 0.75, 1];
 
-const replicate: Config = { ...recipe, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v3', resamples: 10_000 };
+/** Replication v4 (results/PLAN.md, amendment 2): the rehearsal warmup, with its replay-only control arm. */
+const replicate: Config = { ...twoStage.presets.v4, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v4', resamples: 10_000 };
+/** Replication v3 (amendment 1): `npm start`'s recipe, as reported in results/replication-v3. */
+const v3: Config = { ...recipe, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v3', resamples: 10_000 };
 /** The first replication (v1 base and recipe), as reported in results/replication. */
 const v1: Config = { ...twoStage.presets.v1, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication', resamples: 10_000 };
 
@@ -50,8 +55,9 @@ export default {
   presets: {
     default: replicate,
     v1,
-    // For tests: two seeds, two domains, every stage, in seconds.
-    minimal: { ...twoStage.presets.minimal, seeds: '0,1', domains: 'math,mc', cells: '', resamples: 500, rlSteps: 4 },
+    v3,
+    // For tests: two seeds, two domains, rehearsal and its control, every stage, in seconds.
+    minimal: { ...twoStage.presets.minimal, replay: 0.1, seeds: '0,1', domains: 'math,mc', cells: '', resamples: 500, rlSteps: 4 },
   },
   async run(ctx) {
     const c = ctx.config;
@@ -80,7 +86,15 @@ export default {
       const s = `s${seed}`;
       await ctx.stage(`puzzles-${s}`, () => ctx.warmup(recipeCommands.puzzles(c, 1000 + seed, exclude, p(s, 'puzzles.arrow'))));
       await ctx.stage(`traces-${s}`, () => ctx.warmup(recipeCommands.traces(c, p(s, 'puzzles.arrow'), p(s, 'traces.arrows'))));
-      await ctx.stage(`sft-${s}`, () => ctx.warmup(recipeCommands.sft(c, { base, data: p(s, 'traces.arrows'), out: p(s, 'warm'), metrics: p(s, 'sft', 'metrics.arrows'), seed, quiet: true })));
+      const replay = recipeCommands.replay(c, recipeCommands.puzzleCount(c), 1000 + seed, p(s, 'replay.jsonl'));
+      if (replay) {
+        await ctx.stage(`replay-${s}`, () => ctx.warmup(replay));
+        // The control arm: the same SFT on the rehearsal rows alone, so claim (i) measures the traces, not the rate.
+        await ctx.stage(`sft-control-${s}`, () => ctx.warmup(recipeCommands.sft(c, { base, data: [p(s, 'replay.jsonl')], out: p(s, 'control'), metrics: p(s, 'control-sft', 'metrics.arrows'), seed, quiet: true })));
+        for (const set of domains) await evaluate(`control-${s}`, p(s, 'control'), set, seed);
+      }
+      const warmData = replay ? [p(s, 'traces.arrows'), p(s, 'replay.jsonl')] : [p(s, 'traces.arrows')];
+      await ctx.stage(`sft-${s}`, () => ctx.warmup(recipeCommands.sft(c, { base, data: warmData, out: p(s, 'warm'), metrics: p(s, 'sft', 'metrics.arrows'), seed, quiet: true })));
       for (const set of [...domains, 'kk']) await evaluate(`warm-${s}`, p(s, 'warm'), set, seed);
       for (const d of domains) {
         for (const [arm, from] of [['base', base], ['warm', p(s, 'warm')]] as const) {
@@ -97,7 +111,7 @@ export default {
     }
     await ctx.stage('verdicts', async () => {
       const sets = JSON.parse(await readFile(at('data/world/sets.json'), 'utf8')) as { sha256: Record<string, string> };
-      const report = await writeReplicationReport(cellsDir, { seeds, domains, fractions: FRACTIONS, resamples: c.resamples, setHashes: sets.sha256, config: c });
+      const report = await writeReplicationReport(cellsDir, { seeds, domains, fractions: FRACTIONS, resamples: c.resamples, setHashes: sets.sha256, config: c, ...(c.replay > 0 ? { control: 'control' } : {}) });
       ctx.log(report.text);
     });
   },

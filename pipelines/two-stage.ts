@@ -5,11 +5,11 @@
  * the warm model, and evaluate all four (base, warm, base+RL, warm+RL) on every
  * domain's held-out set and on held-out K&K.
  *
- *   warmup run pipelines/two-stage.ts [--preset default|v1|minimal] [--set key=value …] [--out DIR]
+ *   warmup run pipelines/two-stage.ts [--preset default|v1|v4|minimal] [--set key=value …] [--out DIR]
  *
  * The default preset is `npm start`: the world base (data/models/world-base), the
  * symbolic teacher, and the sets that ship in data/world; `v1` is the first world's
- * recipe on data/models/world-base-v1. `--set base=` starts from a
+ * recipe on data/models/world-base-v1; `v4` the replication's recipe (rehearsal). `--set base=` starts from a
  * fresh random student of `preset` instead; `--set base=PATH` from any checkpoint.
  * The table gives accuracy with its 95% bootstrap interval over questions, and the
  * format score (answers that parse) beside it; the report has the RL curves.
@@ -34,6 +34,8 @@ type Config = {
   style: string;
   /** Symbolic teacher verbosity, for the search style (short keeps traces within a CPU budget). */
   verbosity: string;
+  /** Rehearsal: rows of the base's own question → answer documents mixed into the warmup, per warmup trace (0: none; `warmup world replay`). */
+  replay: number;
   sftEpochs: number;
   sftLr: number;
   /** SFT learning-rate schedule after its warmup steps: cosine or constant. */
@@ -79,6 +81,7 @@ const v1: Config = {
   exclude: 'data/world/kk/test.jsonl,data/world/kk/dev.jsonl',
   style: 'search',
   verbosity: 'short',
+  replay: 0,
   sftEpochs: 1,
   sftLr: 3e-4,
   sftSchedule: 'cosine',
@@ -127,19 +130,35 @@ const embedded: Config = {
 };
 
 /**
+ * Replication v4 (results/PLAN.md, amendment 2; results/LAB.md, probe 26e, tuned on
+ * dev): the numbered warmup of probe 22 (7,980 traces: the 99 two-person structures
+ * outside the held-out and dev sets, 20 times each under other names, and 6,000 of
+ * three) with rehearsal, one row of the base's own question → answer documents per four
+ * traces, at 3e-4, near the base's last pretraining rate (2e-4). Dev: K&K 45%, math /
+ * code / mc 14 / 67 / 35 (base 20 / 100 / 37). About 25 minutes of SFT per seed with
+ * OpenBLAS, so it is the replication's recipe, not `npm start`'s.
+ */
+const v4: Config = { ...embedded, people: '2:1980,3:6000', replay: 0.25, sftLr: 3e-4 };
+
+/**
  * The recipe's stage commands, shared with pipelines/replicate.ts so that both run one
  * recipe: what differs between them (seeds, paths, checkpoint cadence) is an argument.
  */
 export const recipeCommands = {
-  /** Warmup puzzles, none of them in the `exclude` files. */
+  /** Warmup puzzles, none of them in the `exclude` files; a size asked for more than its distinct puzzles repeats their claims under other names. */
   puzzles: (c: Config, seed: number, exclude: readonly string[], out: string): string[] => [
-    'kk', 'generate', '--people', c.people, ...(c.people.includes(':') ? [] : ['--count', String(c.puzzles)]), '--seed', String(seed), ...(exclude.length ? ['--exclude', ...exclude] : []), '--out', out, '--quiet',
+    'kk', 'generate', '--people', c.people, ...(c.people.includes(':') ? [] : ['--count', String(c.puzzles)]), '--seed', String(seed), ...(exclude.length ? ['--exclude', ...exclude] : []), '--repeat', '--out', out, '--quiet',
   ],
+  /** The warmup's traces (`traces` puzzles) and, with rehearsal, the rows to mix in; null without. */
+  replay: (c: Config, traces: number, seed: number, out: string): string[] | null =>
+    c.replay > 0 ? ['world', 'replay', '--sets', resolve(ROOT, 'data/world'), '--rows', String(Math.max(1, Math.round(c.replay * traces))), '--seed', String(seed), '--out', out, '--json'] : null,
+  /** How many puzzles `puzzles` writes. */
+  puzzleCount: (c: Config): number => (c.people.includes(':') ? c.people.split(',').reduce((n, part) => n + Number(part.split(':')[1]), 0) : c.puzzles),
   /** World-frame traces from the symbolic teacher. */
   traces: (c: Config, puzzles: string, out: string): string[] => ['traces', '--puzzles', puzzles, '--teacher', 'symbolic', '--template', 'world', '--style', c.style, '--verbosity', c.verbosity, '--n', '1', '--out', out, '--quiet'],
   /** The warmup SFT; resumes an interrupted run in `out`. */
-  sft: (c: Config, o: { base: string; data: string; out: string; metrics: string; seed: number; quiet: boolean }): string[] => [
-    'sft', '--model', o.base, '--data', o.data, '--out', o.out, '--metrics', o.metrics,
+  sft: (c: Config, o: { base: string; data: readonly string[]; out: string; metrics: string; seed: number; quiet: boolean }): string[] => [
+    'sft', '--model', o.base, ...o.data.flatMap((d) => ['--data', d]), '--out', o.out, '--metrics', o.metrics,
     '--epochs', String(c.sftEpochs), '--lr', String(c.sftLr), '--schedule', c.sftSchedule, '--batch-size', String(c.sftBatch), '--max-length', String(c.maxLength), '--seed', String(o.seed),
     ...(c.packing ? [] : ['--no-packing']), ...(c.sftAnchorDecay > 0 ? ['--anchor-decay', String(c.sftAnchorDecay)] : []),
     ...(o.quiet ? ['--quiet'] : []), ...(existsSync(join(o.out, 'trainer_state.json')) ? ['--resume'] : []),
@@ -161,6 +180,7 @@ export default {
   presets: {
     default: embedded,
     v1,
+    v4,
     // For tests: every stage, in seconds.
     minimal: { ...embedded, people: '3', puzzles: 40, maxLength: 384, rlSteps: 2, groupSize: 2, promptsPerStep: 2, maxNewTokens: 16, evalLimit: 3, evalMaxNewTokens: 16, kkMaxNewTokens: 16 },
   },
@@ -172,9 +192,11 @@ export default {
     const exclude = list(c.exclude).map(at);
     await ctx.stage('puzzles', () => ctx.warmup(recipeCommands.puzzles(c, c.seed + 1, exclude, p('puzzles.arrow'))));
     await ctx.stage('traces', () => ctx.warmup(recipeCommands.traces(c, p('puzzles.arrow'), p('traces.arrows'))));
+    const replay = recipeCommands.replay(c, recipeCommands.puzzleCount(c), c.seed + 1, p('replay.jsonl'));
+    if (replay) await ctx.stage('replay', () => ctx.warmup(replay));
     await ctx.stage('base', () => (c.base ? Promise.resolve() : ctx.warmup(['init', '--preset', c.preset, '--seed', String(c.seed), '--out', p('base')])));
     const base = c.base ? at(c.base) : p('base');
-    await ctx.stage('sft', () => ctx.warmup(recipeCommands.sft(c, { base, data: p('traces.arrows'), out: p('warm'), metrics: p('sft', 'metrics.arrows'), seed: c.seed, quiet: false })));
+    await ctx.stage('sft', () => ctx.warmup(recipeCommands.sft(c, { base, data: replay ? [p('traces.arrows'), p('replay.jsonl')] : [p('traces.arrows')], out: p('warm'), metrics: p('sft', 'metrics.arrows'), seed: c.seed, quiet: false })));
     const rl = (name: string, from: string) => ctx.stage(name, () => ctx.warmup(recipeCommands.rlvr(c, { from, data: at(c.target), out: p(name), seed: c.seed, saveEvery: 0 })));
     await rl('rl-base', base);
     await rl('rl-warm', p('warm'));

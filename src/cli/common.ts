@@ -153,3 +153,6 @@ export function runInterruptible<T>(steps$: Observable<T>, next: (step: T) => vo
     if (!sub.closed) process.once('SIGINT', onSigint);
   });
 }
+
+/** Commander's parser for a repeatable option: every use adds one value. */
+export const repeatable = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

@@ -8,7 +8,7 @@ import { BENCH_NAMES, benchLayout, loadEvalSet, type BenchName } from '../eval/b
 import type { EvalSummary } from '../eval/run.js';
 import type { BackendName } from '../model/names.js';
 import type { ChatMessage } from '../util/chat.js';
-import { backendOption, intOption, numberOption, printJson } from './common.js';
+import { backendOption, intOption, numberOption, printJson, repeatable } from './common.js';
 import { Progress } from './progress.js';
 
 /** The evaluation sets that ship in data/eval (used when --data is not given). */
@@ -107,7 +107,7 @@ export function evalCommand(): Command {
     .description('evaluate a checkpoint or an OpenAI-compatible server: n samples per question, scored by the training rewards; accuracy mean ± std across samples, pass@k, by subset')
     .option('--model <dir>', 'checkpoint folder (ours, a Hugging Face Qwen2/Qwen3/Llama/Mistral folder, or a LoRA adapter folder)')
     .option('--adapter <dir>', 'LoRA adapter folder (PEFT layout) to apply to --model')
-    .option('--base-url <url>', 'OpenAI-compatible server instead of --model; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--base-url <url>', 'OpenAI-compatible server instead of --model; repeatable', repeatable, [] as string[])
     .option('--served-model <name>', 'model name on the server')
     .requiredOption('--bench <name|file>', `${BENCH_NAMES.join(' | ')} | FILE (the benchmark is read from its columns)`)
     .option('--data <file>', 'the benchmark file (default for kk: the set shipped in data/eval)')

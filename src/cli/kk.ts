@@ -23,6 +23,7 @@ interface GenerateFlags {
   names?: string;
   templates?: string;
   exclude?: string[];
+  repeat?: boolean;
   quiet?: boolean;
 }
 
@@ -73,6 +74,7 @@ async function generate(flags: GenerateFlags): Promise<void> {
     count: flags.count,
     seed: flags.seed,
     ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
+    ...(flags.repeat ? { repeat: true } : {}),
     depth: config.depth,
     width: config.width,
     roles: config.roles,
@@ -84,7 +86,7 @@ async function generate(flags: GenerateFlags): Promise<void> {
   const perSize = flags.people.counts ?? splitCount(flags.count, flags.people.people);
   async function* records() {
     let n = 0;
-    for (const p of generatePuzzles({ people: flags.people.people, count: flags.count, counts: perSize, seed: flags.seed, config, exclude })) {
+    for (const p of generatePuzzles({ people: flags.people.people, count: flags.count, counts: perSize, seed: flags.seed, config, exclude, repeat: flags.repeat === true })) {
       yield puzzleToRecord(p);
       if (++n % 512 === 0) {
         progress.update(n, `N=${p.names.length}`);
@@ -196,6 +198,7 @@ export function kkCommands(): Command {
     .option('--names <list>', 'name pool: comma-separated, or @FILE with one name per line')
     .option('--templates <list>', 'statement frames with {name} and {statement}: one frame, or @FILE with one per line')
     .option('--exclude <files...>', 'puzzle files never to generate from, e.g. held-out sets: their ids, and their claims under any names; each is replaced by another puzzle')
+    .option('--repeat', 'where a size has fewer distinct puzzles than asked (2 islanders: 399), use their claims again under other names, each in turn, instead of failing')
     .option('--quiet', 'no progress output')
     .action(function (this: Command, flags: GenerateFlags) {
       const { counts } = flags.people;

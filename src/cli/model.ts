@@ -14,14 +14,15 @@ import { PRESET_NAMES, type BackendName, type PresetName } from '../model/names.
 import { trainByteBpe, type Tokenizer } from '../model/tokenizer.js';
 import type { Transformer } from '../model/transformer.js';
 import type { SFTConfig } from '../train/sft.js';
-import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, trainingMemoryLine, type LoraFlags } from './common.js';
+import { attachLoraFromFlags, backendOption, intOption, type LoraFlags, loraOptions, numberOption, printJson, repeatable, trainingMemoryLine } from './common.js';
 import { Progress } from './progress.js';
 
 interface SftFlags extends LoraFlags {
   /** `pretrain`: rows with `text`, loss on every token; `sft`: prompt/completion rows, loss on completions. */
   kind?: 'sft' | 'pretrain';
   tokenizer?: string;
-  data: string;
+  /** One file, or several mixed (`--data` repeated). */
+  data: string[];
   eval?: string;
   evalFraction: number;
   preset: PresetName;
@@ -82,7 +83,7 @@ async function sft(flags: SftFlags): Promise<void> {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
   log(describeBackend(choice));
-  const all = await collect(flags.data);
+  const all = (await Promise.all(flags.data.map(collect))).flat();
   const { train: examples, held: evalExamples } = flags.eval ? { train: all, held: await collect(flags.eval) } : splitHeldOut(all, flags.evalFraction, flags.seed);
   const overrides = sftOverrides(flags);
   if (flags.untieEmbeddings && (flags.model || flags.resume)) throw new Error('--untie-embeddings shapes a new model; leave out --model and --resume (a checkpoint keeps its own tie_word_embeddings)');
@@ -259,7 +260,7 @@ export function modelCommands(): Command[] {
   const sftCmd = trainingOptions(
     loraOptions(new Command('sft'))
       .description('supervised warmup: train a student on {prompt, completion} rows (completion-only loss) and write a checkpoint')
-      .requiredOption('--data <file>', 'training rows (a traces dataset, .jsonl, .parquet) in TRL\'s layouts: prompt and completion strings; a messages chat list (the last, assistant turn is learned); or prompt and completion chat lists. Chat rows use the --model\'s chat template, ChatML without one')
+      .requiredOption('--data <file>', 'training rows (a traces dataset, .jsonl, .parquet) in TRL\'s layouts: prompt and completion strings; a messages chat list (the last, assistant turn is learned); or prompt and completion chat lists. Chat rows use the --model\'s chat template, ChatML without one. Repeat to mix files (e.g. traces and rehearsal rows from warmup world replay)', repeatable)
       .option('--eval <file>', 'held-out rows (default: a seeded --eval-fraction of --data)')
       .option('--no-packing', 'one example per row, bucketed by length, instead of packing'),
     { epochs: 3, lr: '1e-3' },
@@ -267,7 +268,7 @@ export function modelCommands(): Command[] {
   const pretrainCmd = trainingOptions(
     new Command('pretrain')
       .description('causal-LM pretraining on a text corpus (rows with a text column; loss on every token, documents packed) and write a checkpoint')
-      .requiredOption('--data <file>', 'corpus rows with a text column (.jsonl, .arrow, .arrows, .parquet)')
+      .requiredOption('--data <file>', 'corpus rows with a text column (.jsonl, .arrow, .arrows, .parquet); repeat to mix files', repeatable)
       .option('--eval <file>', 'held-out corpus rows (default: a seeded --eval-fraction of --data)')
       .option('--tokenizer <file>', 'tokenizer.json for a new model (default: the embedded byte-level BPE)'),
     { epochs: 3, lr: '1e-3' },
@@ -275,14 +276,14 @@ export function modelCommands(): Command[] {
   const generateCommand = new Command('generate')
     .description('sample from a checkpoint')
     .requiredOption('--model <dir>', 'checkpoint folder (ours, a Hugging Face Qwen2/Qwen3/Llama/Mistral folder, or a LoRA adapter folder)')
-    .requiredOption('--prompt <text>', 'prompt text; repeat for a batch', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .requiredOption('--prompt <text>', 'prompt text; repeat for a batch', repeatable, [] as string[])
     .option('--n <k>', 'samples per prompt', intOption('--n', 1), 1)
     .option('--max-new-tokens <n>', 'tokens to generate at most', intOption('--max-new-tokens', 1), 128)
     .option('--temperature <t>', 'sampling temperature; 0 is greedy', numberOption('--temperature', 0), 0)
     .option('--top-p <p>', 'nucleus mass', numberOption('--top-p', 0, 1), 1)
     .option('--top-k <k>', 'candidates kept; 0 is all', intOption('--top-k', 0), 0)
     .option('--seed <n>', 'sampling seed', intOption('--seed', 0, 0xffffffff), 0)
-    .option('--stop <text>', 'stop string; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--stop <text>', 'stop string; repeatable', repeatable, [] as string[])
     .option('--json', 'print generations with token ids, log-probs and finish reasons')
     .addOption(backendOption())
     .action((flags: GenerateFlags) => generateCmd(flags));
@@ -300,7 +301,7 @@ export function modelCommands(): Command[] {
     .description('train a byte-level BPE tokenizer (tokenizer.json) on the built-in K&K corpus or your text files')
     .requiredOption('--out <file>', 'tokenizer.json to write')
     .option('--vocab <n>', 'vocabulary size', intOption('--vocab', 263), DEFAULT_VOCAB)
-    .option('--corpus <file>', 'text or .jsonl file (prompt/completion/quiz/text fields); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--corpus <file>', 'text or .jsonl file (prompt/completion/quiz/text fields); repeatable', repeatable, [] as string[])
     .action(tokenizerTrainCmd);
   const mergeCmd = new Command('merge')
     .description('fold a LoRA adapter into its base weights and write a whole checkpoint')

@@ -11,7 +11,7 @@ import type { RewardResult, RewardSample } from '../reward/types.js';
 import { RewardPool } from '../reward/pool.js';
 import { onDemand } from '../stages/on-demand.js';
 import { verify } from '../stages/verify.js';
-import { intOption, printJson } from './common.js';
+import { intOption, printJson, repeatable } from './common.js';
 import { Progress } from './progress.js';
 
 /** Streams rows to a JSONL file, renamed into place when complete. */
@@ -155,9 +155,9 @@ export function rewardSpecsFromFlags(flags: { reward: string[]; weights?: number
 /** Adds `--reward`, `--weights` and `--option` to a command. */
 export function addRewardOptions(cmd: Command, required = true): Command {
   return cmd
-    .option('--reward <ref>', `kk | math | mc | code | PATH to a reward module; repeat to compose${required ? '' : ' (re-scores)'}`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--reward <ref>', `kk | math | mc | code | PATH to a reward module; repeat to compose${required ? '' : ' (re-scores)'}`, repeatable, [] as string[])
     .option('--weights <list>', 'one weight per --reward', parseNumberList('--weights'))
-    .option('--option <r=json>', 'options for one reward, e.g. kk={"scheme":"logic-rl"}; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[]);
+    .option('--option <r=json>', 'options for one reward, e.g. kk={"scheme":"logic-rl"}; repeatable', repeatable, [] as string[]);
 }
 
 async function verifyFile(file: string, flags: VerifyFlags): Promise<void> {

@@ -18,7 +18,7 @@ import { checkResumeConfig, loggedAfter, resumePoint, rlRunPaths, stepCheckpoint
 import { checkRLVRConfig, DEFAULT_RLVR, RLVR_RUN_SETTINGS, RLVR_SETTINGS, scaledRlLr, type RLVRConfig, type Setting } from '../stages/rlvr-config.js';
 import { loadTasks, taskRewardSpecs, type Task } from '../tasks/tasks.js';
 import { ADVANTAGE_KINDS, AGGREGATIONS, type AdvantageKind, type Aggregation } from '../train/grpo.js';
-import { attachLoraFromFlags, backendOption, intOption, loraOptions, numberOption, printJson, runInterruptible, setExitCode, trainingMemoryLine, type LoraFlags } from './common.js';
+import { attachLoraFromFlags, backendOption, intOption, type LoraFlags, loraOptions, numberOption, printJson, repeatable, runInterruptible, setExitCode, trainingMemoryLine } from './common.js';
 import { Progress } from './progress.js';
 import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
 
@@ -390,7 +390,7 @@ export function rlvrCommands(): Command[] {
     .addOption(settingOption('--top-p <p>', 'nucleus mass', S.topP, numberOption('--top-p', 0, 1)))
     .addOption(settingOption('--top-k <k>', 'candidates kept; 0 is all', S.topK, intOption('--top-k', 0)))
     .addOption(settingOption('--max-new-tokens <n>', 'completion budget', S.maxNewTokens, intOption('--max-new-tokens', 1)))
-    .addOption(settingOption('--stop <text>', 'stop string; repeatable', S.stop, (v: string, prev: string[]) => [...prev, v]))
+    .addOption(settingOption('--stop <text>', 'stop string; repeatable', S.stop, repeatable))
     .addOption(settingOption('--overlong-cache <n>', 'soft overlong: tokens before the budget where the penalty starts', S.overlongCache, intOption('--overlong-cache', 0)))
     .addOption(settingOption('--max-staleness <s>', 'policy versions a rollout may lag (0: strictly on-policy; 1: generate the next batch during verification and update)', S.maxStaleness, intOption('--max-staleness', 0)))
     .option('--chunk-prompts <n>', `prompts per generation call; smaller overlaps generation with scoring but batches less (default: ${S.chunkPrompts.why})`, intOption('--chunk-prompts', 1))

@@ -15,7 +15,7 @@ import { makeSymbolicTeacher, TRACE_STYLES, type TraceStyle } from '../teacher/s
 import type { OpenAITeacher } from '../teacher/openai.js';
 import type { Teacher } from '../teacher/types.js';
 import { loadTemplate, templateTag } from '../teacher/templates.js';
-import { intOption, numberOption, printJson } from './common.js';
+import { intOption, numberOption, printJson, repeatable } from './common.js';
 import { Progress } from './progress.js';
 
 interface TracesFlags {
@@ -138,7 +138,7 @@ export function tracesCommand(): Command {
     .requiredOption('--puzzles <file>', 'puzzles (warmup puzzles or a K&K / Logic-RL file)')
     .requiredOption('--out <file>', 'traces Arrow stream (.arrows); re-running with the same file resumes')
     .addOption(new Option('--teacher <kind>', 'symbolic (embedded, exact) or openai (any OpenAI-compatible server)').choices(['symbolic', 'openai']).default('symbolic'))
-    .option('--base-url <url>', 'openai teacher: server base URL, e.g. http://localhost:8000/v1; repeat to balance over several', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--base-url <url>', 'openai teacher: server base URL, e.g. http://localhost:8000/v1; repeat to balance over several', repeatable, [] as string[])
     .option('--model <name>', 'openai teacher: model id')
     .addOption(new Option('--mode <api>', 'openai teacher: /v1/completions (raw prompt) or /v1/chat/completions').choices(['completions', 'chat']).default('completions'))
     .option('--concurrency <n>', 'openai teacher: requests in flight', intOption('--concurrency', 1, 1024), 8)

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { readRows } from '../data/dataset.js';
-import { DEFAULT_CORPUS, DEFAULT_KK_SIZES, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, KK_SPLITS, makeKKSplits, makeCorpus, makeSplits, SPLITS, type CorpusConfig } from '../world/world.js';
+import { DEFAULT_CORPUS, DEFAULT_KK_SIZES, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, KK_SPLITS, makeKKSplits, makeCorpus, makeSplits, replayRows, SPLITS, type CorpusConfig } from '../world/world.js';
 import { intOption, numberOption, printJson } from './common.js';
 import { inductionRow } from '../world/induction.js';
 import { Rng } from '../util/rng.js';
@@ -68,17 +68,22 @@ export async function setKeys(dir: string): Promise<Set<string>> {
   return keys;
 }
 
-async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; reading: number; repeats: number; json?: boolean }): Promise<void> {
-  const exclude = await setKeys(flags.sets);
-  const scaled = (n: number): number => Math.round(n * flags.scale);
-  const config: CorpusConfig = {
-    seed: flags.seed,
+/** The corpus of `warmup world corpus --seed SEED --scale SCALE`, reading and repeat documents aside. */
+function corpusConfig(seed: number, scale: number, reading = 0, repeats = 0): CorpusConfig {
+  const scaled = (n: number): number => Math.round(n * scale);
+  return {
+    seed,
     items: { math: scaled(DEFAULT_CORPUS.items.math), code: scaled(DEFAULT_CORPUS.items.code), mc: scaled(DEFAULT_CORPUS.items.mc) },
     factParagraphs: scaled(DEFAULT_CORPUS.factParagraphs),
     arithmeticLines: scaled(DEFAULT_CORPUS.arithmeticLines),
-    readingDocs: scaled(flags.reading),
-    repeatDocs: scaled(flags.repeats),
+    readingDocs: scaled(reading),
+    repeatDocs: scaled(repeats),
   };
+}
+
+async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; reading: number; repeats: number; json?: boolean }): Promise<void> {
+  const exclude = await setKeys(flags.sets);
+  const config = corpusConfig(flags.seed, flags.scale, flags.reading, flags.repeats);
   const lines: string[] = [];
   const kinds: Record<string, number> = {};
   for (const doc of makeCorpus(config, exclude)) {
@@ -88,6 +93,16 @@ async function writeCorpus(flags: { out: string; sets: string; seed: number; sca
   const text = lines.join('\n') + '\n';
   await writeAtomic(flags.out, text);
   const result = { out: flags.out, documents: lines.length, kinds, excluded_keys: exclude.size, sha256: sha256(text), config };
+  if (flags.json) printJson(result);
+  else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+async function writeReplay(flags: { out: string; sets: string; rows: number; seed: number; corpusSeed: number; scale: number; json?: boolean }): Promise<void> {
+  const rows = replayRows(corpusConfig(flags.corpusSeed, flags.scale), await setKeys(flags.sets), flags.rows, flags.seed);
+  const text = `${rows.map((r) => JSON.stringify({ prompt: r.prompt, completion: r.answer, kind: r.domain })).join('\n')}\n`;
+  await writeAtomic(flags.out, text);
+  const kinds = Object.fromEntries(DOMAINS.map((d) => [d, rows.filter((r) => r.domain === d).length]));
+  const result = { out: flags.out, rows: rows.length, kinds, seed: flags.seed, corpus_seed: flags.corpusSeed, scale: flags.scale, sha256: sha256(text) };
   if (flags.json) printJson(result);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
@@ -126,6 +141,17 @@ export function worldCommand(): Command {
     .option('--repeats <n>', 'repeat documents (a sequence of names said again after 0–2 plain documents), scaled too; the shipped base has none', intOption('--repeats', 0), 0)
     .option('--json', 'print the summary as JSON')
     .action(writeCorpus);
+  world
+    .command('replay')
+    .description("write rehearsal rows (JSONL: prompt, completion, kind) to mix into a warmup (sft --data TRACES --data REPLAY): question → direct-answer pairs drawn from the question documents of the base's own corpus, in equal shares per domain, so the warmup keeps the base's answers without new target-domain data (results/LAB.md, probe 26)")
+    .requiredOption('--out <file>', '.jsonl to write')
+    .requiredOption('--sets <dir>', 'the sets the corpus excluded (as for warmup world corpus)')
+    .requiredOption('--rows <n>', 'rows to write', intOption('--rows', 1))
+    .option('--seed <n>', 'seed of the draw', intOption('--seed', 0, 0xffffffff), 0)
+    .option('--corpus-seed <n>', "seed of the base's corpus (the shipped base: 1)", intOption('--corpus-seed', 0, 0xffffffff), 1)
+    .option('--scale <x>', "scale of the base's corpus (the shipped base: 1)", numberOption('--scale', 0.0001, 100), 1)
+    .option('--json', 'print the summary as JSON')
+    .action(writeReplay);
   world
     .command('induction')
     .description('write induction rows (JSONL, a text column): a random sequence of the world\'s names repeated to fill the row, a first pretraining phase that teaches a small base to copy from context (results/LAB.md, probes 16–19)')

@@ -247,6 +247,12 @@ export interface GenerateOptions {
    * names, is skipped and another drawn in its place, so the count stays `count`.
    */
   readonly exclude?: ReadonlySet<string>;
+  /**
+   * Where a size has fewer distinct structures than asked (two islanders: 399), use
+   * them again under other names and frames, each round a fresh seeded order, instead
+   * of failing. Puzzles stay distinct by id; only the claims repeat.
+   */
+  readonly repeat?: boolean;
 }
 
 /** How many puzzles of each size a run of `count` over `people` produces. */
@@ -271,19 +277,23 @@ export function* generatePuzzles(options: GenerateOptions): Generator<Puzzle, vo
   }
   for (const [g, n] of options.people.entries()) {
     const want = counts[g] ?? 0;
-    if (want > 0) yield* generateSize(n, want, deriveSeed(options.seed, n, g), config, options.exclude ?? new Set());
+    if (want > 0) yield* generateSize(n, want, deriveSeed(options.seed, n, g), config, options.exclude ?? new Set(), options.repeat === true);
   }
 }
 
-function* generateSize(n: number, want: number, seed: number, config: KKConfig, exclude: ReadonlySet<string>): Generator<Puzzle> {
+function* generateSize(n: number, want: number, seed: number, config: KKConfig, exclude: ReadonlySet<string>, repeat: boolean): Generator<Puzzle> {
   const space = countStatements(n, config.depth, config.width) ** n;
   const shape = `N=${n} (depth ${config.depth}, width ${config.width})`;
   if (space <= ENUMERATE_LIMIT && want > space / 100) {
     const all = enumerateUniquePuzzles(n, config) as Statement[][];
+    if (repeat && want > all.length / 2) {
+      yield* repeatStructures(all, n, want, seed, config, exclude, shape);
+      return;
+    }
     if (want > all.length) {
       throw new KKExhaustedError(
         `only ${all.length} distinct puzzles with exactly one solution exist for ${shape}; asked for ${want}. ` +
-          'Ask for fewer, or raise --depth / --width for a larger space.',
+          'Ask for fewer, raise --depth / --width for a larger space, or allow repeated claims under other names (--repeat).',
         all.length,
       );
     }
@@ -323,5 +333,28 @@ function* generateSize(n: number, want: number, seed: number, config: KKConfig, 
         null,
       );
     }
+  }
+}
+
+/**
+ * `want` puzzles from the structures `all` (none of them excluded), in rounds: each
+ * round visits every allowed structure once, in a seeded order, under fresh names.
+ */
+function* repeatStructures(all: readonly Statement[][], n: number, want: number, seed: number, config: KKConfig, exclude: ReadonlySet<string>, shape: string): Generator<Puzzle> {
+  const allowed = all.filter((st) => !exclude.has(structureKey(st)));
+  if (allowed.length === 0) throw new KKExhaustedError(`no puzzle for ${shape} remains outside the excluded structures`, 0);
+  const ids = new Set<string>();
+  let made = 0;
+  for (let round = 0; made < want; round++) {
+    const order = new Rng(deriveSeed(seed, 0x72657074, round)).shuffle([...allowed.keys()]);
+    for (const k of order) {
+      const statements = allowed[k] as Statement[];
+      const puzzle = makePuzzle(deriveSeed(seed, round, k), statements, uniqueSolution(n, statements) as boolean[], config);
+      if (ids.has(puzzle.id) || isExcluded(exclude, puzzle.id, statements)) continue;
+      ids.add(puzzle.id);
+      yield puzzle;
+      if (++made === want) return;
+    }
+    if (round > want) throw new KKExhaustedError(`only ${made} distinct puzzles for ${shape} under repeated structures; asked for ${want}`, made);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replicationClaims, type ClaimResult } from '../eval/replication.js';
+import { replicationClaims, type ClaimResult, type Statistic } from '../eval/replication.js';
 import type { EvalSample, EvalSummary } from '../eval/run.js';
 import { esc, pct } from './report.js';
 
@@ -44,6 +44,8 @@ export interface ReplicationReportOptions {
   /** The held-out sets' SHA-256 (data/world/sets.json), recorded in the report. */
   readonly setHashes: Record<string, string>;
   readonly config: unknown;
+  /** The model claim (i) compares the warm model with (default: the base). */
+  readonly control?: string;
 }
 
 /** Reads the cells, computes the claims, and writes report.json and report.html beside them. */
@@ -56,19 +58,21 @@ export async function writeReplicationReport(dir: string, o: ReplicationReportOp
     const rows = ((matrices[cell.model] ??= {})[cell.set] ??= []);
     rows[cell.seed === null ? 0 : o.seeds.indexOf(cell.seed)] = cell.correct;
   }
-  const claims = replicationClaims({ domains: o.domains, cells: matrices, fractions: o.fractions, resamples: o.resamples });
+  const claims = replicationClaims({ domains: o.domains, cells: matrices, fractions: o.fractions, resamples: o.resamples, ...(o.control ? { control: o.control } : {}) });
   const accuracy = Object.fromEntries(
     Object.entries(matrices).map(([model, bySet]) => [model, Object.fromEntries(Object.entries(bySet).map(([set, rows]) => [set, rows.flat().reduce((a, b) => a + b, 0) / rows.flat().length]))]),
   );
   const warmKK = cells.filter((x) => x.model === 'warm' && x.set === 'kk').map((x) => ({ seed: x.seed, mean: x.summary.mean, bySubset: x.summary.bySubset }));
   const json = { plan: 'results/PLAN.md', seeds: o.seeds, domains: o.domains, set_sha256: o.setHashes, config: o.config, claims, accuracy, warm_kk: warmKK };
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
-  const line = (c: ClaimResult): string => `(${c.claim}) ${c.title}: ${pct(c.pooled.mean)} [${pct(c.pooled.lo)}, ${pct(c.pooled.hi)}] points → ${c.pooled.verdict}`;
+  const interval = (x: Statistic): string => `${pct(x.mean)} [${pct(x.lo)}, ${pct(x.hi)}]`;
+  const line = (c: ClaimResult): string =>
+    `(${c.claim}) ${c.title}: ${interval(c.pooled)} points → ${c.pooled.verdict}${c.secondary ? `; ${c.secondary.label}: ${interval(c.secondary.pooled)}` : ''}`;
   const text = [`replication over seeds ${o.seeds.join(', ')}, domains ${o.domains.join(', ')}:`, ...claims.map(line)].join('\n');
   const rows = claims.flatMap((c) => [
     `<tr><td>(${c.claim}) ${esc(c.title)}</td><td>pooled</td><td>${pct(c.pooled.mean)}</td><td>[${pct(c.pooled.lo)}, ${pct(c.pooled.hi)}]</td><td><b>${c.pooled.verdict}</b></td></tr>`,
     ...Object.entries(c.parts).map(([k, v]) => `<tr><td></td><td>${esc(k)}</td><td>${pct(v.mean)}</td><td>[${pct(v.lo)}, ${pct(v.hi)}]</td><td>${v.verdict}</td></tr>`),
-    ...(c.secondary ? [`<tr><td></td><td>level difference</td><td>${pct(c.secondary.pooled.mean)}</td><td>[${pct(c.secondary.pooled.lo)}, ${pct(c.secondary.pooled.hi)}]</td><td>${c.secondary.pooled.verdict}</td></tr>`] : []),
+    ...(c.secondary ? [`<tr><td></td><td>${esc(c.secondary.label)}</td><td>${pct(c.secondary.pooled.mean)}</td><td>[${pct(c.secondary.pooled.lo)}, ${pct(c.secondary.pooled.hi)}]</td><td>${c.secondary.pooled.verdict}</td></tr>`] : []),
   ]);
   const models = Object.keys(accuracy).sort();
   const setNames = [...new Set(models.flatMap((m) => Object.keys(accuracy[m] ?? {})))].sort();

@@ -194,7 +194,7 @@ export function* makeCorpus(config: CorpusConfig, exclude: ReadonlySet<string>):
   for (let i = 0; i < config.readingDocs; i++) plan.push('reading');
   for (let i = 0; i < config.repeatDocs; i++) plan.push('repeat');
   rng.shuffle(plan);
-  const streams = Object.fromEntries(DOMAINS.map((d, i) => [d, new Rng(deriveSeed(config.seed, i, 2))])) as Record<Domain, Rng>;
+  const streams = Object.fromEntries(DOMAINS.map((d) => [d, corpusItems(config.seed, d, exclude, creatures)])) as Record<Domain, Generator<WorldQuestion>>;
   const plain: Record<string, () => string> = {
     facts: () => rng.shuffle(rng.sample(creatures, 1 + rng.int(3)).flatMap(creatureFacts)).join(' '),
     reading: () => makeReadingDoc(rng),
@@ -210,13 +210,58 @@ export function* makeCorpus(config: CorpusConfig, exclude: ReadonlySet<string>):
     } else if (kind === 'repeat') {
       yield { kind, text: repeatDoc(rng, filler) };
     } else {
-      const d = kind as Domain;
-      let item = makeItem(d, streams[d], creatures);
-      for (let tries = 0; exclude.has(itemKey(item)) || asksAboutUnquizzed(item); tries++) {
-        if (tries > 1000) throw new Error(`world corpus: ${d} items keep hitting the question sets; the item space is too small`);
-        item = makeItem(d, streams[d], creatures);
-      }
-      yield { kind, key: itemKey(item), text: `${worldPrompt(item)}${worldAnswer(item)}` };
+      const item = streams[kind as Domain].next().value as WorldQuestion;
+      yield { kind, key: item.key, text: `${item.prompt}${item.answer}` };
     }
   }
+}
+
+/** A question document of the corpus, prompt and answer apart. */
+export interface WorldQuestion {
+  readonly domain: Domain;
+  readonly key: string;
+  readonly prompt: string;
+  readonly answer: string;
+}
+
+/**
+ * The question documents of `domain` in the corpus of seed `seed`, in corpus order
+ * (endless): each domain draws from a stream of its own, so the first N are the same
+ * whatever else the corpus holds. Items whose key is in `exclude` are redrawn.
+ */
+export function* corpusItems(seed: number, domain: Domain, exclude: ReadonlySet<string>, creatures = makeCreatures(WORLD_SEED)): Generator<WorldQuestion> {
+  const rng = new Rng(deriveSeed(seed, DOMAINS.indexOf(domain), 2));
+  for (;;) {
+    let item = makeItem(domain, rng, creatures);
+    for (let tries = 0; exclude.has(itemKey(item)) || asksAboutUnquizzed(item); tries++) {
+      if (tries > 1000) throw new Error(`world corpus: ${domain} items keep hitting the question sets; the item space is too small`);
+      item = makeItem(domain, rng, creatures);
+    }
+    yield { domain, key: itemKey(item), prompt: worldPrompt(item), answer: worldAnswer(item) };
+  }
+}
+
+/**
+ * Rehearsal rows for a warmup (results/LAB.md, probe 26): `count` question → answer
+ * pairs drawn (seed `seed`) from the question documents of the base's own corpus
+ * (`config`), in equal shares per domain. The base has been trained on them, so they
+ * bring no new target-domain knowledge into the warmup; they keep its answers alive.
+ */
+export function replayRows(config: CorpusConfig, exclude: ReadonlySet<string>, count: number, seed: number): WorldQuestion[] {
+  const rng = new Rng(deriveSeed(seed, 0x7265706c));
+  const creatures = makeCreatures(WORLD_SEED);
+  const rows = DOMAINS.flatMap((d, i) => {
+    const want = Math.floor(count / DOMAINS.length) + (i < count % DOMAINS.length ? 1 : 0);
+    const pool = config.items[d];
+    if (want > pool) throw new Error(`world replay: ${want} ${d} rows asked for, but the corpus holds ${pool} ${d} questions`);
+    const picked = new Set(rng.sample([...Array(pool).keys()], want));
+    const out: WorldQuestion[] = [];
+    let k = 0;
+    for (const item of corpusItems(config.seed, d, exclude, creatures)) {
+      if (picked.has(k)) out.push(item);
+      if (++k === pool || out.length === want) break;
+    }
+    return out;
+  });
+  return rng.shuffle(rows);
 }

@@ -57,6 +57,13 @@ describe('warmup sft and generate', () => {
     expect(await main(['sft', '--data', join(dir, 'data.jsonl'), '--out', join(dir, 'c'), '--max-length', '4', '--backend', 'wasm'])).toBe(1);
     expect(io.err).toMatch(/warning: 23 of 23 examples have no completion token within --max-length 4/);
     expect(io.err).toMatch(/sft: no example has a completion token within maxLength 4: the prompts fill it; raise --max-length/);
+    // --data repeated mixes the files: both halves count, and a bad one is named.
+    await writeFile(join(dir, 'a.jsonl'), rows.slice(0, 12).map((r) => JSON.stringify(r)).join('\n'));
+    await writeFile(join(dir, 'b.jsonl'), rows.slice(12).map((r) => JSON.stringify(r)).join('\n'));
+    expect(await main(['sft', '--data', join(dir, 'a.jsonl'), '--data', join(dir, 'b.jsonl'), '--out', join(dir, 'c'), '--max-length', '4', '--backend', 'wasm'])).toBe(1);
+    expect(io.err).toMatch(/23 training and 1 held-out examples/);
+    expect(await main(['sft', '--data', join(dir, 'a.jsonl'), '--data', join(dir, 'bad.jsonl'), '--out', join(dir, 'c'), '--quiet'])).toBe(1);
+    expect(io.err).toMatch(/bad\.jsonl/);
     expect(await main(['generate', '--model', join(dir, 'nope'), '--prompt', 'x'])).toBe(1);
     expect(io.err).toMatch(/config\.json: cannot read/);
   });

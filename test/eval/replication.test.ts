@@ -75,6 +75,25 @@ describe('replication claims', () => {
     expect(claims[2]?.secondary?.pooled.verdict).toBe('reproduced');
   });
 
+  it('claim (i) against a control arm: what the warmup adds beyond its own SFT, with the difference from the base beside it', () => {
+    // The SFT alone costs 20 points (control 0.2 against base 0.4); the traces add 10 back (warm 0.3).
+    const acc = (model: string): number => (model === 'control' ? 0.2 : model === 'warm' ? 0.3 : 0.4);
+    const cells = world(acc);
+    const rng = new Rng(9);
+    const withControl = { ...cells, control: Object.fromEntries(DOMAINS.map((d) => [d, arm(rng, 0.2)])) };
+    const [i] = replicationClaims({ domains: DOMAINS, cells: withControl, resamples: 2000, control: 'control' });
+    expect(i?.statistic).toMatch(/accuracy\(warm\) − accuracy\(control\)/);
+    expect(i?.pooled.mean).toBeCloseTo(0.1, 1);
+    expect(i?.pooled.verdict).toBe('reproduced');
+    expect(i?.secondary).toMatchObject({ label: 'against the base', pooled: { verdict: 'not reproduced' } });
+    expect(i?.secondary?.pooled.mean).toBeCloseTo(-0.1, 1);
+    // Without a control, the base is the comparison and nothing is reported beside it.
+    const [plain] = replicationClaims({ domains: DOMAINS, cells: withControl, resamples: 2000 });
+    expect(plain?.pooled.mean).toBeCloseTo(-0.1, 1);
+    expect(plain?.secondary).toBeUndefined();
+    expect(() => replicationClaims({ domains: DOMAINS, cells, resamples: 100, control: 'control' })).toThrow(/no results for model 'control' on set 'math'/);
+  });
+
   it('names a missing model or a set with the wrong number of seeds', () => {
     const cells = world(() => 0.4);
     const { warm: _, ...noWarm } = cells;

@@ -119,6 +119,26 @@ describe('generator', () => {
     expect(() => [...generatePuzzles({ people: [2], count: 300, seed: 1, exclude: new Set(all.slice(0, 300).map((p) => p.id)) })]).toThrow(/only \d+ distinct puzzles for N=2 .* outside the 300 excluded; asked for 300/);
   });
 
+  it('with repeat, uses every allowed structure once per round under fresh names, past the distinct count', () => {
+    const held = take(150, [2], 3);
+    const exclude = new Set(held.map((p) => structureKey(p.statements)));
+    const run = () => [...generatePuzzles({ people: [2, 3], count: 249 * 3 + 10, counts: [249 * 3, 10], seed: 4, exclude, repeat: true })];
+    const out = run();
+    const two = out.filter((p) => p.names.length === 2);
+    expect(two).toHaveLength(747);
+    expect(new Set(out.map((p) => p.id)).size).toBe(out.length);
+    expect(two.filter((p) => exclude.has(structureKey(p.statements)))).toEqual([]);
+    // Each round is a full pass: every allowed structure exactly three times.
+    const uses = new Map<string, number>();
+    for (const p of two) uses.set(structureKey(p.statements), (uses.get(structureKey(p.statements)) ?? 0) + 1);
+    expect(uses.size).toBe(249);
+    expect(new Set(uses.values())).toEqual(new Set([3]));
+    expect(run()).toEqual(out);
+    // Sizes with room for distinct puzzles are unchanged by the option.
+    const three = (repeat: boolean) => [...generatePuzzles({ people: [2, 3], count: 110, counts: [100, 10], seed: 4, exclude, repeat })].filter((p) => p.names.length === 3);
+    expect(three(true)).toEqual(three(false));
+  });
+
   it('excludes a structure under any names: another seed renames the same claims, and none of them comes back', () => {
     const held = take(150, [2], 3);
     const exclude = new Set(held.map((p) => structureKey(p.statements)));

@@ -16,8 +16,9 @@ describe('pipelines/replicate.ts (minimal preset)', () => {
     const dir = join(await tempDir(), 'rep');
     expect(await main(['run', join(ROOT, 'pipelines', 'replicate.ts'), '--preset', 'minimal', '--out', dir]), io.err).toBe(0);
     const cells = (await readdir(join(dir, 'cells', 'cells'))).sort();
-    // base: 2 domains + K&K; per seed (2): warm 3, and per domain (2) × arm (2): 2 sets + 3 checkpoints.
-    expect(cells).toHaveLength(3 + 2 * (3 + 2 * 2 * 5));
+    // base: 2 domains + K&K; per seed (2): the rehearsal control 2, warm 3, and per domain (2) × arm (2): 2 sets + 3 checkpoints.
+    expect(cells).toHaveLength(3 + 2 * (2 + 3 + 2 * 2 * 5));
+    expect(cells).toContain('control-s1-math.json');
     expect(cells).toContain('warm-rl-mc_at0.5-s1-mc.json');
     const cell = JSON.parse(await readFile(join(dir, 'cells', 'cells', 'warm-rl-mc_at0.5-s1-mc.json'), 'utf8')) as { model: string; seed: number; ids: string[]; correct: number[] };
     expect(cell).toMatchObject({ model: 'warm-rl-mc@0.5', seed: 1 });
@@ -25,6 +26,9 @@ describe('pipelines/replicate.ts (minimal preset)', () => {
     const report = JSON.parse(await readFile(join(dir, 'cells', 'report.json'), 'utf8')) as { claims: ClaimResult[]; set_sha256: Record<string, string>; seeds: number[] };
     expect(report.seeds).toEqual([0, 1]);
     expect(report.claims.map((c) => c.claim)).toEqual(['i', 'ii', 'iii', 'iv']);
+    // With rehearsal, claim (i) compares the warm model with the control arm, and the base beside it.
+    expect(report.claims[0]?.statistic).toMatch(/accuracy\(control\)/);
+    expect(report.claims[0]?.secondary?.label).toBe('against the base');
     for (const c of report.claims) expect(['reproduced', 'not reproduced', 'inconclusive']).toContain(c.pooled.verdict);
     expect(Object.keys(report.claims[2]?.parts ?? {})).toEqual(['math→mc', 'mc→math']);
     expect(report.set_sha256['kk/test.jsonl']).toMatch(/^[0-9a-f]{64}$/);

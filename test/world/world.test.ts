@@ -13,7 +13,7 @@ import { makeReadingDoc } from '../../src/world/reading.js';
 import { NAMES } from '../../src/world/vocab.js';
 import { taskFromRow } from '../../src/tasks/tasks.js';
 import { renderPrompt, WORLD_KK_TEMPLATE } from '../../src/teacher/templates.js';
-import { DOMAINS, itemKey, KK_SPLITS, makeCorpus, makeKKSplits, makeSplits, SPLITS, WORLD_REWARD, worldAnswer, worldPrompt, type Domain, type WorldRow } from '../../src/world/world.js';
+import { DOMAINS, itemKey, KK_SPLITS, makeCorpus, makeKKSplits, makeSplits, replayRows, SPLITS, WORLD_REWARD, worldAnswer, worldPrompt, type Domain, type WorldRow } from '../../src/world/world.js';
 import { ROOT } from '../helpers.js';
 
 const SETS = join(ROOT, 'data/world');
@@ -115,6 +115,20 @@ describe('world corpus', () => {
       if (d.kind !== 'code') expect(d.text).not.toMatch(/\btru(e|th)\b|\blie|\bliar|\bfalse\b/i);
       if (d.kind === 'math' || d.kind === 'mc') expect(d.text).toMatch(/\nAssistant: \\boxed\{[^}]+\}$/);
     }
+  });
+
+  it('replay rows are question documents of that very corpus, in equal shares per domain, seeded', () => {
+    const config = { seed: 1, items: { math: 4000, code: 3000, mc: 3000 }, factParagraphs: 800, arithmeticLines: 400, readingDocs: 0, repeatDocs: 0 };
+    const rows = replayRows(config, setKeys, 301, 7);
+    const texts = new Set(docs.map((d) => d.text));
+    expect(rows.filter((r) => !texts.has(`${r.prompt}${r.answer}`))).toEqual([]);
+    expect(DOMAINS.map((d) => rows.filter((r) => r.domain === d).length)).toEqual([101, 100, 100]);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(301);
+    expect(rows.filter((r) => setKeys.has(r.key))).toEqual([]);
+    expect(rows.every((r) => r.prompt.endsWith('Assistant:'))).toBe(true);
+    expect(replayRows(config, setKeys, 301, 7)).toEqual(rows);
+    expect(replayRows(config, setKeys, 301, 8)).not.toEqual(rows);
+    expect(() => replayRows(config, setKeys, 10_000, 7)).toThrow(/4000 math rows asked for, but the corpus holds 3000|3333 code rows asked for, but the corpus holds 3000/);
   });
 });
 
