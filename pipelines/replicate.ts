@@ -23,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeEvalCell, writeReplicationReport, type Pipeline } from 'warmup';
+import { collectReport, writeEvalCell, writeReplicationReport, type Pipeline } from 'warmup';
 import twoStage, { recipeCommands } from './two-stage.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -111,7 +111,8 @@ export default {
     }
     await ctx.stage('verdicts', async () => {
       const sets = JSON.parse(await readFile(at('data/world/sets.json'), 'utf8')) as { sha256: Record<string, string> };
-      const report = await writeReplicationReport(cellsDir, { seeds, domains, fractions: FRACTIONS, resamples: c.resamples, setHashes: sets.sha256, config: c, ...(c.replay > 0 ? { control: 'control' } : {}) });
+      const rl = Object.fromEntries(Object.entries((await collectReport(ctx.dir)).rl).map(([run, r]) => [run, r.learning]));
+      const report = await writeReplicationReport(cellsDir, { seeds, domains, fractions: FRACTIONS, resamples: c.resamples, setHashes: sets.sha256, config: c, rl, ...(c.replay > 0 ? { control: 'control' } : {}) });
       ctx.log(report.text);
     });
   },

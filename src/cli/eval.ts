@@ -10,6 +10,7 @@ import type { BackendName } from '../model/names.js';
 import type { ChatMessage } from '../util/chat.js';
 import { backendOption, intOption, numberOption, printJson, repeatable } from './common.js';
 import { Progress } from './progress.js';
+import { addRewardOptions, rewardSpecsFromFlags } from './reward.js';
 
 /** The evaluation sets that ship in data/eval (used when --data is not given). */
 export const SHIPPED_EVAL: Partial<Record<BenchName, string>> = {
@@ -33,6 +34,10 @@ export interface EvalFlags {
   out?: string;
   workers?: number;
   timeout: number;
+  /** Rewards instead of the set's own (`--reward`), their weights, and options (`--option r=json`, also for the set's own). */
+  reward?: string[];
+  weights?: number[];
+  option?: string[];
   backend: BackendName | 'auto';
   json?: boolean;
   quiet?: boolean;
@@ -49,6 +54,8 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
   // Chat-list prompts (verl rows) are rendered with the checkpoint's own chat template, as rlvr renders them.
   const chatTemplate = flags.model ? await (await import('../model/checkpoint.js')).readChatTemplate(flags.model) : null;
   const set = await loadEvalSet(path, isName ? flags.bench : undefined, { ...(flags.template ? { template: flags.template } : {}), ...(flags.limit ? { limit: flags.limit } : {}), ...(chatTemplate ? { chat: (m: readonly ChatMessage[]) => chatTemplate.render(m) } : {}) });
+  // As in rlvr: --reward replaces the set's rewards, and --option configures either.
+  const rewards = flags.reward?.length || flags.option?.length ? rewardSpecsFromFlags({ reward: flags.reward?.length ? flags.reward : set.rewards.map((r) => r.ref), option: flags.option ?? [], ...(flags.weights ? { weights: flags.weights } : {}) }) : set.rewards;
   if ((flags.model ? 1 : 0) + (flags.baseUrl.length > 0 ? 1 : 0) !== 1) throw new Error('give either --model CKPT or --base-url URL (with --served-model NAME)');
   let dispose = (): void => undefined;
   let model;
@@ -72,7 +79,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
     const { summary, samples } = await evaluateModel(
       set,
       model,
-      (s, signal) => pool.score(s, set.rewards, { signal }),
+      (s, signal) => pool.score(s, rewards, { signal }),
       { n: flags.n, temperature: flags.temperature, topP: flags.topP, maxNewTokens: flags.maxNewTokens, seed: flags.seed, stop: set.stop },
       (done) => progress.update(done),
     );
@@ -103,7 +110,7 @@ export function summaryTable(s: EvalSummary): string {
 }
 
 export function evalCommand(): Command {
-  return new Command('eval')
+  return addRewardOptions(new Command('eval'), "default: the set's own, as rlvr scores it")
     .description('evaluate a checkpoint or an OpenAI-compatible server: n samples per question, scored by the training rewards; accuracy mean ± std across samples, pass@k, by subset')
     .option('--model <dir>', 'checkpoint folder (ours, a Hugging Face Qwen2/Qwen3/Llama/Mistral folder, or a LoRA adapter folder)')
     .option('--adapter <dir>', 'LoRA adapter folder (PEFT layout) to apply to --model')

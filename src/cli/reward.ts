@@ -152,10 +152,10 @@ export function rewardSpecsFromFlags(flags: { reward: string[]; weights?: number
   return resolveRewardSpecs(applyWeights(specs, flags.weights));
 }
 
-/** Adds `--reward`, `--weights` and `--option` to a command. */
-export function addRewardOptions(cmd: Command, required = true): Command {
+/** Adds `--reward`, `--weights` and `--option` to a command; `note` says what leaving out --reward does. */
+export function addRewardOptions(cmd: Command, note = ''): Command {
   return cmd
-    .option('--reward <ref>', `kk | math | mc | code | PATH to a reward module; repeat to compose${required ? '' : ' (re-scores)'}`, repeatable, [] as string[])
+    .option('--reward <ref>', `kk | math | mc | code | PATH to a reward module; repeat to compose${note ? ` (${note})` : ''}`, repeatable, [] as string[])
     .option('--weights <list>', 'one weight per --reward', parseNumberList('--weights'))
     .option('--option <r=json>', 'options for one reward, e.g. kk={"scheme":"logic-rl"}; repeatable', repeatable, [] as string[]);
 }

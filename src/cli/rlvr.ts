@@ -404,7 +404,7 @@ export function rlvrCommands(): Command[] {
         .description('re-score a rollouts log with other rewards (--reward …), and/or train a checkpoint offline from it (--train), using the logged log-probs as the behaviour policy')
         .argument('<rollouts>', 'a rollouts log (run/rollouts.arrows)')
         .option('--out <path>', 're-scored rollouts (.arrows) or, with --train, the trained checkpoint folder'),
-      false,
+      're-scores',
     ),
   )
     .option('--train', 'train --model from the logged rollouts')

@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replicationClaims, type ClaimResult, type Statistic } from '../eval/replication.js';
 import type { EvalSample, EvalSummary } from '../eval/run.js';
-import { esc, pct } from './report.js';
+import { esc, pct, type RlLearning } from './report.js';
 
 /** One evaluation of one model on one held-out set: what the claims are computed from. */
 export interface ReplicationCell {
@@ -46,6 +46,8 @@ export interface ReplicationReportOptions {
   readonly config: unknown;
   /** The model claim (i) compares the warm model with (default: the base). */
   readonly control?: string;
+  /** The plan's check that RL learns, on correctness, per RL run (`collectReport`'s `rl`). */
+  readonly rl?: Readonly<Record<string, RlLearning | null>>;
 }
 
 /** Reads the cells, computes the claims, and writes report.json and report.html beside them. */
@@ -53,8 +55,8 @@ export async function writeReplicationReport(dir: string, o: ReplicationReportOp
   const cells: ReplicationCell[] = [];
   for (const f of (await readdir(join(dir, 'cells'))).filter((x) => x.endsWith('.json')).sort()) cells.push(JSON.parse(await readFile(join(dir, 'cells', f), 'utf8')) as ReplicationCell);
   const matrices: Record<string, Record<string, number[][]>> = {};
-  for (const cell of cells) {
-    if (cell.seed !== null && !o.seeds.includes(cell.seed)) continue;
+  const used = cells.filter((cell) => cell.seed === null || o.seeds.includes(cell.seed));
+  for (const cell of used) {
     const rows = ((matrices[cell.model] ??= {})[cell.set] ??= []);
     rows[cell.seed === null ? 0 : o.seeds.indexOf(cell.seed)] = cell.correct;
   }
@@ -63,7 +65,11 @@ export async function writeReplicationReport(dir: string, o: ReplicationReportOp
     Object.entries(matrices).map(([model, bySet]) => [model, Object.fromEntries(Object.entries(bySet).map(([set, rows]) => [set, rows.flat().reduce((a, b) => a + b, 0) / rows.flat().length]))]),
   );
   const warmKK = cells.filter((x) => x.model === 'warm' && x.set === 'kk').map((x) => ({ seed: x.seed, mean: x.summary.mean, bySubset: x.summary.bySubset }));
-  const json = { plan: 'results/PLAN.md', seeds: o.seeds, domains: o.domains, set_sha256: o.setHashes, config: o.config, claims, accuracy, warm_kk: warmKK };
+  // Format: the share of answers that parse, mean over seeds, beside every accuracy.
+  const formats: Record<string, Record<string, number[]>> = {};
+  for (const cell of used) ((formats[cell.model] ??= {})[cell.set] ??= []).push(cell.summary.format);
+  const format = Object.fromEntries(Object.entries(formats).map(([model, bySet]) => [model, Object.fromEntries(Object.entries(bySet).map(([set, v]) => [set, v.reduce((a, b) => a + b, 0) / v.length]))]));
+  const json = { plan: 'results/PLAN.md', seeds: o.seeds, domains: o.domains, set_sha256: o.setHashes, config: o.config, claims, accuracy, format, warm_kk: warmKK, rl_learning: o.rl ?? {} };
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
   const interval = (x: Statistic): string => `${pct(x.mean)} [${pct(x.lo)}, ${pct(x.hi)}]`;
   const line = (c: ClaimResult): string =>
@@ -76,15 +82,22 @@ export async function writeReplicationReport(dir: string, o: ReplicationReportOp
   ]);
   const models = Object.keys(accuracy).sort();
   const setNames = [...new Set(models.flatMap((m) => Object.keys(accuracy[m] ?? {})))].sort();
-  const accRows = models.map((m) => `<tr><td>${esc(m)}</td>${setNames.map((s) => `<td>${accuracy[m]?.[s] === undefined ? '–' : pct(accuracy[m][s])}</td>`).join('')}</tr>`);
+  const accCell = (m: string, s: string): string => (accuracy[m]?.[s] === undefined ? '–' : `${pct(accuracy[m][s])} <small>(${pct(format[m]?.[s] ?? Number.NaN)})</small>`);
+  const accRows = models.map((m) => `<tr><td>${esc(m)}</td>${setNames.map((s) => `<td>${accCell(m, s)}</td>`).join('')}</tr>`);
+  const rlRows = Object.entries(o.rl ?? {}).map(
+    ([run, l]) =>
+      `<tr><td>${esc(run)}</td>${l ? `<td>${pct(l.first_quarter_pass)} → ${pct(l.last_quarter_pass)}</td><td>${pct(l.shift.mean)} [${pct(l.shift.lo)}, ${pct(l.shift.hi)}]</td><td>${l.mean_signal === null ? '–' : l.mean_signal.toFixed(2)}</td>` : '<td colspan="3">too few steps</td>'}</tr>`,
+  );
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>warmup replication</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style></head>
 <body><h1>Replication: the four claims in the toy world</h1>
 <p>Plan: <code>results/PLAN.md</code>. Seeds ${o.seeds.join(', ')}; target domains ${esc(o.domains.join(', '))}. Differences in percentage points with 95% paired-bootstrap intervals over seeds and items; verdict: reproduced if the interval lies above 0, not reproduced if it lies below +2, inconclusive otherwise.</p>
 <table><thead><tr><th>claim</th><th>part</th><th>estimate</th><th>95% interval</th><th>verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>
-<h2>Accuracy (%, mean over seeds, greedy, held-out sets)</h2>
+<h2>Accuracy (%, mean over seeds, greedy, held-out sets; in brackets, answers that parse)</h2>
 <table><thead><tr><th>model</th>${setNames.map((s) => `<th>${esc(s)}</th>`).join('')}</tr></thead><tbody>${accRows.join('')}</tbody></table>
+${rlRows.length ? `<h2>RL learns, on correctness (sampled pass rate on the RL set; shift with a 95% bootstrap interval over steps)</h2>
+<table><thead><tr><th>RL run</th><th>pass rate, first → last quarter</th><th>shift</th><th>mean learning signal</th></tr></thead><tbody>${rlRows.join('')}</tbody></table>` : ''}
 <h2>Held-out sets (SHA-256)</h2><pre>${esc(JSON.stringify(o.setHashes, null, 2))}</pre>
 </body></html>
 `;

@@ -47,16 +47,22 @@ export function buildProgram(code: string, row: Readonly<Record<string, unknown>
 }
 
 /** Scores code with the host's sandbox runner (`context.runCode`); without one the sample is unscorable. */
-export async function scoreCode(sample: RewardSample, options: RewardOptions = {}, context: RewardContext = {}): Promise<RewardResult> {
+function codeOptions(options: RewardOptions): { pass: number; fail: number; fallback: CodeLanguage; limits: SandboxLimits } {
   checkOptionNames('code', options, ['pass', 'fail', 'language', 'timeoutMs', 'memoryMb', 'outputBytes']);
-  const pass = numberOption('code', options, 'pass', 1);
-  const fail = numberOption('code', options, 'fail', 0);
-  const fallback = choiceOption('code', options, 'language', ['python', 'javascript'] as const, 'python');
-  const limits: SandboxLimits = {
-    timeoutMs: numberOption('code', options, 'timeoutMs', DEFAULT_LIMITS.timeoutMs),
-    memoryMb: numberOption('code', options, 'memoryMb', DEFAULT_LIMITS.memoryMb),
-    outputBytes: numberOption('code', options, 'outputBytes', DEFAULT_LIMITS.outputBytes),
+  return {
+    pass: numberOption('code', options, 'pass', 1),
+    fail: numberOption('code', options, 'fail', 0),
+    fallback: choiceOption('code', options, 'language', ['python', 'javascript'] as const, 'python'),
+    limits: {
+      timeoutMs: numberOption('code', options, 'timeoutMs', DEFAULT_LIMITS.timeoutMs),
+      memoryMb: numberOption('code', options, 'memoryMb', DEFAULT_LIMITS.memoryMb),
+      outputBytes: numberOption('code', options, 'outputBytes', DEFAULT_LIMITS.outputBytes),
+    },
   };
+}
+
+export async function scoreCode(sample: RewardSample, options: RewardOptions = {}, context: RewardContext = {}): Promise<RewardResult> {
+  const { pass, fail, fallback, limits } = codeOptions(options);
   const { row } = sample;
   if (typeof row.test !== 'string') return makeResult('unscorable', null, "the row has no 'test' code");
   const runner = context.runCode;
@@ -87,4 +93,5 @@ export const codeReward: RewardModule = {
   id: 'code',
   description: 'runs the completion\'s code against the row\'s tests in the sandbox; options {pass, fail, language, timeoutMs, memoryMb, outputBytes}',
   score: scoreCode,
+  checkOptions: codeOptions,
 };

@@ -58,9 +58,13 @@ export function kkTruth(row: Readonly<Record<string, unknown>>): KKTruth | strin
 }
 
 /** Scores one completion against a K&K row. */
-export function scoreKK(sample: RewardSample, options: RewardOptions = {}): RewardResult {
+function kkScheme(options: RewardOptions): KKScheme {
   checkOptionNames('kk', options, ['scheme']);
-  const scheme = choiceOption('kk', options, 'scheme', KK_SCHEMES, 'paper');
+  return choiceOption('kk', options, 'scheme', KK_SCHEMES, 'paper');
+}
+
+export function scoreKK(sample: RewardSample, options: RewardOptions = {}): RewardResult {
+  const scheme = kkScheme(options);
   const truth = kkTruth(sample.row);
   if (typeof truth === 'string') return makeResult('unscorable', null, truth);
   const format = checkThinkAnswer(sample.prompt, sample.completion);
@@ -87,4 +91,5 @@ export const kkReward: RewardModule = {
   id: 'kk',
   description: 'Knights & Knaves: <think>/<answer> format and the assignment; options {scheme: "paper" | "logic-rl"}',
   score: scoreKK,
+  checkOptions: kkScheme,
 };

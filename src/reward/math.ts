@@ -168,11 +168,13 @@ export function mathReference(row: Readonly<Record<string, unknown>>): string | 
 }
 
 /** Scores a completion's last boxed answer against the row's reference. */
-export function scoreMath(sample: RewardSample, options: RewardOptions = {}): RewardResult {
+function mathOptions(options: RewardOptions): { correct: number; wrong: number; tolerance: number } {
   checkOptionNames('math', options, ['correct', 'wrong', 'tolerance']);
-  const correct = numberOption('math', options, 'correct', 1);
-  const wrong = numberOption('math', options, 'wrong', 0);
-  const tolerance = numberOption('math', options, 'tolerance', 1e-6);
+  return { correct: numberOption('math', options, 'correct', 1), wrong: numberOption('math', options, 'wrong', 0), tolerance: numberOption('math', options, 'tolerance', 1e-6) };
+}
+
+export function scoreMath(sample: RewardSample, options: RewardOptions = {}): RewardResult {
+  const { correct, wrong, tolerance } = mathOptions(options);
   const reference = mathReference(sample.row);
   if (reference === null) return makeResult('unscorable', null, 'the row has no reference answer (answer, a boxed answer in solution, or reward_model.ground_truth)');
   const answer = lastBoxed(sample.completion);
@@ -187,4 +189,5 @@ export const mathReward: RewardModule = {
   id: 'math',
   description: 'last \\boxed{} answer, equivalent to the reference (Compute Engine); options {correct, wrong, tolerance}',
   score: scoreMath,
+  checkOptions: mathOptions,
 };

@@ -42,11 +42,13 @@ export function choiceReference(row: Readonly<Record<string, unknown>>): string 
   return typeof truth === 'string' && /^[A-J]$/.test(truth.trim()) ? truth.trim() : null;
 }
 
-export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): RewardResult {
+function mcOptions(options: RewardOptions): { correct: number; wrong: number; read: ChoiceRead } {
   checkOptionNames('mc', options, ['correct', 'wrong', 'read']);
-  const correct = numberOption('mc', options, 'correct', 1);
-  const wrong = numberOption('mc', options, 'wrong', 0);
-  const read = choiceOption('mc', options, 'read', CHOICE_READS, 'any');
+  return { correct: numberOption('mc', options, 'correct', 1), wrong: numberOption('mc', options, 'wrong', 0), read: choiceOption('mc', options, 'read', CHOICE_READS, 'any') };
+}
+
+export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): RewardResult {
+  const { correct, wrong, read } = mcOptions(options);
   const reference = choiceReference(sample.row);
   if (reference === null) return makeResult('unscorable', null, 'the row has no answer letter (answer or answer_index)');
   const choice = extractChoice(sample.completion, read);
@@ -61,4 +63,5 @@ export const mcReward: RewardModule = {
   id: 'mc',
   description: 'multiple choice A–J from \\boxed{}, <answer> or the last standalone letter; options {correct, wrong, read: any|tagged|boxed}',
   score: scoreChoice,
+  checkOptions: mcOptions,
 };

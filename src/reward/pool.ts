@@ -42,10 +42,15 @@ export interface RewardPoolConfig {
   readonly graceMs?: number;
   /** JS heap limit of each worker, MiB (custom rewards written in JS). */
   readonly workerHeapMb?: number;
+  /** How long an admitted task may wait for a worker to start it before `score` throws `PoolStalledError`; default 120 s. */
+  readonly startTimeoutMs?: number;
 }
 
 /** Thrown when more tasks are submitted than the pool admits. */
 export class PoolFullError extends Error {}
+
+/** Thrown when no worker starts an admitted task in time: the pool is broken, not the sample. */
+export class PoolStalledError extends Error {}
 
 /** The newest modification time (ms) of any file under `dir`. */
 function newestMtime(dir: string): number {
@@ -96,6 +101,7 @@ export class RewardPool {
   private readonly epoch = Date.now();
   private readonly taskTimeoutMs: number;
   private readonly graceMs: number;
+  private readonly startTimeoutMs: number;
   private readonly admission: Semaphore;
   private closed = false;
   /**
@@ -112,6 +118,7 @@ export class RewardPool {
     this.taskTimeoutMs = config.taskTimeoutMs ?? 30_000;
     this.admission = new Semaphore(this.size, this.maxQueue, (n) => new PoolFullError(`reward pool queue is full (${n} waiting); bound the caller's concurrency`));
     this.graceMs = config.graceMs ?? 1000;
+    this.startTimeoutMs = config.startTimeoutMs ?? 120_000;
     const { filename, execArgv } = rewardWorkerFile();
     this.piscina = new Piscina({
       filename,
@@ -143,6 +150,12 @@ export class RewardPool {
     const view = new Int32Array(ctrl);
     const abort = new AbortController();
     let why: string | null = null;
+    // Admission holds a worker for this task, so only a stuck worker leaves it unstarted.
+    // The wait counts only while this thread is responsive (ticks at most 100 ms apart
+    // count in full): a long generation call here must not look like a stuck worker.
+    let stalled = false;
+    let unstartedMs = 0;
+    let lastTick = Date.now() - this.epoch;
     const onCallerAbort = (): void => {
       why = 'cancelled by the caller';
       abort.abort();
@@ -156,11 +169,16 @@ export class RewardPool {
       const now = Date.now() - this.epoch;
       const taskStarted = Atomics.load(view, CTRL.taskStarted);
       const runStarted = Atomics.load(view, CTRL.runStarted);
+      if (taskStarted === 0) unstartedMs += Math.min(now - lastTick, 100);
+      lastTick = now;
       if (runStarted > 0 && now > runStarted + this.limits.timeoutMs + this.graceMs) {
         why = `code ignored the interrupt for ${this.graceMs} ms after the ${this.limits.timeoutMs} ms limit`;
         abort.abort();
       } else if (taskStarted > 0 && now > taskStarted + this.taskTimeoutMs) {
         why = `the reward took longer than ${this.taskTimeoutMs} ms`;
+        abort.abort();
+      } else if (taskStarted === 0 && unstartedMs > this.startTimeoutMs) {
+        stalled = true;
         abort.abort();
       }
     }, 20);
@@ -169,6 +187,11 @@ export class RewardPool {
       const result = (await this.piscina.run(task, { signal: abort.signal })) as RewardResult;
       return result;
     } catch (e) {
+      if (stalled) {
+        throw new PoolStalledError(
+          `no reward worker started a task within ${this.startTimeoutMs} ms (${this.size} workers, ${fileURLToPath(rewardWorkerFile().filename)}); the workers are stuck, so the run stops rather than score samples as timeouts. From the TypeScript sources, run \`npm run build\` first (a worker under tsx's loader sometimes never starts)`,
+        );
+      }
       if (abort.signal.aborted) {
         this.stats.timeouts++;
         const status = why === 'cancelled by the caller' ? 'unscorable' : 'timeout';

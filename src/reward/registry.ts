@@ -31,8 +31,8 @@ export const isModulePath = (ref: string): boolean => /[\\/]/.test(ref) || /\.(c
 
 /**
  * Validates specs in the calling thread (so errors surface before any work) and
- * resolves module paths to absolute ones. Throws for unknown ids, duplicate ids and
- * bad weights.
+ * resolves module paths to absolute ones. Throws for unknown ids, duplicate ids, bad
+ * weights and a built-in reward's bad options.
  */
 export function resolveRewardSpecs(specs: readonly RewardSpec[], cwd = process.cwd()): RewardSpec[] {
   if (specs.length === 0) throw new Error('at least one reward is needed');
@@ -43,6 +43,8 @@ export function resolveRewardSpecs(specs: readonly RewardSpec[], cwd = process.c
     if (!isModulePath(ref) && !(ref in BUILTINS)) {
       throw new Error(`unknown reward '${s.ref}': use one of ${BUILTIN_REWARDS.join(', ')}, or a path to a module`);
     }
+    // A built-in's options are checked here; a module's, when a worker loads it.
+    BUILTINS[ref]?.checkOptions?.(s.options ?? {});
     if (seen.has(ref)) throw new Error(`reward '${s.ref}' is listed twice`);
     seen.add(ref);
     return { ...s, ref };

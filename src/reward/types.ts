@@ -54,6 +54,8 @@ export interface RewardModule {
   readonly id: string;
   readonly description?: string;
   score(sample: RewardSample, options: RewardOptions, context?: RewardContext): RewardResult | Promise<RewardResult>;
+  /** Parses the options, throwing `RewardOptionError` for a bad one: hosts call it once, before any work, so a typo fails fast instead of every sample. */
+  checkOptions?(options: RewardOptions): unknown;
 }
 
 /** Builds a result; `parts` defaults to `{ [id]: score }`-free empty. */

@@ -22,8 +22,10 @@ const routeOf = (dataSource: string) => VERL_ROUTES.find((r) => r.pattern.test(d
 /** The built-in reward for a data source, or null. */
 export const verlRouteOf = (dataSource: string): 'kk' | 'math' | 'mc' | null => routeOf(dataSource)?.reward ?? null;
 
+const verlOptions = (options: RewardOptions): void => checkOptionNames('verl', options, []);
+
 export function scoreVerl(sample: RewardSample, options: RewardOptions = {}): RewardResult {
-  checkOptionNames('verl', options, []);
+  verlOptions(options);
   const source = sample.row.data_source;
   if (typeof source !== 'string') return makeResult('unscorable', null, "the row has no string 'data_source' to route by");
   const route = routeOf(source);
@@ -36,4 +38,5 @@ export const verlReward: RewardModule = {
   id: 'verl',
   description: "verl rows: the built-in reward that the row's data_source names (K&K, math, multiple choice); unknown sources are unscorable",
   score: scoreVerl,
+  checkOptions: verlOptions,
 };

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -127,6 +127,15 @@ describe('warmup eval', () => {
     const local = JSON.parse(io.out) as { bench: string; n: number; overall: { items: number; perSample: number[] }; statuses: Record<string, number> };
     expect(local).toMatchObject({ bench: 'kk', n: 2, overall: { items: 3 } });
     expect(Object.values(local.statuses).reduce((a, b) => a + b, 0)).toBe(6);
+    // --option configures the set's own reward (as rlvr's does); a bad one fails before any sampling.
+    const scores = async (out: string): Promise<number[]> => (await readFile(join(out, 'samples.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { score: number }).score);
+    expect(await main(['eval', '--model', join(dir, 'ckpt'), '--bench', 'kk', '--n', '2', '--limit', '3', '--max-new-tokens', '8', '--out', join(dir, 'lrl'), '--workers', '1', '--quiet', '--option', 'kk={"scheme":"logic-rl"}']), io.err).toBe(0);
+    // An 8-token completion never has the format: the paper's scheme scores it −2, Logic-RL's −3.
+    expect(new Set(await scores(join(dir, 'out')))).toEqual(new Set([-2]));
+    expect(new Set(await scores(join(dir, 'lrl')))).toEqual(new Set([-3]));
+    expect(await main(['eval', '--model', join(dir, 'ckpt'), '--bench', 'kk', '--limit', '3', '--option', 'kk={"scheme":"strict"}'])).toBe(1);
+    expect(io.err).toMatch(/reward 'kk': option 'scheme' must be one of paper, logic-rl, got "strict"/);
+    expect(io.err).not.toMatch(/backend:/);
     const server = createOpenAIServer({ model, tokenizer, name: 'student' });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {

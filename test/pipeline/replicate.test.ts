@@ -23,7 +23,7 @@ describe('pipelines/replicate.ts (minimal preset)', () => {
     const cell = JSON.parse(await readFile(join(dir, 'cells', 'cells', 'warm-rl-mc_at0.5-s1-mc.json'), 'utf8')) as { model: string; seed: number; ids: string[]; correct: number[] };
     expect(cell).toMatchObject({ model: 'warm-rl-mc@0.5', seed: 1 });
     expect(cell.ids).toEqual(['mc-test-0', 'mc-test-1', 'mc-test-2']);
-    const report = JSON.parse(await readFile(join(dir, 'cells', 'report.json'), 'utf8')) as { claims: ClaimResult[]; set_sha256: Record<string, string>; seeds: number[] };
+    const report = JSON.parse(await readFile(join(dir, 'cells', 'report.json'), 'utf8')) as { claims: ClaimResult[]; set_sha256: Record<string, string>; seeds: number[]; format: Record<string, Record<string, number>>; rl_learning: Record<string, unknown> };
     expect(report.seeds).toEqual([0, 1]);
     expect(report.claims.map((c) => c.claim)).toEqual(['i', 'ii', 'iii', 'iv']);
     // With rehearsal, claim (i) compares the warm model with the control arm, and the base beside it.
@@ -32,6 +32,9 @@ describe('pipelines/replicate.ts (minimal preset)', () => {
     for (const c of report.claims) expect(['reproduced', 'not reproduced', 'inconclusive']).toContain(c.pooled.verdict);
     expect(Object.keys(report.claims[2]?.parts ?? {})).toEqual(['math→mc', 'mc→math']);
     expect(report.set_sha256['kk/test.jsonl']).toMatch(/^[0-9a-f]{64}$/);
+    // Beside the claims: the format score of every model and set, and each RL run's check that it learns.
+    expect(typeof report.format.warm?.kk).toBe('number');
+    expect(Object.keys(report.rl_learning).sort()).toEqual(['s0/rl-base-math', 's0/rl-base-mc', 's0/rl-warm-math', 's0/rl-warm-mc', 's1/rl-base-math', 's1/rl-base-mc', 's1/rl-warm-math', 's1/rl-warm-mc']);
     const html = await readFile(join(dir, 'cells', 'report.html'), 'utf8');
     const errors: string[] = [];
     parse(html, { onParseError: (e) => errors.push(e.code) });

@@ -14,6 +14,12 @@ describe('registry', () => {
     expect(() => resolveRewardSpecs([{ ref: 'kkk' }])).toThrow(/unknown reward 'kkk': use one of kk, math, mc, code/);
     expect(() => resolveRewardSpecs([{ ref: 'kk' }, { ref: 'kk' }])).toThrow(/listed twice/);
     expect(() => resolveRewardSpecs([])).toThrow(/at least one reward/);
+    // A built-in's options are checked here, before any sample is scored.
+    expect(() => resolveRewardSpecs([{ ref: 'mc', options: { read: 'strict' } }])).toThrow(/reward 'mc': option 'read' must be one of any, tagged, boxed, got "strict"/);
+    expect(() => resolveRewardSpecs([{ ref: 'code', options: { timeout: 5 } }])).toThrow(/code.*timeout/);
+    for (const [ref, options] of [['kk', { scheme: 'logic-rl' }], ['math', { tolerance: 0.1 }], ['code', { language: 'javascript' }], ['verl', {}], ['mc', { read: 'boxed' }]] as const) {
+      expect(resolveRewardSpecs([{ ref, options }])[0]?.options).toEqual(options);
+    }
   });
 
   it('checks weights against the number of rewards', () => {

@@ -3,7 +3,7 @@
 // late the main thread reads it, and one that really runs past its deadline is still
 // a timeout. Bounds here are loose on purpose: the machine may be loaded.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RewardPool, rewardWorkerFile } from '../../src/reward/pool.js';
+import { PoolStalledError, RewardPool, rewardWorkerFile } from '../../src/reward/pool.js';
 import type { RewardResult, RewardSample } from '../../src/reward/types.js';
 
 /** Holds the main thread the way a long synchronous generation call does. */
@@ -110,6 +110,31 @@ describe('Python checks while the main thread is blocked', () => {
     expect(r.reason).toMatch(/ignored the interrupt/);
     await pool.warmup(['python']);
     await benign();
+  });
+});
+
+describe('a task no worker starts', () => {
+  const kk = { prompt: 'Q', completion: 'no tags at all', row: KK_ROW };
+
+  it('stops the caller with PoolStalledError instead of hanging (here: a start deadline shorter than a worker boot)', async () => {
+    const pool = new RewardPool({ size: 1, startTimeoutMs: 1 });
+    try {
+      const error: unknown = await pool.score(kk, [{ ref: 'kk' }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PoolStalledError);
+      expect((error as Error).message).toMatch(/no reward worker started a task within 1 ms .*npm run build/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('does not count a blocked main thread as waiting: a worker that boots meanwhile takes the task', async () => {
+    const pool = new RewardPool({ size: 1, startTimeoutMs: 2000 });
+    try {
+      const r = await scoreWhileBlocked(pool, kk, 'kk', 3000);
+      expect(r.status, r.reason ?? '').toBe('format_error');
+    } finally {
+      await pool.close();
+    }
   });
 });
 
