@@ -295,6 +295,9 @@ export class SFTTrainer {
     const totalSteps = perEpoch * c.epochs;
     const vars = this.model.variables();
     while (this.optimizer.step < totalSteps) {
+      // A step is synchronous: let I/O in between (the metrics file opens and flushes as
+      // training goes, and an interrupt's handler can run and set the signal).
+      await new Promise((resolve) => setImmediate(resolve));
       options.signal?.throwIfAborted();
       const step = this.optimizer.step;
       const epoch = Math.floor(step / perEpoch);

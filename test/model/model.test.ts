@@ -233,6 +233,32 @@ describe('SFT and checkpoints (wasm)', () => {
     loaded.model.dispose();
   });
 
+  it('lets timers and I/O run between steps: an abort fired by a timer stops training mid-run', async () => {
+    const data = examples.map((e) => tokenizeExample(tokenizer, e, 96));
+    const model = Transformer.init(smallConfig(tokenizer.vocabSize), 7);
+    const trainer = new SFTTrainer(model, tokenizer, { epochs: 50, lr: 1e-3, batchSize: 1, maxLength: 96, packing: false });
+    const ctrl = new AbortController();
+    let immediate = false;
+    setImmediate(() => (immediate = true));
+    let steps = 0;
+    let total = 0;
+    await expect(
+      (async () => {
+        for await (const s of trainer.train(data, { signal: ctrl.signal })) {
+          if (steps++ === 0) {
+            expect(immediate).toBe(true);
+            setTimeout(() => ctrl.abort(), 0);
+          }
+          total = s.totalSteps;
+        }
+      })(),
+    ).rejects.toThrow(/abort/i);
+    expect(steps).toBeGreaterThan(0);
+    expect(steps).toBeLessThan(total);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('names the tensor and the shapes of a mismatched checkpoint, and refuses a truncated one', async () => {
     const dir = await tempDir();
     const model = Transformer.init(smallConfig(tokenizer.vocabSize), 8);
