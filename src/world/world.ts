@@ -10,7 +10,7 @@
  * creatures' facts as plain sentences, and arithmetic facts.
  */
 import { puzzleToRecord } from '../kk/records.js';
-import { generatePuzzles } from '../kk/generator.js';
+import { generatePuzzles, splitCount } from '../kk/generator.js';
 import { hash53 } from '../util/hash.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { makeCodeItem, type CodeItem } from './code.js';
@@ -250,8 +250,9 @@ export function* corpusItems(seed: number, domain: Domain, exclude: ReadonlySet<
 export function replayRows(config: CorpusConfig, exclude: ReadonlySet<string>, count: number, seed: number): WorldQuestion[] {
   const rng = new Rng(deriveSeed(seed, 0x7265706c));
   const creatures = makeCreatures(WORLD_SEED);
+  const shares = splitCount(count, DOMAINS);
   const rows = DOMAINS.flatMap((d, i) => {
-    const want = Math.floor(count / DOMAINS.length) + (i < count % DOMAINS.length ? 1 : 0);
+    const want = shares[i] as number;
     const pool = config.items[d];
     if (want > pool) throw new Error(`world replay: ${want} ${d} rows asked for, but the corpus holds ${pool} ${d} questions`);
     const picked = new Set(rng.sample([...Array(pool).keys()], want));
