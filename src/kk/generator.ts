@@ -255,8 +255,8 @@ export interface GenerateOptions {
   readonly repeat?: boolean;
 }
 
-/** How many puzzles of each size a run of `count` over `people` produces. */
-export function splitCount(count: number, people: readonly number[]): number[] {
+/** How many of `count` each entry of `people` gets: an even split, the remainder to the first entries (puzzles per size; rows per domain). */
+export function splitCount(count: number, people: readonly unknown[]): number[] {
   const base = Math.floor(count / people.length);
   return people.map((_, i) => base + (i < count % people.length ? 1 : 0));
 }
