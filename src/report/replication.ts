@@ -75,10 +75,11 @@ export async function writeReplicationReport(dir: string, o: ReplicationReportOp
   const line = (c: ClaimResult): string =>
     `(${c.claim}) ${c.title}: ${interval(c.pooled)} points → ${c.pooled.verdict}${c.secondary ? `; ${c.secondary.label}: ${interval(c.secondary.pooled)}` : ''}`;
   const text = [`replication over seeds ${o.seeds.join(', ')}, domains ${o.domains.join(', ')}:`, ...claims.map(line)].join('\n');
+  const estimate = (x: Pick<Statistic, 'mean' | 'lo' | 'hi'>): string => `<td>${pct(x.mean)}</td><td>[${pct(x.lo)}, ${pct(x.hi)}]</td>`;
   const rows = claims.flatMap((c) => [
-    `<tr><td>(${c.claim}) ${esc(c.title)}</td><td>pooled</td><td>${pct(c.pooled.mean)}</td><td>[${pct(c.pooled.lo)}, ${pct(c.pooled.hi)}]</td><td><b>${c.pooled.verdict}</b></td></tr>`,
-    ...Object.entries(c.parts).map(([k, v]) => `<tr><td></td><td>${esc(k)}</td><td>${pct(v.mean)}</td><td>[${pct(v.lo)}, ${pct(v.hi)}]</td><td>${v.verdict}</td></tr>`),
-    ...(c.secondary ? [`<tr><td></td><td>${esc(c.secondary.label)}</td><td>${pct(c.secondary.pooled.mean)}</td><td>[${pct(c.secondary.pooled.lo)}, ${pct(c.secondary.pooled.hi)}]</td><td>${c.secondary.pooled.verdict}</td></tr>`] : []),
+    `<tr><td>(${c.claim}) ${esc(c.title)}</td><td>pooled</td>${estimate(c.pooled)}<td><b>${c.pooled.verdict}</b></td></tr>`,
+    ...Object.entries(c.parts).map(([k, v]) => `<tr><td></td><td>${esc(k)}</td>${estimate(v)}<td>${v.verdict}</td></tr>`),
+    ...(c.secondary ? [`<tr><td></td><td>${esc(c.secondary.label)}</td>${estimate(c.secondary.pooled)}<td>${c.secondary.pooled.verdict}</td></tr>`] : []),
   ]);
   const models = Object.keys(accuracy).sort();
   const setNames = [...new Set(models.flatMap((m) => Object.keys(accuracy[m] ?? {})))].sort();
@@ -86,7 +87,7 @@ export async function writeReplicationReport(dir: string, o: ReplicationReportOp
   const accRows = models.map((m) => `<tr><td>${esc(m)}</td>${setNames.map((s) => `<td>${accCell(m, s)}</td>`).join('')}</tr>`);
   const rlRows = Object.entries(o.rl ?? {}).map(
     ([run, l]) =>
-      `<tr><td>${esc(run)}</td>${l ? `<td>${pct(l.first_quarter_pass)} → ${pct(l.last_quarter_pass)}</td><td>${pct(l.shift.mean)} [${pct(l.shift.lo)}, ${pct(l.shift.hi)}]</td><td>${l.mean_signal === null ? '–' : l.mean_signal.toFixed(2)}</td>` : '<td colspan="3">too few steps</td>'}</tr>`,
+      `<tr><td>${esc(run)}</td>${l ? `<td>${pct(l.first_quarter_pass)} → ${pct(l.last_quarter_pass)}</td>${estimate(l.shift)}<td>${l.mean_signal === null ? '–' : l.mean_signal.toFixed(2)}</td>` : '<td colspan="4">too few steps</td>'}</tr>`,
   );
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>warmup replication</title>
@@ -97,7 +98,7 @@ export async function writeReplicationReport(dir: string, o: ReplicationReportOp
 <h2>Accuracy (%, mean over seeds, greedy, held-out sets; in brackets, answers that parse)</h2>
 <table><thead><tr><th>model</th>${setNames.map((s) => `<th>${esc(s)}</th>`).join('')}</tr></thead><tbody>${accRows.join('')}</tbody></table>
 ${rlRows.length ? `<h2>RL learns, on correctness (sampled pass rate on the RL set; shift with a 95% bootstrap interval over steps)</h2>
-<table><thead><tr><th>RL run</th><th>pass rate, first → last quarter</th><th>shift</th><th>mean learning signal</th></tr></thead><tbody>${rlRows.join('')}</tbody></table>` : ''}
+<table><thead><tr><th>RL run</th><th>pass rate, first → last quarter</th><th>shift</th><th>95% interval</th><th>mean learning signal</th></tr></thead><tbody>${rlRows.join('')}</tbody></table>` : ''}
 <h2>Held-out sets (SHA-256)</h2><pre>${esc(JSON.stringify(o.setHashes, null, 2))}</pre>
 </body></html>
 `;
