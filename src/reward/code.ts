@@ -46,7 +46,7 @@ export function buildProgram(code: string, row: Readonly<Record<string, unknown>
   return `${prompt}${code}`;
 }
 
-/** Scores code with the host's sandbox runner (`context.runCode`); without one the sample is unscorable. */
+/** The options, checked (`checkOptions`); a bad one throws `RewardOptionError`. */
 function codeOptions(options: RewardOptions): { pass: number; fail: number; fallback: CodeLanguage; limits: SandboxLimits } {
   checkOptionNames('code', options, ['pass', 'fail', 'language', 'timeoutMs', 'memoryMb', 'outputBytes']);
   return {
@@ -61,6 +61,7 @@ function codeOptions(options: RewardOptions): { pass: number; fail: number; fall
   };
 }
 
+/** Scores code with the host's sandbox runner (`context.runCode`); without one the sample is unscorable. */
 export async function scoreCode(sample: RewardSample, options: RewardOptions = {}, context: RewardContext = {}): Promise<RewardResult> {
   const { pass, fail, fallback, limits } = codeOptions(options);
   const { row } = sample;

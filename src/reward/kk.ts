@@ -57,12 +57,13 @@ export function kkTruth(row: Readonly<Record<string, unknown>>): KKTruth | strin
   return 'the row has no K&K ground truth (names + solution, or solution_text_format)';
 }
 
-/** Scores one completion against a K&K row. */
+/** The options, checked (`checkOptions`); a bad one throws `RewardOptionError`. */
 function kkScheme(options: RewardOptions): KKScheme {
   checkOptionNames('kk', options, ['scheme']);
   return choiceOption('kk', options, 'scheme', KK_SCHEMES, 'paper');
 }
 
+/** Scores one completion against a K&K row. */
 export function scoreKK(sample: RewardSample, options: RewardOptions = {}): RewardResult {
   const scheme = kkScheme(options);
   const truth = kkTruth(sample.row);

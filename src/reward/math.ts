@@ -167,12 +167,13 @@ export function mathReference(row: Readonly<Record<string, unknown>>): string | 
   return typeof truth === 'string' && truth.trim() !== '' ? truth : typeof truth === 'number' ? String(truth) : null;
 }
 
-/** Scores a completion's last boxed answer against the row's reference. */
+/** The options, checked (`checkOptions`); a bad one throws `RewardOptionError`. */
 function mathOptions(options: RewardOptions): { correct: number; wrong: number; tolerance: number } {
   checkOptionNames('math', options, ['correct', 'wrong', 'tolerance']);
   return { correct: numberOption('math', options, 'correct', 1), wrong: numberOption('math', options, 'wrong', 0), tolerance: numberOption('math', options, 'tolerance', 1e-6) };
 }
 
+/** Scores a completion's last boxed answer against the row's reference. */
 export function scoreMath(sample: RewardSample, options: RewardOptions = {}): RewardResult {
   const { correct, wrong, tolerance } = mathOptions(options);
   const reference = mathReference(sample.row);

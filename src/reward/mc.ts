@@ -42,6 +42,7 @@ export function choiceReference(row: Readonly<Record<string, unknown>>): string 
   return typeof truth === 'string' && /^[A-J]$/.test(truth.trim()) ? truth.trim() : null;
 }
 
+/** The options, checked (`checkOptions`); a bad one throws `RewardOptionError`. */
 function mcOptions(options: RewardOptions): { correct: number; wrong: number; read: ChoiceRead } {
   checkOptionNames('mc', options, ['correct', 'wrong', 'read']);
   return { correct: numberOption('mc', options, 'correct', 1), wrong: numberOption('mc', options, 'wrong', 0), read: choiceOption('mc', options, 'read', CHOICE_READS, 'any') };
