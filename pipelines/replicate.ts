@@ -17,7 +17,7 @@
  * report.json and report.html beside them. Settings are pipelines/two-stage.ts's
  * presets: the default is its `v4` (rehearsal; with it, a control arm gets the same SFT
  * on the rehearsal rows alone, and claim (i) compares the warm model with it); `v3` is
- * `npm start`'s recipe (results/replication-v3), `v1` the first replication
+ * the numbered warmup without rehearsal (results/replication-v3), `v1` the first replication
  * (results/replication).
  */
 import { readFile } from 'node:fs/promises';
@@ -27,9 +27,8 @@ import { collectReport, writeEvalCell, writeReplicationReport, type Pipeline } f
 import twoStage, { recipeCommands } from './two-stage.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const recipe = twoStage.presets.default;
-
-type Config = typeof recipe & {
+/** Every key of a two-stage recipe, and the replication's own. */
+type Config = typeof twoStage.presets.default & {
   /** Seeds, comma-separated: each changes the warmup puzzles and their order, RL sampling and prompt order. */
   seeds: string;
   /** Target domains, comma-separated: each is an RL domain and a held-out set (data/world/D/). */
@@ -44,8 +43,8 @@ const FRACTIONS = [0, 0.25, 0.5, 0.75, 1];
 
 /** Replication v4 (results/PLAN.md, amendment 2): the rehearsal warmup, with its replay-only control arm. */
 const replicate: Config = { ...twoStage.presets.v4, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v4', resamples: 10_000 };
-/** Replication v3 (amendment 1): `npm start`'s recipe, as reported in results/replication-v3. */
-const v3: Config = { ...recipe, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v3', resamples: 10_000 };
+/** Replication v3 (amendment 1): the numbered warmup without rehearsal, as reported in results/replication-v3. */
+const v3: Config = { ...twoStage.presets.v3, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v3', resamples: 10_000 };
 /** The first replication (v1 base and recipe), as reported in results/replication. */
 const v1: Config = { ...twoStage.presets.v1, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication', resamples: 10_000 };
 

@@ -5,11 +5,12 @@
  * the warm model, and evaluate all four (base, warm, base+RL, warm+RL) on every
  * domain's held-out set and on held-out K&K.
  *
- *   warmup run pipelines/two-stage.ts [--preset default|v1|v4|minimal] [--set key=value …] [--out DIR]
+ *   warmup run pipelines/two-stage.ts [--preset default|v1|v3|v4|minimal] [--set key=value …] [--out DIR]
  *
  * The default preset is `npm start`: the world base (data/models/world-base), the
  * symbolic teacher, and the sets that ship in data/world; `v1` is the first world's
- * recipe on data/models/world-base-v1; `v4` the replication's recipe (rehearsal). `--set base=` starts from a
+ * recipe on data/models/world-base-v1; `v3` the numbered warmup without rehearsal
+ * (replication v3); `v4` the replication's rehearsal recipe. `--set base=` starts from a
  * fresh random student of `preset` instead; `--set base=PATH` from any checkpoint.
  * The table gives accuracy with its 95% bootstrap interval over questions, and the
  * format score (answers that parse) beside it; the report has the RL curves.
@@ -106,7 +107,8 @@ const v1: Config = {
 };
 
 /**
- * `npm start` (results/LAB.md, probes 21–23, tuned on dev; results/PLAN.md, amendment 1):
+ * v3, `npm start` until session 11 and replication v3's recipe (results/LAB.md, probes
+ * 21–23, tuned on dev; results/PLAN.md, amendment 1):
  * the v3 base, which reads back lists, and the numbered warmup that teaches it K&K
  * (probe 22: 44/100 dev after 4,800 traces at a constant 1e-3). Two-person puzzles
  * are every structure outside the held-out and dev sets (99 of the 399); 2,499 traces
@@ -115,7 +117,7 @@ const v1: Config = {
  * warmup erases the target domains (dev math, code and multiple choice 0% from step
  * 300 on, at 3e-4 too), so RL from the warm model starts from nothing.
  */
-const embedded: Config = {
+const v3: Config = {
   ...v1,
   base: 'data/models/world-base',
   people: '2:99,3:2400',
@@ -130,6 +132,16 @@ const embedded: Config = {
 };
 
 /**
+ * `npm start`: the rehearsal recipe (one row of the base's own question → answer
+ * documents per four traces, at 3e-4; chosen on dev, results/LAB.md probe 26) on v3's
+ * 2,499 traces, what 15 minutes on a 2-core machine without OpenBLAS leave room for.
+ * Replication v4 ran the same recipe with 7,980 traces (below; results/LAB.md, session
+ * 11): it kept most of the target domains, where v3's warmup took them to ~0. With a
+ * third of the traces the warm model learns less K&K.
+ */
+const embedded: Config = { ...v3, replay: 0.25, sftLr: 3e-4 };
+
+/**
  * Replication v4 (results/PLAN.md, amendment 2; results/LAB.md, probe 26e, tuned on
  * dev): the numbered warmup of probe 22 (7,980 traces: the 99 two-person structures
  * outside the held-out and dev sets, 20 times each under other names, and 6,000 of
@@ -138,7 +150,7 @@ const embedded: Config = {
  * code / mc 14 / 67 / 35 (base 20 / 100 / 37). About 25 minutes of SFT per seed with
  * OpenBLAS, so it is the replication's recipe, not `npm start`'s.
  */
-const v4: Config = { ...embedded, people: '2:1980,3:6000', replay: 0.25, sftLr: 3e-4 };
+const v4: Config = { ...embedded, people: '2:1980,3:6000' };
 
 /**
  * The recipe's stage commands, shared with pipelines/replicate.ts so that both run one
@@ -180,6 +192,7 @@ export default {
   presets: {
     default: embedded,
     v1,
+    v3,
     v4,
     // For tests: every stage, in seconds.
     minimal: { ...embedded, people: '3', puzzles: 40, maxLength: 384, rlSteps: 2, groupSize: 2, promptsPerStep: 2, maxNewTokens: 16, evalLimit: 3, evalMaxNewTokens: 16, kkMaxNewTokens: 16 },

@@ -83,13 +83,15 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect(unpacked).not.toContain('--anchor-decay');
     const anchored = recipeCommands.sft({ ...twoStage.presets.default, sftAnchorDecay: 30 }, o);
     expect(anchored.slice(anchored.indexOf('--anchor-decay'), anchored.indexOf('--anchor-decay') + 2)).toEqual(['--anchor-decay', '30']);
-    // v4 mixes one rehearsal row per four traces (7,980 → 1,995) into the warmup, at 3e-4; the others mix none.
+    // v4 mixes one rehearsal row per four traces (7,980 → 1,995) into the warmup, at 3e-4; v1 and v3 mix none.
     const v4 = twoStage.presets.v4;
     expect(recipeCommands.puzzleCount(v4)).toBe(7980);
     const replay = recipeCommands.replay(v4, recipeCommands.puzzleCount(v4), 1001, 'r.jsonl') ?? [];
     expect(replay.slice(0, 2)).toEqual(['world', 'replay']);
     expect(replay.slice(replay.indexOf('--rows'), replay.indexOf('--rows') + 2)).toEqual(['--rows', '1995']);
-    expect(recipeCommands.replay(twoStage.presets.default, 2499, 1, 'r.jsonl')).toBeNull();
+    expect(recipeCommands.replay(twoStage.presets.v3, 2499, 1, 'r.jsonl')).toBeNull();
+    // npm start: the same rehearsal on its 2,499 traces.
+    expect(recipeCommands.replay(twoStage.presets.default, 2499, 1, 'r.jsonl')?.join(' ')).toMatch(/--rows 625/);
     const mixed = recipeCommands.sft(v4, { ...o, data: ['t.arrows', 'r.jsonl'] });
     expect(mixed.join(' ')).toMatch(/--data t\.arrows --data r\.jsonl .*--lr 0\.0003/);
     const limits = { ...twoStage.presets.default, evalMaxNewTokens: 200, kkMaxNewTokens: 720 };
@@ -103,7 +105,7 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect(await main(['run', pipeline, '--set', 'rlSteps=many', '--out', out])).toBe(1);
     expect(io.err).toMatch(/--set rlSteps: expected a number, got "many"/);
     expect(await main(['run', pipeline, '--preset', 'huge', '--out', out])).toBe(1);
-    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, v1, v4, minimal\)/);
+    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, v1, v3, v4, minimal\)/);
     expect(await main(['run', join(ROOT, 'pipelines', 'nope.ts')])).toBe(1);
     expect(io.err).toMatch(/no such pipeline file/);
   });
