@@ -161,7 +161,7 @@ export const recipeCommands = {
   puzzles: (c: Config, seed: number, exclude: readonly string[], out: string): string[] => [
     'kk', 'generate', '--people', c.people, ...(c.people.includes(':') ? [] : ['--count', String(c.puzzles)]), '--seed', String(seed), ...(exclude.length ? ['--exclude', ...exclude] : []), '--repeat', '--out', out, '--quiet',
   ],
-  /** The warmup's traces (`traces` puzzles) and, with rehearsal, the rows to mix in; null without. */
+  /** The command that writes the rehearsal rows for a warmup of `traces` traces (`replay` rows per trace); null without rehearsal. */
   replay: (c: Config, traces: number, seed: number, out: string): string[] | null =>
     c.replay > 0 ? ['world', 'replay', '--sets', resolve(ROOT, 'data/world'), '--rows', String(Math.max(1, Math.round(c.replay * traces))), '--seed', String(seed), '--out', out, '--json'] : null,
   /** How many puzzles `puzzles` writes. */
