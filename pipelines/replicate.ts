@@ -85,7 +85,7 @@ export default {
       const s = `s${seed}`;
       await ctx.stage(`puzzles-${s}`, () => ctx.warmup(recipeCommands.puzzles(c, 1000 + seed, exclude, p(s, 'puzzles.arrow'))));
       await ctx.stage(`traces-${s}`, () => ctx.warmup(recipeCommands.traces(c, p(s, 'puzzles.arrow'), p(s, 'traces.arrows'))));
-      const replay = recipeCommands.replay(c, recipeCommands.puzzleCount(c), 1000 + seed, p(s, 'replay.jsonl'));
+      const replay = recipeCommands.replay(c, 1000 + seed, p(s, 'replay.jsonl'));
       if (replay) {
         await ctx.stage(`replay-${s}`, () => ctx.warmup(replay));
         // The control arm: the same SFT on the rehearsal rows alone, so claim (i) measures the traces, not the rate.

@@ -161,9 +161,9 @@ export const recipeCommands = {
   puzzles: (c: Config, seed: number, exclude: readonly string[], out: string): string[] => [
     'kk', 'generate', '--people', c.people, ...(c.people.includes(':') ? [] : ['--count', String(c.puzzles)]), '--seed', String(seed), ...(exclude.length ? ['--exclude', ...exclude] : []), '--repeat', '--out', out, '--quiet',
   ],
-  /** The command that writes the rehearsal rows for a warmup of `traces` traces (`replay` rows per trace); null without rehearsal. */
-  replay: (c: Config, traces: number, seed: number, out: string): string[] | null =>
-    c.replay > 0 ? ['world', 'replay', '--sets', resolve(ROOT, 'data/world'), '--rows', String(Math.max(1, Math.round(c.replay * traces))), '--seed', String(seed), '--out', out, '--json'] : null,
+  /** The command that writes the warmup's rehearsal rows (`replay` rows per trace); null without rehearsal. */
+  replay: (c: Config, seed: number, out: string): string[] | null =>
+    c.replay > 0 ? ['world', 'replay', '--sets', resolve(ROOT, 'data/world'), '--rows', String(Math.max(1, Math.round(c.replay * recipeCommands.puzzleCount(c)))), '--seed', String(seed), '--out', out, '--json'] : null,
   /** How many puzzles `puzzles` writes. */
   puzzleCount: (c: Config): number => (c.people.includes(':') ? c.people.split(',').reduce((n, part) => n + Number(part.split(':')[1]), 0) : c.puzzles),
   /** World-frame traces from the symbolic teacher. */
@@ -205,7 +205,7 @@ export default {
     const exclude = list(c.exclude).map(at);
     await ctx.stage('puzzles', () => ctx.warmup(recipeCommands.puzzles(c, c.seed + 1, exclude, p('puzzles.arrow'))));
     await ctx.stage('traces', () => ctx.warmup(recipeCommands.traces(c, p('puzzles.arrow'), p('traces.arrows'))));
-    const replay = recipeCommands.replay(c, recipeCommands.puzzleCount(c), c.seed + 1, p('replay.jsonl'));
+    const replay = recipeCommands.replay(c, c.seed + 1, p('replay.jsonl'));
     if (replay) await ctx.stage('replay', () => ctx.warmup(replay));
     await ctx.stage('base', () => (c.base ? Promise.resolve() : ctx.warmup(['init', '--preset', c.preset, '--seed', String(c.seed), '--out', p('base')])));
     const base = c.base ? at(c.base) : p('base');

@@ -86,12 +86,12 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     // v4 mixes one rehearsal row per four traces (7,980 → 1,995) into the warmup, at 3e-4; v1 and v3 mix none.
     const v4 = twoStage.presets.v4;
     expect(recipeCommands.puzzleCount(v4)).toBe(7980);
-    const replay = recipeCommands.replay(v4, recipeCommands.puzzleCount(v4), 1001, 'r.jsonl') ?? [];
+    const replay = recipeCommands.replay(v4, 1001, 'r.jsonl') ?? [];
     expect(replay.slice(0, 2)).toEqual(['world', 'replay']);
     expect(replay.slice(replay.indexOf('--rows'), replay.indexOf('--rows') + 2)).toEqual(['--rows', '1995']);
-    expect(recipeCommands.replay(twoStage.presets.v3, 2499, 1, 'r.jsonl')).toBeNull();
+    expect(recipeCommands.replay(twoStage.presets.v3, 1, 'r.jsonl')).toBeNull();
     // npm start: the same rehearsal on its 2,499 traces.
-    expect(recipeCommands.replay(twoStage.presets.default, 2499, 1, 'r.jsonl')?.join(' ')).toMatch(/--rows 625/);
+    expect(recipeCommands.replay(twoStage.presets.default, 1, 'r.jsonl')?.join(' ')).toMatch(/--rows 625/);
     const mixed = recipeCommands.sft(v4, { ...o, data: ['t.arrows', 'r.jsonl'] });
     expect(mixed.join(' ')).toMatch(/--data t\.arrows --data r\.jsonl .*--lr 0\.0003/);
     const limits = { ...twoStage.presets.default, evalMaxNewTokens: 200, kkMaxNewTokens: 720 };
