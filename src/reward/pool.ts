@@ -103,6 +103,8 @@ export class RewardPool {
   private readonly graceMs: number;
   private readonly startTimeoutMs: number;
   private readonly admission: Semaphore;
+  /** Each reward list `score` was given, resolved and checked (`resolveRewardSpecs`). */
+  private readonly resolved = new WeakMap<readonly RewardSpec[], RewardSpec[]>();
   private closed = false;
   /**
    * Counters for progress displays and benchmarks. `busyMs` is the time workers spent
@@ -142,9 +144,10 @@ export class RewardPool {
     await this.admission.acquire();
   }
 
-  /** Scores one sample with `rewards` (validated here, before any work). */
+  /** Scores one sample with `rewards` (validated here, before any work; once per list, as callers pass the same list for every sample). */
   async score(sample: RewardSample, rewards: readonly RewardSpec[], options: { signal?: AbortSignal } = {}): Promise<RewardResult> {
-    const specs = resolveRewardSpecs(rewards);
+    let specs = this.resolved.get(rewards);
+    if (!specs) this.resolved.set(rewards, (specs = resolveRewardSpecs(rewards)));
     await this.admit();
     const ctrl = new SharedArrayBuffer(16);
     const view = new Int32Array(ctrl);
