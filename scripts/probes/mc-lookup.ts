@@ -1,0 +1,109 @@
+/**
+ * LAB probe 27 (dev set only): why multiple choice sits at chance. Does a checkpoint
+ * know its creature facts, and can it turn a fact into an option's letter?
+ *
+ *   npx tsx scripts/probes/mc-lookup.ts probe CKPT
+ *     greedy, on data/world/mc/dev.jsonl: the corpus's fact sentences completed, the
+ *     question as eval asks it, the question with the true fact (or the fact the model
+ *     completes itself) written into the answer before `\boxed{`, and lookup alone
+ *     ("Which of these is white?" with white among the options).
+ *   npx tsx scripts/probes/mc-lookup.ts drills OUT.jsonl N [CORPUS.jsonl M] [SEED]
+ *     N lookup drills in the world's mc frame, plus M documents sampled from CORPUS,
+ *     shuffled: the data of probe 27b's continued pretraining.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describeBackend, selectBackend } from '../../src/model/backend.js';
+import { loadCheckpoint } from '../../src/model/checkpoint.js';
+import { generate } from '../../src/model/sample.js';
+import { Rng } from '../../src/util/rng.js';
+import { creatureFacts, makeCreatures, renderMC, withArticle } from '../../src/world/mc.js';
+import { COLORS, CREATURE_NAMES, FOODS, HOMES, NAMES } from '../../src/world/vocab.js';
+import { WORLD_SEED, worldPrompt } from '../../src/world/world.js';
+
+type MCRow = {
+  readonly id: string;
+  readonly domain: 'mc';
+  readonly question: string;
+  readonly options: string[];
+  readonly answer: string;
+  readonly category: 'recall' | 'compare';
+};
+
+const LETTERS = 'ABCD';
+const creatures = new Map(makeCreatures(WORLD_SEED).map((c) => [c.name, c]));
+const capital = (s: string): string => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
+
+/** The corpus sentence that answers a recall item, split before its last word ("An orrin is" | "white."). */
+function recallFact(row: MCRow): [string, string] {
+  const name = [...creatures.keys()].find((n) => new RegExp(`\\b(a|an) ${n}\\b`).test(row.question));
+  const c = name === undefined ? undefined : creatures.get(name);
+  if (c === undefined) throw new Error(`${row.id}: no creature named in ${JSON.stringify(row.question)}`);
+  const [color, home, food] = creatureFacts(c);
+  const sentence = row.question.startsWith('What color') ? color : row.question.startsWith('Where') ? home : food;
+  const cut = (sentence as string).lastIndexOf(' ');
+  return [(sentence as string).slice(0, cut), (sentence as string).slice(cut + 1)];
+}
+
+/** The true facts an item needs, as corpus sentences. */
+function facts(row: MCRow): string {
+  if (row.category === 'compare') return row.options.map((o) => `${capital(withArticle(o))} has ${creatures.get(o)?.legs ?? '?'} legs.`).join(' ');
+  return recallFact(row).join(' ');
+}
+
+async function probe(ckpt: string): Promise<void> {
+  console.error(describeBackend(await selectBackend('auto')));
+  const { model, tokenizer } = await loadCheckpoint(ckpt);
+  const rows = readFileSync('data/world/mc/dev.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MCRow);
+  const recall = rows.filter((r) => r.category === 'recall');
+  const complete = (prompts: string[], maxNewTokens: number): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < prompts.length; i += 50) out.push(...generate(model, tokenizer, prompts.slice(i, i + 50).map((p) => tokenizer.encode(p)), { maxNewTokens, temperature: 0, seed: i }).map((g) => g.text));
+    return out;
+  };
+  const results: Record<string, unknown> = { checkpoint: ckpt };
+  // 1. The facts, as the corpus states them.
+  const factGens = complete(recall.map((r) => recallFact(r)[0]), 3);
+  results.facts_known = `${recall.filter((r, i) => (factGens[i] as string).trim().startsWith(recallFact(r)[1])).length}/${recall.length}`;
+  // 2. The question, with or without a fact written into the answer before the letter.
+  const letterOf = (text: string): string | undefined => [...text.matchAll(/\\boxed\{([A-D])/g)].pop()?.[1];
+  const score = (label: string, answerPrefix: (r: MCRow, i: number) => string): void => {
+    const prompts = rows.map((r, i) => `${worldPrompt(r)}${answerPrefix(r, i)}`);
+    const gens = complete(prompts, 8);
+    const by: Record<string, string> = {};
+    for (const category of ['recall', 'compare']) {
+      const idx = rows.flatMap((r, i) => (r.category === category ? [i] : []));
+      const right = idx.filter((i) => letterOf(`${prompts[i] as string}${gens[i] as string}`.slice(-40)) === (rows[i] as MCRow).answer).length;
+      by[category] = `${right}/${idx.length}`;
+    }
+    results[label] = by;
+  };
+  score('question', () => '');
+  score('true_fact_then_letter', (r) => ` ${facts(r)} \\boxed{`);
+  score('own_fact_then_letter', (r, i) => (r.category === 'recall' ? ` ${recallFact(r)[0]} ${(factGens[recall.indexOf(r)] ?? i.toString()).trim().split(/[.}\n]/)[0]}. \\boxed{` : ' \\boxed{'));
+  // 3. Lookup alone: the value is named in the question.
+  const lookPrompts = recall.map((r) => worldPrompt({ ...r, question: `Which of these is ${r.options[LETTERS.indexOf(r.answer)]}?` }));
+  const lookGens = complete(lookPrompts, 8);
+  results.lookup_alone = `${recall.filter((r, i) => letterOf(lookGens[i] as string) === r.answer).length}/${recall.length}`;
+  console.log(JSON.stringify(results, null, 2));
+}
+
+function drills(out: string, count: number, corpus: string | undefined, corpusDocs: number, seed: number): void {
+  const rng = new Rng(seed);
+  const pools: readonly (readonly string[])[] = [COLORS, HOMES, FOODS, CREATURE_NAMES, NAMES.slice(0, 60)];
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const options = rng.sample(rng.pick(pools), 4);
+    const k = rng.int(4);
+    const text = `User: ${renderMC({ question: `Which of these is ${options[k] as string}?`, options })}\nAnswer with the letter in \\boxed{}.\nAssistant: \\boxed{${LETTERS[k] as string}}`;
+    lines.push(JSON.stringify({ text, kind: 'lookup' }));
+  }
+  if (corpus !== undefined && corpusDocs > 0) lines.push(...rng.sample(readFileSync(corpus, 'utf8').trim().split('\n'), corpusDocs));
+  rng.shuffle(lines);
+  writeFileSync(out, `${lines.join('\n')}\n`);
+  console.log(`${out}: ${lines.length} rows (${count} lookup drills, ${lines.length - count} corpus documents)`);
+}
+
+const [mode, ...args] = process.argv.slice(2);
+if (mode === 'probe' && args[0] !== undefined) await probe(args[0]);
+else if (mode === 'drills' && args[0] !== undefined && args[1] !== undefined) drills(args[0], Number(args[1]), args[2], Number(args[3] ?? 0), Number(args[4] ?? 27));
+else throw new Error('usage: mc-lookup.ts probe CKPT | drills OUT.jsonl N [CORPUS.jsonl M] [SEED]');
