@@ -6,7 +6,9 @@
  *     greedy, on data/world/mc/dev.jsonl: the corpus's fact sentences completed, the
  *     question as eval asks it, the question with the true fact (or the fact the model
  *     completes itself) written into the answer before `\boxed{`, and lookup alone
- *     ("Which of these is white?" with white among the options).
+ *     ("Which of these is white?" with white among the options); then, with the options
+ *     written "white (C)", the letter after the true value or after the fact the model
+ *     completes itself ("An orrin is white (" → C), which is an induction copy.
  *   npx tsx scripts/probes/mc-lookup.ts drills OUT.jsonl N [CORPUS.jsonl M] [SEED]
  *     N lookup drills in the world's mc frame, plus M documents sampled from CORPUS,
  *     shuffled: the data of probe 27b's continued pretraining.
@@ -84,6 +86,13 @@ async function probe(ckpt: string): Promise<void> {
   const lookPrompts = recall.map((r) => worldPrompt({ ...r, question: `Which of these is ${r.options[LETTERS.indexOf(r.answer)]}?` }));
   const lookGens = complete(lookPrompts, 8);
   results.lookup_alone = `${recall.filter((r, i) => letterOf(lookGens[i] as string) === r.answer).length}/${recall.length}`;
+  // 4. Options with the letter after the text ("white (C)"): after "white (" the letter is an induction copy, a skill the base has (probe 19).
+  const after = (r: MCRow): string => `User: ${r.question}\n${r.options.map((o, i) => `${o} (${LETTERS[i] as string})`).join('\n')}\nAnswer with the letter in \\boxed{}.\nAssistant:`;
+  const copyGens = complete(recall.map((r) => `${after(r)} ${r.options[LETTERS.indexOf(r.answer)] as string} (`), 1);
+  results.letter_after_value_copied = `${recall.filter((r, i) => (copyGens[i] as string).trim().startsWith(r.answer)).length}/${recall.length}`;
+  const ownWord = (r: MCRow): string => (factGens[recall.indexOf(r)] as string).trim().split(/[.}\n ]/)[0] as string;
+  const ownGens = complete(recall.map((r) => `${after(r)} ${recallFact(r)[0]} ${ownWord(r)} (`), 1);
+  results.letter_after_own_fact = `${recall.filter((r, i) => (ownGens[i] as string).trim().startsWith(r.answer)).length}/${recall.length}`;
   console.log(JSON.stringify(results, null, 2));
 }
 
