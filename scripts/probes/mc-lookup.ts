@@ -12,6 +12,13 @@
  *   npx tsx scripts/probes/mc-lookup.ts drills OUT.jsonl N [CORPUS.jsonl M] [SEED]
  *     N lookup drills in the world's mc frame, plus M documents sampled from CORPUS,
  *     shuffled: the data of probe 27b's continued pretraining.
+ *   npx tsx scripts/probes/mc-lookup.ts reframe CORPUS.jsonl OUT.jsonl N M [SEED]
+ *     N of CORPUS's multiple-choice documents rewritten to answer with the option's text
+ *     ("Answer with the option in \boxed{}." → `\boxed{white}`), plus M of its other
+ *     documents: probe 27e's continued pretraining.
+ *   npx tsx scripts/probes/mc-lookup.ts text CKPT
+ *     the mc dev set in both frames (letter, option text), greedy, split by kind and by
+ *     whether the item names a creature the corpus never quizzes.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describeBackend, selectBackend } from '../../src/model/backend.js';
@@ -20,7 +27,7 @@ import { generate } from '../../src/model/sample.js';
 import { Rng } from '../../src/util/rng.js';
 import { creatureFacts, makeCreatures, renderMC, withArticle } from '../../src/world/mc.js';
 import { COLORS, CREATURE_NAMES, FOODS, HOMES, NAMES } from '../../src/world/vocab.js';
-import { WORLD_SEED, worldPrompt } from '../../src/world/world.js';
+import { UNQUIZZED_CREATURES, WORLD_SEED, worldPrompt } from '../../src/world/world.js';
 
 type MCRow = {
   readonly id: string;
@@ -112,7 +119,55 @@ function drills(out: string, count: number, corpus: string | undefined, corpusDo
   console.log(`${out}: ${lines.length} rows (${count} lookup drills, ${lines.length - count} corpus documents)`);
 }
 
+const TEXT_FRAME = 'Answer with the option in \\boxed{}.';
+/** A world mc prompt that asks for the option's text instead of its letter. */
+const textPrompt = (r: Pick<MCRow, 'question' | 'options'>): string => `User: ${renderMC(r)}\n${TEXT_FRAME}\nAssistant:`;
+
+function reframe(corpus: string, out: string, mcDocs: number, otherDocs: number, seed: number): void {
+  const rng = new Rng(seed);
+  const docs = readFileSync(corpus, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; kind: string });
+  const mc = docs.filter((d) => d.kind === 'mc').map((d) => {
+    const m = /^User: (.*)\nA\) (.*)\nB\) (.*)\nC\) (.*)\nD\) (.*)\nAnswer with the letter in \\boxed\{\}\.\nAssistant: \\boxed\{([A-D])\}$/.exec(d.text);
+    if (m === null) throw new Error(`not a world mc document: ${JSON.stringify(d.text)}`);
+    const options = m.slice(2, 6);
+    return { text: `${textPrompt({ question: m[1] as string, options })} \\boxed{${options[LETTERS.indexOf(m[6] as string)] as string}}`, kind: 'mc-text' };
+  });
+  const lines = [...rng.sample(mc, mcDocs), ...rng.sample(docs.filter((d) => d.kind !== 'mc'), otherDocs)].map((d) => JSON.stringify(d));
+  rng.shuffle(lines);
+  writeFileSync(out, `${lines.join('\n')}\n`);
+  console.log(`${out}: ${lines.length} rows (${mcDocs} mc documents answering with the option's text)`);
+}
+
+/**
+ * The mc dev set in both frames (letter and option text), greedy, split by kind and by
+ * whether the item names a creature the corpus never quizzes (its facts read only as
+ * plain sentences).
+ */
+async function textProbe(ckpt: string): Promise<void> {
+  console.error(describeBackend(await selectBackend('auto')));
+  const { model, tokenizer } = await loadCheckpoint(ckpt);
+  const rows = readFileSync('data/world/mc/dev.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MCRow);
+  const unquizzed = (r: MCRow): boolean => UNQUIZZED_CREATURES.some((c) => new RegExp(`\\b${c}\\b`).test(`${r.question} ${r.options.join(' ')}`));
+  const results: Record<string, unknown> = { checkpoint: ckpt };
+  for (const [frame, prompt, want] of [
+    ['letter', (r: MCRow) => worldPrompt(r), (r: MCRow) => r.answer],
+    ['text', textPrompt, (r: MCRow) => r.options[LETTERS.indexOf(r.answer)] as string],
+  ] as const) {
+    const gens = generate(model, tokenizer, rows.map((r) => tokenizer.encode(prompt(r))), { maxNewTokens: 8, temperature: 0, seed: 0 }).map((g) => g.text);
+    const counts: Record<string, [number, number]> = {};
+    rows.forEach((r, i) => {
+      const cell = (counts[`${r.category}/${unquizzed(r) ? 'unquizzed' : 'quizzed'}`] ??= [0, 0]);
+      cell[1]++;
+      if ((gens[i] as string).includes(`\\boxed{${want(r)}}`)) cell[0]++;
+    });
+    results[frame] = Object.fromEntries(Object.entries(counts).map(([k, [right, n]]) => [k, `${right}/${n}`]));
+  }
+  console.log(JSON.stringify(results, null, 2));
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'probe' && args[0] !== undefined) await probe(args[0]);
 else if (mode === 'drills' && args[0] !== undefined && args[1] !== undefined) drills(args[0], Number(args[1]), args[2], Number(args[3] ?? 0), Number(args[4] ?? 27));
-else throw new Error('usage: mc-lookup.ts probe CKPT | drills OUT.jsonl N [CORPUS.jsonl M] [SEED]');
+else if (mode === 'reframe' && args.length >= 4) reframe(args[0] as string, args[1] as string, Number(args[2]), Number(args[3]), Number(args[4] ?? 29));
+else if (mode === 'text' && args[0] !== undefined) await textProbe(args[0]);
+else throw new Error('usage: mc-lookup.ts probe CKPT | drills OUT.jsonl N [CORPUS.jsonl M] [SEED] | reframe CORPUS.jsonl OUT.jsonl N M [SEED] | text CKPT');
