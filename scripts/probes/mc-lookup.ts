@@ -3,8 +3,8 @@
  * know its creature facts, and can it turn a fact into an option's letter?
  *
  *   npx tsx scripts/probes/mc-lookup.ts probe CKPT
- *     greedy, on data/world/mc/dev.jsonl: the corpus's fact sentences completed, the
- *     question as eval asks it, the question with the true fact (or the fact the model
+ *     greedy, on data/world/mc/dev.jsonl: the corpus's fact sentences completed (alone,
+ *     and written into the answer after the question), the question as eval asks it, the question with the true fact (or the fact the model
  *     completes itself) written into the answer before `\boxed{`, and lookup alone
  *     ("Which of these is white?" with white among the options); then, with the options
  *     written "white (C)", the letter after the true value or after the fact the model
@@ -73,6 +73,9 @@ async function probe(ckpt: string): Promise<void> {
   // 1. The facts, as the corpus states them.
   const factGens = complete(recall.map((r) => recallFact(r)[0]), 3);
   results.facts_known = `${recall.filter((r, i) => (factGens[i] as string).trim().startsWith(recallFact(r)[1])).length}/${recall.length}`;
+  // ... and when the sentence's opening is written into the answer after the question.
+  const inAnswer = complete(recall.map((r) => `${worldPrompt(r)} ${recallFact(r)[0]}`), 3);
+  results.facts_completed_in_answer = `${recall.filter((r, i) => (inAnswer[i] as string).trim().startsWith(recallFact(r)[1])).length}/${recall.length}`;
   // 2. The question, with or without a fact written into the answer before the letter.
   const letterOf = (text: string): string | undefined => [...text.matchAll(/\\boxed\{([A-D])/g)].pop()?.[1];
   const score = (label: string, answerPrefix: (r: MCRow, i: number) => string): void => {
