@@ -12,10 +12,11 @@
  *   npx tsx scripts/probes/mc-lookup.ts drills OUT.jsonl N [CORPUS.jsonl M] [SEED]
  *     N lookup drills in the world's mc frame, plus M documents sampled from CORPUS,
  *     shuffled: the data of probe 27b's continued pretraining.
- *   npx tsx scripts/probes/mc-lookup.ts reframe CORPUS.jsonl OUT.jsonl N M [SEED]
+ *   npx tsx scripts/probes/mc-lookup.ts reframe CORPUS.jsonl OUT.jsonl N M [SEED] [F]
  *     N of CORPUS's multiple-choice documents rewritten to answer with the option's text
  *     ("Answer with the option in \boxed{}." → `\boxed{white}`), plus M of its other
- *     documents: probe 27e's continued pretraining.
+ *     documents, plus F paragraphs of every creature's facts in several sentence shapes:
+ *     probe 27e's (F = 0) and 27f's continued pretraining.
  *   npx tsx scripts/probes/mc-lookup.ts text CKPT
  *     the mc dev set in both frames (letter, option text), greedy, split by kind and by
  *     whether the item names a creature the corpus never quizzes.
@@ -26,6 +27,7 @@ import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { generate } from '../../src/model/sample.js';
 import { Rng } from '../../src/util/rng.js';
 import { creatureFacts, makeCreatures, renderMC, withArticle } from '../../src/world/mc.js';
+import type { Creature } from '../../src/world/vocab.js';
 import { COLORS, CREATURE_NAMES, FOODS, HOMES, NAMES } from '../../src/world/vocab.js';
 import { UNQUIZZED_CREATURES, WORLD_SEED, worldPrompt } from '../../src/world/world.js';
 
@@ -126,7 +128,18 @@ const TEXT_FRAME = 'Answer with the option in \\boxed{}.';
 /** A world mc prompt that asks for the option's text instead of its letter. */
 const textPrompt = (r: Pick<MCRow, 'question' | 'options'>): string => `User: ${renderMC(r)}\n${TEXT_FRAME}\nAssistant:`;
 
-function reframe(corpus: string, out: string, mcDocs: number, otherDocs: number, seed: number): void {
+/** A creature fact in one of several sentence shapes (the corpus uses the first only). */
+function factForms(c: Creature): string[][] {
+  const a = withArticle(c.name);
+  return [
+    [`${capital(a)} is ${c.color}.`, `The color of ${a} is ${c.color}.`, `${capital(c.color)} is the color of ${a}.`],
+    [`${capital(a)} lives in the ${c.home}.`, `In the ${c.home} lives ${a}.`, `The ${c.home} is where ${a} lives.`],
+    [`${capital(a)} eats ${c.food}.`, `${capital(c.food)} are what ${a} eats.`, `What ${a} eats is ${c.food}.`],
+    [`${capital(a)} has ${c.legs} legs.`, `The ${c.name} has ${c.legs} legs.`],
+  ];
+}
+
+function reframe(corpus: string, out: string, mcDocs: number, otherDocs: number, seed: number, formDocs = 0): void {
   const rng = new Rng(seed);
   const docs = readFileSync(corpus, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; kind: string });
   const mc = docs.filter((d) => d.kind === 'mc').map((d) => {
@@ -135,10 +148,13 @@ function reframe(corpus: string, out: string, mcDocs: number, otherDocs: number,
     const options = m.slice(2, 6);
     return { text: `${textPrompt({ question: m[1] as string, options })} \\boxed{${options[LETTERS.indexOf(m[6] as string)] as string}}`, kind: 'mc-text' };
   });
-  const lines = [...rng.sample(mc, mcDocs), ...rng.sample(docs.filter((d) => d.kind !== 'mc'), otherDocs)].map((d) => JSON.stringify(d));
+  // Paragraphs of 1-3 creatures' facts (every creature, quizzed or not), each fact in a shape drawn at random.
+  const all = [...creatures.values()];
+  const forms = Array.from({ length: formDocs }, () => ({ text: rng.shuffle(rng.sample(all, 1 + rng.int(3)).flatMap((c) => factForms(c).map((f) => rng.pick(f)))).join(' '), kind: 'fact-forms' }));
+  const lines = [...rng.sample(mc, mcDocs), ...forms, ...rng.sample(docs.filter((d) => d.kind !== 'mc'), otherDocs)].map((d) => JSON.stringify(d));
   rng.shuffle(lines);
   writeFileSync(out, `${lines.join('\n')}\n`);
-  console.log(`${out}: ${lines.length} rows (${mcDocs} mc documents answering with the option's text)`);
+  console.log(`${out}: ${lines.length} rows (${mcDocs} mc documents answering with the option's text, ${formDocs} fact paragraphs in several shapes)`);
 }
 
 /**
@@ -165,12 +181,27 @@ async function textProbe(ckpt: string): Promise<void> {
     });
     results[frame] = Object.fromEntries(Object.entries(counts).map(([k, [right, n]]) => [k, `${right}/${n}`]));
   }
+  // Every fact of the unquizzed creatures, four option sets each (option text frame).
+  const rng = new Rng(2027);
+  const extra: MCRow[] = UNQUIZZED_CREATURES.flatMap((name) => {
+    const c = creatures.get(name) as Creature;
+    const asks = [['color', `What color is ${withArticle(name)}?`, c.color, COLORS], ['home', `Where does ${withArticle(name)} live?`, c.home, HOMES], ['food', `What does ${withArticle(name)} eat?`, c.food, FOODS]] as const;
+    return asks.flatMap(([attr, question, value, pool]) => Array.from({ length: 4 }, (_, k) => {
+      const options = rng.shuffle([value, ...rng.sample(pool.filter((v) => v !== value), 3)]);
+      return { id: `${name}-${attr}-${k}`, domain: 'mc' as const, question, options, answer: LETTERS[options.indexOf(value)] as string, category: 'recall' as const };
+    }));
+  });
+  const extraGens = generate(model, tokenizer, extra.map((r) => tokenizer.encode(textPrompt(r))), { maxNewTokens: 8, temperature: 0, seed: 0 }).map((g) => g.text);
+  const right = extra.map((r, i) => (extraGens[i] as string).includes(`\\boxed{${r.options[LETTERS.indexOf(r.answer)] as string}}`));
+  results.unquizzed_facts_text = `${right.filter(Boolean).length}/${extra.length}`;
+  // Per fact (creature × attribute): how many of its four option sets were answered right, for a paired bootstrap over facts.
+  results.unquizzed_per_fact = Array.from({ length: extra.length / 4 }, (_, f) => right.slice(4 * f, 4 * f + 4).filter(Boolean).length).join('');
   console.log(JSON.stringify(results, null, 2));
 }
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'probe' && args[0] !== undefined) await probe(args[0]);
 else if (mode === 'drills' && args[0] !== undefined && args[1] !== undefined) drills(args[0], Number(args[1]), args[2], Number(args[3] ?? 0), Number(args[4] ?? 27));
-else if (mode === 'reframe' && args.length >= 4) reframe(args[0] as string, args[1] as string, Number(args[2]), Number(args[3]), Number(args[4] ?? 29));
+else if (mode === 'reframe' && args.length >= 4) reframe(args[0] as string, args[1] as string, Number(args[2]), Number(args[3]), Number(args[4] ?? 29), Number(args[5] ?? 0));
 else if (mode === 'text' && args[0] !== undefined) await textProbe(args[0]);
-else throw new Error('usage: mc-lookup.ts probe CKPT | drills OUT.jsonl N [CORPUS.jsonl M] [SEED] | reframe CORPUS.jsonl OUT.jsonl N M [SEED] | text CKPT');
+else throw new Error('usage: mc-lookup.ts probe CKPT | drills OUT.jsonl N [CORPUS.jsonl M] [SEED] | reframe CORPUS.jsonl OUT.jsonl N M [SEED] [F] | text CKPT');
