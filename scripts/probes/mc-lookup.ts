@@ -4,9 +4,10 @@
  *
  *   npx tsx scripts/probes/mc-lookup.ts probe CKPT
  *     greedy, on data/world/mc/dev.jsonl: the corpus's fact sentences completed (alone,
- *     and written into the answer after the question), the question as eval asks it, the question with the true fact (or the fact the model
- *     completes itself) written into the answer before `\boxed{`, and lookup alone
- *     ("Which of these is white?" with white among the options); then, with the options
+ *     and written into the answer after the question), the question as eval asks it,
+ *     the question with the true fact (or the fact the model completes itself) written
+ *     into the answer before `\boxed{`, and lookup alone ("Which of these is white?"
+ *     with white among the options); then, with the options
  *     written "white (C)", the letter after the true value or after the fact the model
  *     completes itself ("An orrin is white (" → C), which is an induction copy.
  *   npx tsx scripts/probes/mc-lookup.ts drills OUT.jsonl N [CORPUS.jsonl M] [SEED]
@@ -61,16 +62,23 @@ function facts(row: MCRow): string {
   return recallFact(row).join(' ');
 }
 
-async function probe(ckpt: string): Promise<void> {
+const devRows = (): MCRow[] => readFileSync('data/world/mc/dev.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MCRow);
+
+/** A checkpoint's greedy completions of `prompts`, in batches of 50. */
+async function completer(ckpt: string): Promise<(prompts: string[], maxNewTokens: number) => string[]> {
   console.error(describeBackend(await selectBackend('auto')));
   const { model, tokenizer } = await loadCheckpoint(ckpt);
-  const rows = readFileSync('data/world/mc/dev.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MCRow);
-  const recall = rows.filter((r) => r.category === 'recall');
-  const complete = (prompts: string[], maxNewTokens: number): string[] => {
+  return (prompts, maxNewTokens) => {
     const out: string[] = [];
     for (let i = 0; i < prompts.length; i += 50) out.push(...generate(model, tokenizer, prompts.slice(i, i + 50).map((p) => tokenizer.encode(p)), { maxNewTokens, temperature: 0, seed: i }).map((g) => g.text));
     return out;
   };
+}
+
+async function probe(ckpt: string): Promise<void> {
+  const complete = await completer(ckpt);
+  const rows = devRows();
+  const recall = rows.filter((r) => r.category === 'recall');
   const results: Record<string, unknown> = { checkpoint: ckpt };
   // 1. The facts, as the corpus states them.
   const factGens = complete(recall.map((r) => recallFact(r)[0]), 3);
@@ -80,8 +88,8 @@ async function probe(ckpt: string): Promise<void> {
   results.facts_completed_in_answer = `${recall.filter((r, i) => (inAnswer[i] as string).trim().startsWith(recallFact(r)[1])).length}/${recall.length}`;
   // 2. The question, with or without a fact written into the answer before the letter.
   const letterOf = (text: string): string | undefined => [...text.matchAll(/\\boxed\{([A-D])/g)].pop()?.[1];
-  const score = (label: string, answerPrefix: (r: MCRow, i: number) => string): void => {
-    const prompts = rows.map((r, i) => `${worldPrompt(r)}${answerPrefix(r, i)}`);
+  const score = (label: string, answerPrefix: (r: MCRow) => string): void => {
+    const prompts = rows.map((r) => `${worldPrompt(r)}${answerPrefix(r)}`);
     const gens = complete(prompts, 8);
     const by: Record<string, string> = {};
     for (const category of ['recall', 'compare']) {
@@ -93,7 +101,8 @@ async function probe(ckpt: string): Promise<void> {
   };
   score('question', () => '');
   score('true_fact_then_letter', (r) => ` ${facts(r)} \\boxed{`);
-  score('own_fact_then_letter', (r, i) => (r.category === 'recall' ? ` ${recallFact(r)[0]} ${(factGens[recall.indexOf(r)] ?? i.toString()).trim().split(/[.}\n]/)[0]}. \\boxed{` : ' \\boxed{'));
+  const ownWord = (r: MCRow): string => (factGens[recall.indexOf(r)] as string).trim().split(/[.}\n ]/)[0] as string;
+  score('own_fact_then_letter', (r) => (r.category === 'recall' ? ` ${recallFact(r)[0]} ${ownWord(r)}. \\boxed{` : ' \\boxed{'));
   // 3. Lookup alone: the value is named in the question.
   const lookPrompts = recall.map((r) => worldPrompt({ ...r, question: `Which of these is ${r.options[LETTERS.indexOf(r.answer)]}?` }));
   const lookGens = complete(lookPrompts, 8);
@@ -102,7 +111,6 @@ async function probe(ckpt: string): Promise<void> {
   const after = (r: MCRow): string => `User: ${r.question}\n${r.options.map((o, i) => `${o} (${LETTERS[i] as string})`).join('\n')}\nAnswer with the letter in \\boxed{}.\nAssistant:`;
   const copyGens = complete(recall.map((r) => `${after(r)} ${r.options[LETTERS.indexOf(r.answer)] as string} (`), 1);
   results.letter_after_value_copied = `${recall.filter((r, i) => (copyGens[i] as string).trim().startsWith(r.answer)).length}/${recall.length}`;
-  const ownWord = (r: MCRow): string => (factGens[recall.indexOf(r)] as string).trim().split(/[.}\n ]/)[0] as string;
   const ownGens = complete(recall.map((r) => `${after(r)} ${recallFact(r)[0]} ${ownWord(r)} (`), 1);
   results.letter_after_own_fact = `${recall.filter((r, i) => (ownGens[i] as string).trim().startsWith(r.answer)).length}/${recall.length}`;
   console.log(JSON.stringify(results, null, 2));
@@ -131,11 +139,12 @@ const textPrompt = (r: Pick<MCRow, 'question' | 'options'>): string => `User: ${
 /** A creature fact in one of several sentence shapes (the corpus uses the first only). */
 function factForms(c: Creature): string[][] {
   const a = withArticle(c.name);
+  const [color, home, food, legs] = creatureFacts(c) as [string, string, string, string];
   return [
-    [`${capital(a)} is ${c.color}.`, `The color of ${a} is ${c.color}.`, `${capital(c.color)} is the color of ${a}.`],
-    [`${capital(a)} lives in the ${c.home}.`, `In the ${c.home} lives ${a}.`, `The ${c.home} is where ${a} lives.`],
-    [`${capital(a)} eats ${c.food}.`, `${capital(c.food)} are what ${a} eats.`, `What ${a} eats is ${c.food}.`],
-    [`${capital(a)} has ${c.legs} legs.`, `The ${c.name} has ${c.legs} legs.`],
+    [color, `The color of ${a} is ${c.color}.`, `${capital(c.color)} is the color of ${a}.`],
+    [home, `In the ${c.home} lives ${a}.`, `The ${c.home} is where ${a} lives.`],
+    [food, `${capital(c.food)} are what ${a} eats.`, `What ${a} eats is ${c.food}.`],
+    [legs, `The ${c.name} has ${c.legs} legs.`],
   ];
 }
 
@@ -163,16 +172,15 @@ function reframe(corpus: string, out: string, mcDocs: number, otherDocs: number,
  * plain sentences).
  */
 async function textProbe(ckpt: string): Promise<void> {
-  console.error(describeBackend(await selectBackend('auto')));
-  const { model, tokenizer } = await loadCheckpoint(ckpt);
-  const rows = readFileSync('data/world/mc/dev.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MCRow);
+  const complete = await completer(ckpt);
+  const rows = devRows();
   const unquizzed = (r: MCRow): boolean => UNQUIZZED_CREATURES.some((c) => new RegExp(`\\b${c}\\b`).test(`${r.question} ${r.options.join(' ')}`));
   const results: Record<string, unknown> = { checkpoint: ckpt };
   for (const [frame, prompt, want] of [
     ['letter', (r: MCRow) => worldPrompt(r), (r: MCRow) => r.answer],
     ['text', textPrompt, (r: MCRow) => r.options[LETTERS.indexOf(r.answer)] as string],
   ] as const) {
-    const gens = generate(model, tokenizer, rows.map((r) => tokenizer.encode(prompt(r))), { maxNewTokens: 8, temperature: 0, seed: 0 }).map((g) => g.text);
+    const gens = complete(rows.map(prompt), 8);
     const counts: Record<string, [number, number]> = {};
     rows.forEach((r, i) => {
       const cell = (counts[`${r.category}/${unquizzed(r) ? 'unquizzed' : 'quizzed'}`] ??= [0, 0]);
@@ -191,7 +199,7 @@ async function textProbe(ckpt: string): Promise<void> {
       return { id: `${name}-${attr}-${k}`, domain: 'mc' as const, question, options, answer: LETTERS[options.indexOf(value)] as string, category: 'recall' as const };
     }));
   });
-  const extraGens = generate(model, tokenizer, extra.map((r) => tokenizer.encode(textPrompt(r))), { maxNewTokens: 8, temperature: 0, seed: 0 }).map((g) => g.text);
+  const extraGens = complete(extra.map(textPrompt), 8);
   const right = extra.map((r, i) => (extraGens[i] as string).includes(`\\boxed{${r.options[LETTERS.indexOf(r.answer)] as string}}`));
   results.unquizzed_facts_text = `${right.filter(Boolean).length}/${extra.length}`;
   // Per fact (creature × attribute): how many of its four option sets were answered right, for a paired bootstrap over facts.
