@@ -15,7 +15,7 @@ describe('registry', () => {
     expect(() => resolveRewardSpecs([{ ref: 'kk' }, { ref: 'kk' }])).toThrow(/listed twice/);
     expect(() => resolveRewardSpecs([])).toThrow(/at least one reward/);
     // A built-in's options are checked here, before any sample is scored.
-    expect(() => resolveRewardSpecs([{ ref: 'mc', options: { read: 'strict' } }])).toThrow(/reward 'mc': option 'read' must be one of any, tagged, boxed, got "strict"/);
+    expect(() => resolveRewardSpecs([{ ref: 'mc', options: { read: 'strict' } }])).toThrow(/reward 'mc': option 'read' must be one of any, tagged, boxed, option, got "strict"/);
     expect(() => resolveRewardSpecs([{ ref: 'code', options: { timeout: 5 } }])).toThrow(/code.*timeout/);
     for (const [ref, options] of [['kk', { scheme: 'logic-rl' }], ['math', { tolerance: 0.1 }], ['code', { language: 'javascript' }], ['verl', {}], ['mc', { read: 'boxed' }]] as const) {
       expect(resolveRewardSpecs([{ ref, options }])[0]?.options).toEqual(options);
@@ -99,7 +99,22 @@ describe('multiple choice', () => {
     expect(scoreChoice({ prompt: '', completion: 'so <answer>C</answer>', row }, { read: 'tagged' }).status).toBe('ok');
     expect(scoreChoice({ prompt: '', completion: 'so <answer>C</answer>', row }, { read: 'boxed' }).status).toBe('format_error');
     expect(scoreChoice({ prompt: '', completion: 'it is \\boxed{C}', row }, { read: 'boxed' }).status).toBe('ok');
-    expect(() => scoreChoice({ prompt: '', completion: 'C', row }, { read: 'loose' })).toThrow(/option 'read' must be one of any, tagged, boxed, got "loose"/);
+    expect(() => scoreChoice({ prompt: '', completion: 'C', row }, { read: 'loose' })).toThrow(/option 'read' must be one of any, tagged, boxed, option, got "loose"/);
+  });
+
+  it("with read=option, takes a boxed option text for its letter, and nothing outside the box", () => {
+    const row = { options: ['brown', 'red', 'light blue', 'green'], answer: 'C' };
+    const score = (completion: string): unknown => scoreChoice({ prompt: '', completion, row }, { read: 'option' });
+    expect(score(' \\boxed{light blue}')).toMatchObject({ status: 'ok', score: 1 });
+    expect(score(' \\boxed{ Light  Blue }')).toMatchObject({ status: 'ok' });
+    expect(score(' \\boxed{C}')).toMatchObject({ status: 'ok' });
+    expect(score(' \\boxed{red}')).toMatchObject({ status: 'wrong', score: 0, reason: 'chose B (from boxed), answer is C' });
+    // Not an option, or not in a box: a format error, never a guess.
+    expect(score(' \\boxed{blue}')).toMatchObject({ status: 'format_error', reason: "no answer letter A–J found in \\boxed{} (a letter or an option's text)" });
+    expect(score('it is light blue (C)')).toMatchObject({ status: 'format_error' });
+    expect(scoreChoice({ prompt: '', completion: '\\boxed{red}', row: { answer: 'B' } }, { read: 'option' })).toMatchObject({ status: 'unscorable', reason: "read 'option' needs the row's options as a list of strings" });
+    expect(extractChoice('\\boxed{green}', 'option', row.options)).toEqual({ letter: 'D', from: 'boxed' });
+    expect(extractChoice('\\boxed{green}', 'boxed', row.options)).toBeNull();
   });
 });
 
