@@ -66,10 +66,13 @@ export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): 
   const { correct, wrong, read } = mcOptions(options);
   const reference = choiceReference(sample.row);
   if (reference === null) return makeResult('unscorable', null, 'the row has no answer letter (answer or answer_index)');
-  const listed = sample.row.options;
-  const texts = Array.isArray(listed) && listed.every((o) => typeof o === 'string') ? listed : null;
-  if (read === 'option' && texts === null) return makeResult('unscorable', null, "read 'option' needs the row's options as a list of strings");
-  const choice = extractChoice(sample.completion, read, texts ?? []);
+  let texts: readonly string[] = [];
+  if (read === 'option') {
+    const listed = sample.row.options;
+    if (!Array.isArray(listed) || !listed.every((o) => typeof o === 'string')) return makeResult('unscorable', null, "read 'option' needs the row's options as a list of strings");
+    texts = listed;
+  }
+  const choice = extractChoice(sample.completion, read, texts);
   if (choice === null) return makeResult('format_error', wrong, `no answer letter A–J found${WHERE[read]}`, { answer: wrong });
   const ok = choice.letter === reference;
   return makeResult(ok ? 'ok' : 'wrong', ok ? correct : wrong, ok ? null : `chose ${choice.letter} (from ${choice.from}), answer is ${reference}`, {
