@@ -26,6 +26,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describeBackend, selectBackend } from '../../src/model/backend.js';
 import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { generate } from '../../src/model/sample.js';
+import { extractChoice } from '../../src/reward/mc.js';
 import { Rng } from '../../src/util/rng.js';
 import { creatureFacts, makeCreatures, renderMC, withArticle } from '../../src/world/mc.js';
 import type { Creature } from '../../src/world/vocab.js';
@@ -87,7 +88,7 @@ async function probe(ckpt: string): Promise<void> {
   const inAnswer = complete(recall.map((r) => `${worldPrompt(r)} ${recallFact(r)[0]}`), 3);
   results.facts_completed_in_answer = `${recall.filter((r, i) => (inAnswer[i] as string).trim().startsWith(recallFact(r)[1])).length}/${recall.length}`;
   // 2. The question, with or without a fact written into the answer before the letter.
-  const letterOf = (text: string): string | undefined => [...text.matchAll(/\\boxed\{([A-D])/g)].pop()?.[1];
+  const letterOf = (text: string): string | undefined => extractChoice(text, 'boxed')?.letter;
   const score = (label: string, answerPrefix: (r: MCRow) => string): void => {
     const prompts = rows.map((r) => `${worldPrompt(r)}${answerPrefix(r)}`);
     const gens = complete(prompts, 8);
