@@ -12,7 +12,9 @@
  * stock, unrecorded, and only the backward is one kernel.
  *
  * The ops fall back to the stock composition, with TF.js autodiff, on other backends
- * (node, node-gpu, cpu), when a row length is not a multiple of 4 (SIMD width), and with
+ * (node, node-gpu, cpu), when a length the kernel needs in whole SIMD lanes is not a
+ * multiple of 4 (RMSNorm's width, the rotary half, SwiGLU's and AdamW's sizes; the row
+ * kernels of the softmax and the target log-probability take any length), and with
  * `WARMUP_FUSED=off`; that composition is the reference the kernels are tested against.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -35,8 +37,8 @@ export const ADAMW = 'WarmupAdamW';
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Attrs = {}): tf.Tensor | tf.Tensor[] =>
   tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
-/** Whether the fused kernel `name` runs here, for rows of `n` floats. */
-const fusable = (name: string, ...rows: number[]): boolean => rows.every((n) => n % 4 === 0) && tf.getKernel(name, tf.getBackend()) !== undefined;
+/** Whether the fused kernel `name` runs here, for lengths `n` it processes in whole SIMD lanes of 4. */
+const fusable = (name: string, ...lanes: number[]): boolean => lanes.every((n) => n % 4 === 0) && tf.getKernel(name, tf.getBackend()) !== undefined;
 const last = (shape: readonly number[]): number => shape[shape.length - 1] as number;
 
 // ---------------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ const maskedSoftmaxStock = (scores: tf.Tensor, mask: tf.Tensor, scale: number): 
 
 /** softmax(scores · scale + mask) over the last axis; scores [B, K, R, S], mask broadcast to them (additive, not differentiated). */
 export function maskedSoftmax(scores: tf.Tensor4D, mask: tf.Tensor4D, scale: number): tf.Tensor4D {
-  if (!fusable(SOFTMAX_GRAD, last(scores.shape))) return maskedSoftmaxStock(scores, mask, scale) as tf.Tensor4D;
+  if (!fusable(SOFTMAX_GRAD)) return maskedSoftmaxStock(scores, mask, scale) as tf.Tensor4D;
   // Forward: the stock kernels, not recorded; backward: one kernel from the probabilities.
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [s, save] = args as [tf.Tensor, tf.GradSaveFunc];
@@ -113,7 +115,7 @@ export function swiglu<T extends tf.Tensor>(gate: T, up: T): T {
 /** log softmax(logits)[target] at each position: logits [..., V], targets [...] int32 → [...]. */
 export function targetLogProbs(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
   const V = last(logits.shape);
-  if (!fusable(TARGET_LOGP, V)) return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.cast(targets, 'int32'), V)), -1));
+  if (!fusable(TARGET_LOGP)) return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.cast(targets, 'int32'), V)), -1));
   const ids = tf.tidy(() => tf.cast(targets.reshape([-1]), 'int32')); // [N]
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [l, save] = args as [tf.Tensor, tf.GradSaveFunc];

@@ -1,7 +1,9 @@
 ;; SIMD kernels for the TF.js wasm backend (see ../simd.ts). This module imports the
 ;; backend's own memory, so every pointer argument is the byte offset of a tensor on the
-;; TF.js heap and nothing is copied. Every length processed with f32x4 must be a
-;; multiple of 4; the callers check that and otherwise run the stock kernels.
+;; TF.js heap and nothing is copied. The row kernels (softmax gradient, log-sum-exp,
+;; target log-probability gradient) take any row length, finishing each row's last
+;; 1–3 floats one at a time; the others need lengths that are multiples of 4, which the
+;; callers check (otherwise they run the stock kernels).
 ;;
 ;; Built into kernels-wasm.ts by `npm run build:simd` (wabt); a test checks that the
 ;; built file matches this source.
@@ -201,8 +203,9 @@
   ;; The gradient of attention probabilities p = softmax(s·scale + mask) with respect to
   ;; the scores: ds = scale · p · (dp − Σ dp·p), per row of S.
   (func (export "masked_softmax_grad") (param $dp i32) (param $p i32) (param $ds i32) (param $rows i32) (param $S i32) (param $scale f32)
-    (local $row i32) (local $j i32) (local $bytes i32) (local $dot v128) (local $dv v128) (local $sc v128)
+    (local $row i32) (local $j i32) (local $bytes i32) (local $vbytes i32) (local $dot v128) (local $dv v128) (local $sc v128) (local $d f32)
     (local.set $bytes (i32.shl (local.get $S) (i32.const 2)))
+    (local.set $vbytes (i32.and (local.get $bytes) (i32.const -16)))
     (local.set $sc (f32x4.splat (local.get $scale)))
     (local.set $row (i32.const 0))
     (block $rd (loop $rl
@@ -210,20 +213,34 @@
       (local.set $dot (v128.const i32x4 0 0 0 0))
       (local.set $j (i32.const 0))
       (block $ad (loop $al
-        (br_if $ad (i32.ge_u (local.get $j) (local.get $bytes)))
+        (br_if $ad (i32.ge_u (local.get $j) (local.get $vbytes)))
         (local.set $dot (f32x4.add (local.get $dot)
           (f32x4.mul (v128.load (i32.add (local.get $dp) (local.get $j))) (v128.load (i32.add (local.get $p) (local.get $j))))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $al)))
-      (local.set $dv (f32x4.splat (call $hsum (local.get $dot))))
+      (local.set $d (call $hsum (local.get $dot)))
+      (block $at (loop $atl
+        (br_if $at (i32.ge_u (local.get $j) (local.get $bytes)))
+        (local.set $d (f32.add (local.get $d)
+          (f32.mul (f32.load (i32.add (local.get $dp) (local.get $j))) (f32.load (i32.add (local.get $p) (local.get $j))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $atl)))
+      (local.set $dv (f32x4.splat (local.get $d)))
       (local.set $j (i32.const 0))
       (block $bd (loop $bl
-        (br_if $bd (i32.ge_u (local.get $j) (local.get $bytes)))
+        (br_if $bd (i32.ge_u (local.get $j) (local.get $vbytes)))
         (v128.store (i32.add (local.get $ds) (local.get $j))
           (f32x4.mul (f32x4.mul (local.get $sc) (v128.load (i32.add (local.get $p) (local.get $j))))
             (f32x4.sub (v128.load (i32.add (local.get $dp) (local.get $j))) (local.get $dv))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $bl)))
+      (block $bt (loop $btl
+        (br_if $bt (i32.ge_u (local.get $j) (local.get $bytes)))
+        (f32.store (i32.add (local.get $ds) (local.get $j))
+          (f32.mul (f32.mul (local.get $scale) (f32.load (i32.add (local.get $p) (local.get $j))))
+            (f32.sub (f32.load (i32.add (local.get $dp) (local.get $j))) (local.get $d))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $btl)))
       (local.set $dp (i32.add (local.get $dp) (local.get $bytes)))
       (local.set $p (i32.add (local.get $p) (local.get $bytes)))
       (local.set $ds (i32.add (local.get $ds) (local.get $bytes)))
@@ -232,29 +249,42 @@
 
   ;; Row-wise log-sum-exp of logits [N, V] into lse [N].
   (func (export "log_sum_exp") (param $l i32) (param $lse i32) (param $N i32) (param $V i32)
-    (local $row i32) (local $j i32) (local $bytes i32) (local $max v128) (local $sum v128) (local $mx v128) (local $m f32)
+    (local $row i32) (local $j i32) (local $bytes i32) (local $vbytes i32) (local $max v128) (local $sum v128) (local $mx v128) (local $m f32) (local $s f32)
     (local.set $bytes (i32.shl (local.get $V) (i32.const 2)))
+    (local.set $vbytes (i32.and (local.get $bytes) (i32.const -16)))
     (local.set $row (i32.const 0))
     (block $rd (loop $rl
       (br_if $rd (i32.ge_u (local.get $row) (local.get $N)))
       (local.set $max (f32x4.splat (f32.const -inf)))
       (local.set $j (i32.const 0))
       (block $ad (loop $al
-        (br_if $ad (i32.ge_u (local.get $j) (local.get $bytes)))
+        (br_if $ad (i32.ge_u (local.get $j) (local.get $vbytes)))
         (local.set $max (f32x4.pmax (local.get $max) (v128.load (i32.add (local.get $l) (local.get $j)))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $al)))
       (local.set $m (call $hmax (local.get $max)))
+      (block $at (loop $atl
+        (br_if $at (i32.ge_u (local.get $j) (local.get $bytes)))
+        (local.set $m (f32.max (local.get $m) (f32.load (i32.add (local.get $l) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $atl)))
       (local.set $mx (f32x4.splat (local.get $m)))
       (local.set $sum (v128.const i32x4 0 0 0 0))
       (local.set $j (i32.const 0))
       (block $bd (loop $bl
-        (br_if $bd (i32.ge_u (local.get $j) (local.get $bytes)))
+        (br_if $bd (i32.ge_u (local.get $j) (local.get $vbytes)))
         (local.set $sum (f32x4.add (local.get $sum) (call $exp (f32x4.sub (v128.load (i32.add (local.get $l) (local.get $j))) (local.get $mx)))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $bl)))
+      (local.set $s (call $hsum (local.get $sum)))
+      (block $bt (loop $btl
+        (br_if $bt (i32.ge_u (local.get $j) (local.get $bytes)))
+        (local.set $s (f32.add (local.get $s)
+          (f32x4.extract_lane 0 (call $exp (f32x4.sub (f32x4.splat (f32.load (i32.add (local.get $l) (local.get $j)))) (local.get $mx))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $btl)))
       (f32.store (i32.add (local.get $lse) (i32.shl (local.get $row) (i32.const 2)))
-        (f32.add (local.get $m) (call $log (call $hsum (local.get $sum)))))
+        (f32.add (local.get $m) (call $log (local.get $s))))
       (local.set $l (i32.add (local.get $l) (local.get $bytes)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $rl))))
@@ -287,8 +317,9 @@
   ;; targets are int32, out of range ones get no one-hot.
   (func (export "target_log_prob_grad") (param $dy i32) (param $l i32) (param $lse i32) (param $targets i32) (param $dl i32)
                                        (param $N i32) (param $V i32)
-    (local $row i32) (local $j i32) (local $bytes i32) (local $g v128) (local $z v128) (local $t i32) (local $at i32)
+    (local $row i32) (local $j i32) (local $bytes i32) (local $vbytes i32) (local $g v128) (local $z v128) (local $t i32) (local $at i32)
     (local.set $bytes (i32.shl (local.get $V) (i32.const 2)))
+    (local.set $vbytes (i32.and (local.get $bytes) (i32.const -16)))
     (local.set $row (i32.const 0))
     (block $rd (loop $rl
       (br_if $rd (i32.ge_u (local.get $row) (local.get $N)))
@@ -296,11 +327,17 @@
       (local.set $z (f32x4.splat (f32.load (i32.add (local.get $lse) (i32.shl (local.get $row) (i32.const 2))))))
       (local.set $j (i32.const 0))
       (block $ad (loop $al
-        (br_if $ad (i32.ge_u (local.get $j) (local.get $bytes)))
+        (br_if $ad (i32.ge_u (local.get $j) (local.get $vbytes)))
         (v128.store (i32.add (local.get $dl) (local.get $j))
           (f32x4.mul (local.get $g) (call $exp (f32x4.sub (v128.load (i32.add (local.get $l) (local.get $j))) (local.get $z)))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $al)))
+      (block $tt (loop $ttl
+        (br_if $tt (i32.ge_u (local.get $j) (local.get $bytes)))
+        (f32.store (i32.add (local.get $dl) (local.get $j))
+          (f32x4.extract_lane 0 (f32x4.mul (local.get $g) (call $exp (f32x4.sub (f32x4.splat (f32.load (i32.add (local.get $l) (local.get $j)))) (local.get $z))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $ttl)))
       (local.set $t (i32.load (i32.add (local.get $targets) (i32.shl (local.get $row) (i32.const 2)))))
       (if (i32.and (i32.ge_s (local.get $t) (i32.const 0)) (i32.lt_s (local.get $t) (local.get $V)))
         (then
