@@ -136,6 +136,8 @@ export interface ForwardInput {
   /** [B, T] sequence ids of packed rows: tokens attend only within their own sequence (no cache). */
   readonly segmentIds?: tf.Tensor2D;
   readonly cache?: KVCache;
+  /** Query rows per causal attention block (default {@link ATTENTION_BLOCK}; Infinity: one block). */
+  readonly attentionBlock?: number;
 }
 
 /** A Qwen2-style decoder whose weights are tf.Variables. */
@@ -252,7 +254,10 @@ export class Transformer {
       const [cos, sin] = this.rotary(positions); // [B, 1, T, E]
       if (input.segmentIds && input.cache) throw new Error('segmentIds (packing) cannot be combined with a cache');
       const groups = c.numHeads / c.numKvHeads;
-      const groupMask = attentionBias(B, T, past, groups, input.attentionMask, input.segmentIds); // [B|1, 1, G*T, S]
+      // Causal blocks: the queries of block [from, to) see keys [0, past + to) only, so
+      // the scores above the diagonal's blocks are never computed (a quarter to a third
+      // of the attention's products and softmax on long rows).
+      const blocks = attentionBlocks(T, input.attentionBlock).map(([from, to]) => ({ from, to, bias: attentionBias(B, T, past, groups, input.attentionMask, input.segmentIds, from, to) })); // bias [B|1, 1, G*(to-from), past+to]
       let h = tf.gather(this.w('model.embed_tokens.weight'), input.ids) as tf.Tensor3D; // [B, T, D]
       const E = this.headSize;
       for (let l = 0; l < c.numLayers; l++) {
@@ -274,9 +279,16 @@ export class Transformer {
         // Grouped-query attention: the `groups` query heads of each K/V head (head h =
         // kv·groups + g, as Hugging Face's repeat_kv) are stacked along the time axis, so
         // K and V are used without copies.
-        const qg = qr.reshape([B, c.numKvHeads, groups * T, E]); // [B, K, G*T, E]
-        const probs = maskedSoftmax(tf.matMul(qg, k, false, true), groupMask as tf.Tensor4D, 1 / Math.sqrt(E)); // softmax(q·kᵀ/√E + mask), [B, K, G*T, S]
-        const attn = tf.matMul(probs, v).reshape([B, c.numHeads, T, E]); // [B, H, T, E]
+        const parts = blocks.map(({ from, to, bias }) => {
+          const n = to - from;
+          const qb = blocks.length === 1 ? qr : qr.slice([0, 0, from, 0], [B, c.numHeads, n, E]); // [B, H, n, E]
+          const kb = blocks.length === 1 ? k : k.slice([0, 0, 0, 0], [B, c.numKvHeads, past + to, E]); // [B, K, past+to, E]
+          const vb = blocks.length === 1 ? v : v.slice([0, 0, 0, 0], [B, c.numKvHeads, past + to, E]); // [B, K, past+to, E]
+          const qg = qb.reshape([B, c.numKvHeads, groups * n, E]); // [B, K, G*n, E]
+          const probs = maskedSoftmax(tf.matMul(qg, kb, false, true), bias, 1 / Math.sqrt(E)); // softmax(q·kᵀ/√E + mask), [B, K, G*n, past+to]
+          return tf.matMul(probs, vb).reshape([B, c.numHeads, n, E]); // [B, H, n, E]
+        });
+        const attn = parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, 2); // [B, H, T, E]
         const merged = attn.transpose([0, 2, 1, 3]).reshape([B * T, c.numHeads * E]) as tf.Tensor2D; // [B*T, H*E]
         h = tf.add(h, this.linear(merged, `${p}.self_attn.o_proj`).reshape([B, T, c.hiddenSize])); // [B, T, D]
         const y = this.rmsNorm(h, this.w(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D).reshape([B * T, c.hiddenSize]) as tf.Tensor2D; // [B*T, D]
@@ -297,13 +309,14 @@ export class Transformer {
    * Mean cross-entropy of `targets` [B, T] under `logits` from `ids`, counting only
    * positions where `lossMask` [B, T] is 1 (completion-only SFT).
    */
-  loss(batch: { ids: tf.Tensor2D; targets: tf.Tensor2D; lossMask: tf.Tensor2D; positions?: tf.Tensor2D; segmentIds?: tf.Tensor2D }): tf.Scalar {
+  loss(batch: { ids: tf.Tensor2D; targets: tf.Tensor2D; lossMask: tf.Tensor2D; positions?: tf.Tensor2D; segmentIds?: tf.Tensor2D; attentionBlock?: number }): tf.Scalar {
     const { ids, targets, lossMask } = batch;
     return tf.tidy(() => {
       const { logits } = this.forward({
         ids,
         ...(batch.positions ? { positions: batch.positions } : {}),
         ...(batch.segmentIds ? { segmentIds: batch.segmentIds } : {}),
+        ...(batch.attentionBlock !== undefined ? { attentionBlock: batch.attentionBlock } : {}),
       }); // [B, T, V]
       const picked = targetLogProbs(logits, targets); // [B, T]
       const m = tf.cast(lossMask, 'float32'); // [B, T]
@@ -320,7 +333,8 @@ export class Transformer {
 }
 
 /**
- * The additive attention mask [B|1, 1, G·T, S] of `forward`: 0 where the query at row t
+ * The additive attention mask [B|1, 1, G·n, past + to] of `forward`'s query rows
+ * [from, to) (n = to − from; all T rows by default): 0 where the query at row t
  * (absolute index past + t) may see key s, −1e9 where it may not (a later key, a padding
  * key of `attentionMask` [B, S], a key of another packed segment of `segmentIds` [B, T]).
  * The rows repeat for each of the G query heads that share a key/value head, as
@@ -328,27 +342,46 @@ export class Transformer {
  * TF.js ops, the segment comparison and the tiling over G were broadcasting kernels
  * that took a third of a training step on wasm (0.6 s and 0.7 s at B=8, T=640).
  */
-export function attentionBias(B: number, T: number, past: number, groups: number, attentionMask?: tf.Tensor2D, segmentIds?: tf.Tensor2D): tf.Tensor4D {
-  const S = past + T;
-  const keep = attentionMask?.dataSync(); // [B, S]
+export function attentionBias(B: number, T: number, past: number, groups: number, attentionMask?: tf.Tensor2D, segmentIds?: tf.Tensor2D, from = 0, to = T): tf.Tensor4D {
+  const S = past + to; // keys a query before `to` can see
+  const n = to - from;
+  const keep = attentionMask?.dataSync(); // [B, past + T]
   const seg = segmentIds?.dataSync(); // [B, T]
   const rows = keep || seg ? B : 1;
-  const block = T * S;
+  const block = n * S;
   const out = new Float32Array(rows * groups * block).fill(-1e9);
   for (let b = 0; b < rows; b++) {
     const base = b * groups * block; // group 0 of batch row b
-    for (let t = 0; t < T; t++) {
-      const row = base + t * S;
+    for (let t = from; t < to; t++) {
+      const row = base + (t - from) * S;
       const own = seg ? (seg[b * T + t] as number) : 0;
       for (let s = 0; s <= past + t; s++) {
-        if (keep && keep[b * S + s] === 0) continue;
+        if (keep && keep[b * (past + T) + s] === 0) continue;
         if (seg && seg[b * T + s] !== own) continue;
         out[row + s] = 0;
       }
     }
     for (let g = 1; g < groups; g++) out.copyWithin(base + g * block, base, base + block);
   }
-  return tf.tensor4d(out, [rows, 1, groups * T, S]);
+  return tf.tensor4d(out, [rows, 1, groups * n, S]);
+}
+
+/** Rows per causal attention block (see `attentionBlocks`): on wasm without BLAS, 128 and 256 took 10–25% off a tiny training step at T = 448–640 against one block. */
+export const ATTENTION_BLOCK = 128;
+
+/**
+ * The causal blocks of T query rows, [from, to) each: one block under 2 × `block`
+ * rows, else blocks of about `block` rows, sizes multiples of 4
+ * where they can be (the SIMD kernels' lanes). Each block costs its rows × (past + to)
+ * scores, so n blocks cost (n + 1) / 2n of the whole square.
+ */
+export function attentionBlocks(T: number, block = ATTENTION_BLOCK): [number, number][] {
+  if (!(T >= 2 * block)) return [[0, T]];
+  const n = Math.round(T / block);
+  const size = Math.ceil(T / n / 4) * 4;
+  const out: [number, number][] = [];
+  for (let from = 0; from < T; from += size) out.push([from, Math.min(T, from + size)]);
+  return out;
 }
 
 /** Frees a cache. */

@@ -251,7 +251,7 @@ describe('fused transformer ops (wasm)', () => {
       const mask = tf.mul(tf.sub(1, allowed), -1e9);
       return G === 1 ? mask : tf.tile(mask, [1, 1, G, 1]);
     });
-    const cases: [string, number, number, number, number, tf.Tensor2D?, tf.Tensor2D?][] = [
+    const cases: [string, number, number, number, number, (tf.Tensor2D | undefined)?, tf.Tensor2D?][] = [
       ['causal', 2, 5, 0, 2],
       ['one query head per key head', 1, 4, 0, 1],
       ['padding', 2, 3, 0, 3, tf.tensor2d([[0, 1, 1], [1, 1, 1]], [2, 3], 'int32')],

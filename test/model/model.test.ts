@@ -8,7 +8,7 @@ import { CheckpointError, loadCheckpoint, saveCheckpoint, toHFConfig } from '../
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { generate } from '../../src/model/sample.js';
 import { ByteBpeTokenizer, HFTokenizer, trainByteBpe, type Tokenizer } from '../../src/model/tokenizer.js';
-import { disposeCache, parameterCount, presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
+import { ATTENTION_BLOCK, attentionBlocks, disposeCache, parameterCount, presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
 import { collectExamples, SFTTrainer, tokenizeExample } from '../../src/train/sft.js';
 import { generatePuzzles } from '../../src/kk/generator.js';
 import { tempDir } from '../helpers.js';
@@ -97,6 +97,45 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const { value, grads } = tf.variableGrads(() => model.loss({ ids: x, targets: y, lossMask: m }));
       [value, x, y, m, ...Object.values(grads)].forEach((t) => t.dispose());
       expect(tf.memory().numTensors).toBe(n1);
+      model.dispose();
+    });
+
+    it('attends in causal blocks on long rows with the logits and gradients of one block', () => {
+      expect(attentionBlocks(100)).toEqual([[0, 100]]);
+      for (const T of [256, 300, 449, 640, 1001]) {
+        const blocks = attentionBlocks(T);
+        expect(blocks.length, `T=${T}`).toBe(Math.round(T / ATTENTION_BLOCK));
+        expect(blocks[0]?.[0]).toBe(0);
+        expect(blocks.at(-1)?.[1]).toBe(T);
+        blocks.forEach(([from, to], i) => {
+          if (i > 0) expect(from).toBe(blocks[i - 1]?.[1]);
+          if (i < blocks.length - 1) expect((to - from) % 4).toBe(0);
+        });
+      }
+      const config = presetConfig('tiny', 67, { hiddenSize: 32, intermediateSize: 48, numLayers: 2, numHeads: 4, numKvHeads: 2 });
+      const model = Transformer.init(config, 5);
+      const T = 13;
+      const ids = tf.tensor2d(Array.from({ length: 2 * T }, (_, i) => (i * 11) % 67), [2, T], 'int32');
+      const targets = tf.tensor2d(Array.from({ length: 2 * T }, (_, i) => (i * 5 + 1) % 67), [2, T], 'int32');
+      // Two packed sequences in the first row, padding at the end of the second.
+      const segmentIds = tf.tensor2d([[0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1]], [2, T], 'int32');
+      const positions = tf.tensor2d([[0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0]], [2, T], 'int32');
+      const lossMask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]], [2, T], 'int32');
+      const run = (attentionBlock: number) => {
+        const { logits } = model.forward({ ids, segmentIds, positions, attentionBlock });
+        const { value, grads } = tf.variableGrads(() => model.loss({ ids, targets, lossMask, segmentIds, positions, attentionBlock }));
+        const out = { logits: logits.dataSync() as Float32Array, loss: value.dataSync()[0] as number, grads: model.variables().map((v) => (grads[v.name] as tf.Tensor).dataSync() as Float32Array) };
+        tf.dispose([logits, value, ...Object.values(grads)]);
+        return out;
+      };
+      const maxAbsDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
+      const whole = run(Infinity);
+      const blocked = run(2); // blocks of 4, 4, 4 and 1 rows
+      expect(attentionBlocks(T, 2)).toEqual([[0, 4], [4, 8], [8, 12], [12, 13]]);
+      expect(maxAbsDiff(whole.logits, blocked.logits)).toBeLessThan(1e-5);
+      expect(Math.abs(whole.loss - blocked.loss)).toBeLessThan(1e-6);
+      whole.grads.forEach((g, i) => expect(maxAbsDiff(g, blocked.grads[i] as Float32Array)).toBeLessThan(1e-5));
+      tf.dispose([ids, targets, segmentIds, positions, lossMask]);
       model.dispose();
     });
 
