@@ -133,13 +133,15 @@ const v3: Config = {
 
 /**
  * `npm start`: the rehearsal recipe (one row of the base's own question → answer
- * documents per four traces, at 3e-4; chosen on dev, results/LAB.md probe 26) on v3's
- * 2,499 traces, what 15 minutes on a 2-core machine without OpenBLAS leave room for.
- * Replication v4 ran the same recipe with 7,980 traces (below; results/LAB.md, session
- * 11): it kept most of the target domains, where v3's warmup took them to ~0. With a
- * third of the traces the warm model learns less K&K.
+ * documents per four traces, at 3e-4; chosen on dev, results/LAB.md probe 26) on 4,000
+ * traces (1,000 two-person, 3,000 three-person), what 15 minutes on a 2-core machine
+ * without OpenBLAS leave room for since the session-13 speedups (SFT ~1.3 steps/s
+ * there; it was 2,499 traces before). Probe 26e's dev curve for this recipe: K&K 19% at
+ * 500 steps and 24% at 750, with the targets' format whole. Replication v4 ran the same
+ * recipe with 7,980 traces (below; results/LAB.md, session 11), which reached 45% on dev
+ * and 33% held-out.
  */
-const embedded: Config = { ...v3, replay: 0.25, sftLr: 3e-4 };
+const embedded: Config = { ...v3, people: '2:1000,3:3000', replay: 0.25, sftLr: 3e-4 };
 
 /**
  * Replication v4 (results/PLAN.md, amendment 2; results/LAB.md, probe 26e, tuned on
@@ -175,8 +177,8 @@ export const recipeCommands = {
     ...(c.packing ? [] : ['--no-packing']), ...(c.sftAnchorDecay > 0 ? ['--anchor-decay', String(c.sftAnchorDecay)] : []),
     ...(o.quiet ? ['--quiet'] : []), ...(existsSync(join(o.out, 'trainer_state.json')) ? ['--resume'] : []),
   ],
-  /** The new-token limit of an evaluation set ('kk' or a target domain's name). */
-  evalMaxNewTokens: (c: Config, set: string): number => (set === 'kk' ? c.kkMaxNewTokens : c.evalMaxNewTokens),
+  /** The new-token limit of an evaluation set ('kk', 'kk-dev' or a target domain's name). */
+  evalMaxNewTokens: (c: Config, set: string): number => (set === 'kk' || set === 'kk-dev' ? c.kkMaxNewTokens : c.evalMaxNewTokens),
   /** RLVR on `data` from `from`; resumes an interrupted run in `out`. */
   rlvr: (c: Config, o: { from: string; data: string; out: string; seed: number; saveEvery: number }): string[] => [
     'rlvr', '--model', o.from, '--data', o.data, '--out', o.out,
@@ -215,8 +217,9 @@ export default {
     await rl('rl-warm', p('warm'));
     const models: [string, string][] = [['base', base], ['warm', p('warm')], ['base-rl', p('rl-base', 'last')], ['warm-rl', p('rl-warm', 'last')]];
     for (const set of list(c.evalSets)) {
-      // data/world/math/test.jsonl → "math"; any other file by its name.
-      const setName = basename(set) === 'test.jsonl' ? basename(dirname(set)) : basename(set).replace(/\.(jsonl|parquet|arrow)(\.gz)?$/, '');
+      // data/world/math/test.jsonl → "math", data/world/math/dev.jsonl → "math-dev"; any other file by its name.
+      const file = basename(set);
+      const setName = file === 'test.jsonl' ? basename(dirname(set)) : file === 'dev.jsonl' ? `${basename(dirname(set))}-dev` : file.replace(/\.(jsonl|parquet|arrow)(\.gz)?$/, '');
       for (const [name, dir] of models) {
         await ctx.stage(`eval-${name}-${setName}`, () =>
           ctx.warmup([

@@ -1,6 +1,7 @@
 /**
  * Model benchmark, per available TensorFlow.js backend: matmul GFLOP/s (512², 1024²),
- * forward and training tokens/s for the tiny and small presets, sampling tokens/s
+ * forward and training tokens/s for the tiny and small presets and for `npm start`'s
+ * warmup SFT shape (world: the shipped base's tiny config and vocabulary, T=640), sampling tokens/s
  * (KV cache, 256 new tokens, batch 1 and 32, tiny and small), and peak memory.
  * Training and sampling are compared with Debian's PyTorch (CPU, OpenBLAS) running the
  * same architecture and shapes (test/bench/torch_reference.py), measured in the same
@@ -25,6 +26,12 @@ import { loadDefaultTokenizer } from '../../dist/model/default-tokenizer.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const SHAPES = { tiny: { batch: 8, seq: 257 }, small: { batch: 8, seq: 129 } } as const;
+/**
+ * The warmup SFT of `npm start`: the shipped world base's shape (tiny, its 1,611-token
+ * vocabulary) on trace-length rows. Its vocabulary is not a multiple of 4 and its rows
+ * are long, which the shapes above do not exercise.
+ */
+const WORLD = { preset: 'tiny', vocab: 1611, batch: 8, seq: 641 } as const;
 
 function timeIt(fn: () => void, minSeconds = SECONDS): number {
   fn();
@@ -51,8 +58,7 @@ function matmulGflops(n: number): number {
   return (2 * n ** 3) / s / 1e9;
 }
 
-function modelRates(preset: 'tiny' | 'small', vocab: number): { forward_tokens_per_s: number; train_tokens_per_s: number } {
-  const { batch, seq } = SHAPES[preset];
+function modelRates(preset: 'tiny' | 'small', vocab: number, { batch, seq } = SHAPES[preset]): { forward_tokens_per_s: number; train_tokens_per_s: number } {
   const model = Transformer.init(presetConfig(preset, vocab), 0);
   const opt = new AdamW(DEFAULT_ADAMW, model.weights);
   const ids = tf.randomUniform([batch, seq], 0, vocab, 'int32') as tf.Tensor2D;
@@ -99,8 +105,11 @@ function samplingRates(preset: 'tiny' | 'small', vocab: number): Record<string, 
 
 function torchBaseline(vocab: number): Record<string, unknown> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_reference.py');
-  const configs = Object.fromEntries((['tiny', 'small'] as const).map((p) => [p, { ...presetConfig(p, vocab), ...SHAPES[p] }]));
-  const sample = { new_tokens: SAMPLE.newTokens, batches: SAMPLE.batches, prompt_tokens: SAMPLE.promptTokens };
+  const configs = {
+    ...Object.fromEntries((['tiny', 'small'] as const).map((p) => [p, { ...presetConfig(p, vocab), ...SHAPES[p] }])),
+    world: { ...presetConfig(WORLD.preset, WORLD.vocab), batch: WORLD.batch, seq: WORLD.seq },
+  };
+  const sample = { new_tokens: SAMPLE.newTokens, batches: SAMPLE.batches, prompt_tokens: SAMPLE.promptTokens, configs: ['tiny', 'small'] };
   const core = process.env.OPENBLAS_CORETYPE ?? openblasCoreType(); // the same kernels as warmup's BLAS path
   const r = spawnSync('/usr/bin/python3', [script, JSON.stringify({ configs, matmul: [512, 1024], seconds: SECONDS, sample })], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...(core ? { OPENBLAS_CORETYPE: core } : {}) } });
   if (r.status !== 0) return { unavailable: `Debian PyTorch not usable here (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread` };
@@ -119,10 +128,12 @@ async function measure(name: BackendName, vocab: number): Promise<Record<string,
   if (process.env.BENCH_UNFUSED === '1') unregisterFusedKernels();
   r.tiny = modelRates('tiny', vocab);
   if (name === 'cpu') {
+    r.world = { skipped: 'the cpu backend is the fallback of last resort' };
     r.small = { skipped: 'the cpu backend trains the small preset at a few tokens/s; it is the fallback of last resort' };
     return r;
   }
   r.small = modelRates('small', vocab);
+  r.world = modelRates(WORLD.preset, WORLD.vocab, WORLD);
   r.sample_tokens_per_s = { tiny: samplingRates('tiny', vocab), small: samplingRates('small', vocab) };
   r.tf_memory_mb = Math.round(tf.memory().numBytes / 2 ** 20);
   r.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -141,7 +152,7 @@ function measureIn(name: BackendName, env: Record<string, string>): Record<strin
   return JSON.parse(last) as Record<string, unknown>;
 }
 
-type Rates = { tiny?: { train_tokens_per_s: number }; small?: { train_tokens_per_s: number }; matmul_gflops?: Record<string, number>; sample_tokens_per_s?: Record<string, Record<string, number>> } | undefined;
+type Rates = { tiny?: { train_tokens_per_s: number }; small?: { train_tokens_per_s: number }; world?: { train_tokens_per_s?: number }; matmul_gflops?: Record<string, number>; sample_tokens_per_s?: Record<string, Record<string, number>> } | undefined;
 
 /** Each wasm configuration against PyTorch measured in the same run. */
 function ratiosAgainst(torch: Record<string, unknown>, results: Record<string, unknown>): Record<string, unknown> {
@@ -154,6 +165,7 @@ function ratiosAgainst(torch: Record<string, unknown>, results: Record<string, u
     const r: Record<string, number> = {};
     if (w.tiny && torchTrain.tiny) r.tiny_train_vs_torch = +(w.tiny.train_tokens_per_s / torchTrain.tiny).toFixed(3);
     if (w.small && torchTrain.small) r.small_train_vs_torch = +(w.small.train_tokens_per_s / torchTrain.small).toFixed(3);
+    if (w.world?.train_tokens_per_s && torchTrain.world) r.world_train_vs_torch = +(w.world.train_tokens_per_s / torchTrain.world).toFixed(3);
     if (w.matmul_gflops?.['1024'] && blas) r.matmul1024_vs_openblas = +(w.matmul_gflops['1024'] / blas).toFixed(3);
     for (const [preset, rates] of Object.entries(w.sample_tokens_per_s ?? {})) {
       for (const [batch, v] of Object.entries(rates)) {
@@ -178,7 +190,7 @@ export async function run(): Promise<unknown> {
   results.cpu = measureIn('cpu', {});
   const torch = torchBaseline(vocab);
   return {
-    what: 'TF.js model throughput per backend; training = forward + backward + AdamW; shapes tiny B=8 T=256, small B=8 T=128; sampling = KV-cache decoding of 256 new tokens after a 14-token prompt, T=1; wasm = the default choice, wasm-PATH = WARMUP_MATMUL=PATH (each in its own process), wasm-xnnpack-unfused = XNNPACK products and no fused kernels',
+    what: 'TF.js model throughput per backend; training = forward + backward + AdamW; shapes tiny B=8 T=256, small B=8 T=128, world = tiny with the world base's 1,611-token vocabulary at B=8 T=640 (npm start's warmup SFT); sampling = KV-cache decoding of 256 new tokens after a 14-token prompt, T=1; wasm = the default choice, wasm-PATH = WARMUP_MATMUL=PATH (each in its own process), wasm-xnnpack-unfused = XNNPACK products and no fused kernels',
     env: { WARMUP_BLAS: process.env.WARMUP_BLAS ?? 'auto' },
     vocab,
     backends: results,

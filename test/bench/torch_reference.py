@@ -134,7 +134,8 @@ def main():
     sample = spec.get("sample")
     if sample:
         out["sample_tokens_per_s"] = {}
-        for name, c in spec["configs"].items():
+        for name in sample.get("configs", list(spec["configs"])):
+            c = spec["configs"][name]
             torch.manual_seed(1)
             model = Model(c).eval()
             rates = {}
