@@ -190,7 +190,7 @@ export async function run(): Promise<unknown> {
   results.cpu = measureIn('cpu', {});
   const torch = torchBaseline(vocab);
   return {
-    what: 'TF.js model throughput per backend; training = forward + backward + AdamW; shapes tiny B=8 T=256, small B=8 T=128, world = tiny with the 1,611-token vocabulary of the world base at B=8 T=640 (npm start's warmup SFT); sampling = KV-cache decoding of 256 new tokens after a 14-token prompt, T=1; wasm = the default choice, wasm-PATH = WARMUP_MATMUL=PATH (each in its own process), wasm-xnnpack-unfused = XNNPACK products and no fused kernels',
+    what: 'TF.js model throughput per backend; training = forward + backward + AdamW; shapes tiny B=8 T=256, small B=8 T=128, world = tiny with the 1,611-token vocabulary of the world base at B=8 T=640 (the warmup SFT of npm start); sampling = KV-cache decoding of 256 new tokens after a 14-token prompt, T=1; wasm = the default choice, wasm-PATH = WARMUP_MATMUL=PATH (each in its own process), wasm-xnnpack-unfused = XNNPACK products and no fused kernels',
     env: { WARMUP_BLAS: process.env.WARMUP_BLAS ?? 'auto' },
     vocab,
     backends: results,
