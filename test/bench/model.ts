@@ -58,7 +58,7 @@ function matmulGflops(n: number): number {
   return (2 * n ** 3) / s / 1e9;
 }
 
-function modelRates(preset: 'tiny' | 'small', vocab: number, { batch, seq } = SHAPES[preset]): { forward_tokens_per_s: number; train_tokens_per_s: number } {
+function modelRates(preset: 'tiny' | 'small', vocab: number, { batch, seq }: { batch: number; seq: number } = SHAPES[preset]): { forward_tokens_per_s: number; train_tokens_per_s: number } {
   const model = Transformer.init(presetConfig(preset, vocab), 0);
   const opt = new AdamW(DEFAULT_ADAMW, model.weights);
   const ids = tf.randomUniform([batch, seq], 0, vocab, 'int32') as tf.Tensor2D;
