@@ -133,15 +133,15 @@ const v3: Config = {
 
 /**
  * `npm start`: the rehearsal recipe (one row of the base's own question → answer
- * documents per four traces, at 3e-4; chosen on dev, results/LAB.md probe 26) on 4,000
- * traces (1,000 two-person, 3,000 three-person), what 15 minutes on a 2-core machine
- * without OpenBLAS leave room for since the session-13 speedups (SFT ~1.3 steps/s
- * there; it was 2,499 traces before). Probe 26e's dev curve for this recipe: K&K 19% at
- * 500 steps and 24% at 750, with the targets' format whole. Replication v4 ran the same
- * recipe with 7,980 traces (below; results/LAB.md, session 11), which reached 45% on dev
- * and 33% held-out.
+ * documents per four traces, at 3e-4; chosen on dev, results/LAB.md probe 26) on 3,600
+ * traces (900 two-person, 2,700 three-person), what 15 minutes on a 2-core machine
+ * without OpenBLAS leave room for since the session-13 speedups (2,499 before them;
+ * 4,000 took 15 min 19 s with `npm install`). Probe 26e's dev curve for this recipe:
+ * K&K 19% at 500 steps and 24% at 750, with the targets' format whole. Replication v4
+ * ran the same recipe with 7,980 traces (below; results/LAB.md, session 11), which
+ * reached 45% on dev and 33% held-out.
  */
-const embedded: Config = { ...v3, people: '2:1000,3:3000', replay: 0.25, sftLr: 3e-4 };
+const embedded: Config = { ...v3, people: '2:900,3:2700', replay: 0.25, sftLr: 3e-4 };
 
 /**
  * Replication v4 (results/PLAN.md, amendment 2; results/LAB.md, probe 26e, tuned on

@@ -90,9 +90,9 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect(replay.slice(0, 2)).toEqual(['world', 'replay']);
     expect(replay.slice(replay.indexOf('--rows'), replay.indexOf('--rows') + 2)).toEqual(['--rows', '1995']);
     expect(recipeCommands.replay(twoStage.presets.v3, 1, 'r.jsonl')).toBeNull();
-    // npm start: the same rehearsal on its 4,000 traces.
-    expect(recipeCommands.puzzleCount(twoStage.presets.default)).toBe(4000);
-    expect(recipeCommands.replay(twoStage.presets.default, 1, 'r.jsonl')?.join(' ')).toMatch(/--rows 1000/);
+    // npm start: the same rehearsal on its 3,600 traces.
+    expect(recipeCommands.puzzleCount(twoStage.presets.default)).toBe(3600);
+    expect(recipeCommands.replay(twoStage.presets.default, 1, 'r.jsonl')?.join(' ')).toMatch(/--rows 900/);
     const mixed = recipeCommands.sft(v4, { ...o, data: ['t.arrows', 'r.jsonl'] });
     expect(mixed.join(' ')).toMatch(/--data t\.arrows --data r\.jsonl .*--lr 0\.0003/);
     const limits = { ...twoStage.presets.default, evalMaxNewTokens: 200, kkMaxNewTokens: 720 };
