@@ -59,15 +59,14 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
   if ((flags.model ? 1 : 0) + (flags.baseUrl.length > 0 ? 1 : 0) !== 1) throw new Error('give either --model CKPT or --base-url URL (with --served-model NAME)');
   let dispose = (): void => undefined;
   let model;
-  // About 32 sequences per generation batch (prompts × n): batch 32 is where decoding on CPU pays off.
-  const batchPrompts = Math.max(1, Math.floor(32 / flags.n));
   if (flags.model) {
     const { describeBackend, selectBackend } = await import('../model/backend.js');
     const { loadCheckpoint } = await import('../model/checkpoint.js');
     const choice = await selectBackend(flags.backend);
     if (!flags.quiet && !flags.json) process.stderr.write(`${describeBackend(choice)}\n`);
     const loaded = await loadCheckpoint(flags.model, flags.adapter ? { adapter: flags.adapter } : {});
-    model = localModel(loaded.model, loaded.tokenizer, flags.model, batchPrompts);
+    // About 32 sequences per generation batch (prompts × n): batch 32 is where decoding on CPU pays off.
+    model = localModel(loaded.model, loaded.tokenizer, flags.model, Math.max(1, Math.floor(32 / flags.n)));
     dispose = () => loaded.model.dispose();
   } else {
     if (!flags.servedModel) throw new Error('--base-url needs --served-model NAME (the model id the server expects)');
@@ -83,7 +82,6 @@ export async function runEval(flags: EvalFlags): Promise<EvalSummary> {
       (s, signal) => pool.score(s, rewards, { signal }),
       { n: flags.n, temperature: flags.temperature, topP: flags.topP, maxNewTokens: flags.maxNewTokens, seed: flags.seed, stop: set.stop },
       (done) => progress.update(done),
-      flags.model ? batchPrompts : undefined,
     );
     progress.finish(`accuracy ${(100 * summary.overall.mean).toFixed(1)} ± ${(100 * summary.overall.std).toFixed(1)}%`);
     if (flags.out) {

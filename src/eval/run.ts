@@ -31,6 +31,8 @@ export type EvalPrompt = Pick<EvalItem, 'prompt' | 'messages'>;
 /** Something that completes prompts: a local checkpoint or an OpenAI-compatible server. */
 export interface EvalModel {
   readonly name: string;
+  /** Questions per `complete` call that suit it (a local model's generation batch); `evaluateModel` asks for this many at a time. */
+  readonly batchPrompts?: number;
   /** n completions of each prompt (`keys` seed each question's samples); a server gets chat-list prompts as messages. */
   complete(prompts: readonly EvalPrompt[], keys: readonly number[], options: EvalOptions): Promise<{ text: string; tokens: number }[][]>;
 }
@@ -39,6 +41,7 @@ export interface EvalModel {
 export function localModel(model: Transformer, tokenizer: Tokenizer, name: string, batchPrompts = 8): EvalModel {
   return {
     name,
+    batchPrompts,
     async complete(prompts, keys, o) {
       const out: { text: string; tokens: number }[][] = [];
       for (let s = 0; s < prompts.length; s += batchPrompts) {
@@ -163,8 +166,9 @@ export function summarise(set: Pick<EvalSet, 'bench' | 'source' | 'items'>, mode
 }
 
 /**
- * Samples and scores every question of `set`; `onProgress(done, total)` after each
- * batch. Scoring of a batch overlaps generation of the next.
+ * Samples and scores every question of `set`, `batchPrompts` questions at a time (the
+ * model's own batch, else 8); `onProgress(done, total)` after each batch. Scoring of a
+ * batch overlaps generation of the next.
  */
 export async function evaluateModel(
   set: EvalSet,
@@ -172,7 +176,7 @@ export async function evaluateModel(
   score: (sample: RewardSample, signal: AbortSignal) => Promise<RewardResult>,
   options: EvalOptions,
   onProgress: (done: number, total: number) => void = () => undefined,
-  batchPrompts = 8,
+  batchPrompts = model.batchPrompts ?? 8,
 ): Promise<{ summary: EvalSummary; samples: EvalSample[] }> {
   const pending: Promise<EvalSample>[] = [];
   const signal = new AbortController().signal;

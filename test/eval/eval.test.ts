@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { summaryTable } from '../../src/cli/eval.js';
 import { detectBench, loadEvalSet } from '../../src/eval/benchmarks.js';
-import { accuracyOf, summarise, type EvalSample } from '../../src/eval/run.js';
+import { accuracyOf, evaluateModel, localModel, summarise, type EvalModel, type EvalSample } from '../../src/eval/run.js';
 import { selectBackend } from '../../src/model/backend.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { loadDefaultTokenizer } from '../../src/model/default-tokenizer.js';
@@ -42,6 +42,32 @@ describe('accuracy across samples', () => {
     // The CLI's table prints both.
     expect(summaryTable(half)).toMatch(/answers that parse: 50\.0%/);
     expect(summaryTable(half)).toMatch(/^all\s+2\s+50\.0 \[\s*0\.0, 100\.0\]/m);
+  });
+
+  it("asks the model for its own batch of questions at a time (a local model's generation batch)", async () => {
+    const items = Array.from({ length: 70 }, (_, i) => ({ id: `q${i}`, prompt: `${i}`, row: {}, subsets: {} }));
+    const set = { bench: 'kk', source: 'x', items, rewards: [], stop: [] };
+    const calls: number[] = [];
+    const fake = (batchPrompts?: number): EvalModel => ({
+      name: 'm',
+      ...(batchPrompts ? { batchPrompts } : {}),
+      complete: async (prompts) => {
+        calls.push(prompts.length);
+        return prompts.map(() => [{ text: '', tokens: 0 }]);
+      },
+    });
+    const score = async () => ({ score: 0, status: 'wrong' as const });
+    const options = { n: 1, temperature: 0, topP: 1, maxNewTokens: 4, seed: 0, stop: [] };
+    await evaluateModel(set, fake(32), score as never, options);
+    expect(calls).toEqual([32, 32, 6]);
+    calls.length = 0;
+    await evaluateModel(set, fake(), score as never, options);
+    expect(calls).toEqual([8, 8, 8, 8, 8, 8, 8, 8, 6]);
+    await selectBackend('wasm');
+    const tokenizer = await loadDefaultTokenizer();
+    const model = Transformer.init(presetConfig('tiny', tokenizer.vocabSize, { hiddenSize: 32, intermediateSize: 48, numLayers: 1, numHeads: 2, numKvHeads: 1 }), 1);
+    expect(localModel(model, tokenizer, 'local', 32).batchPrompts).toBe(32);
+    model.dispose();
   });
 
   it('breaks results down by subset', () => {
