@@ -51,12 +51,12 @@ describe('accuracy across samples', () => {
     const fake = (batchPrompts?: number): EvalModel => ({
       name: 'm',
       ...(batchPrompts ? { batchPrompts } : {}),
-      complete: async (prompts) => {
+      complete: (prompts) => {
         calls.push(prompts.length);
-        return prompts.map(() => [{ text: '', tokens: 0 }]);
+        return Promise.resolve(prompts.map(() => [{ text: '', tokens: 0 }]));
       },
     });
-    const score = async () => ({ score: 0, status: 'wrong' as const });
+    const score = () => Promise.resolve({ score: 0, status: 'wrong' as const });
     const options = { n: 1, temperature: 0, topP: 1, maxNewTokens: 4, seed: 0, stop: [] };
     await evaluateModel(set, fake(32), score as never, options);
     expect(calls).toEqual([32, 32, 6]);
