@@ -1,7 +1,7 @@
 /**
  * Model benchmark, per available TensorFlow.js backend: matmul GFLOP/s (512², 1024²),
  * forward and training tokens/s for the tiny and small presets and for `npm start`'s
- * warmup SFT shape (world: the shipped base's tiny config and vocabulary, T=640), sampling tokens/s
+ * warmup SFT shape (world: the tiny preset with the shipped base's vocabulary, T=640), sampling tokens/s
  * (KV cache, 256 new tokens, batch 1 and 32, tiny and small), and peak memory.
  * Training and sampling are compared with Debian's PyTorch (CPU, OpenBLAS) running the
  * same architecture and shapes (test/bench/torch_reference.py), measured in the same
@@ -27,8 +27,9 @@ import { loadDefaultTokenizer } from '../../dist/model/default-tokenizer.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const SHAPES = { tiny: { batch: 8, seq: 257 }, small: { batch: 8, seq: 129 } } as const;
 /**
- * The warmup SFT of `npm start`: the shipped world base's shape (tiny, its 1,611-token
- * vocabulary) on trace-length rows. Its vocabulary is not a multiple of 4 and its rows
+ * The warmup SFT of `npm start`: the tiny preset with the shipped world base's 1,611-token
+ * vocabulary (the base itself has untied embeddings; the FLOPs are the same) on
+ * trace-length rows. Its vocabulary is not a multiple of 4 and its rows
  * are long, which the shapes above do not exercise.
  */
 const WORLD = { preset: 'tiny', vocab: 1611, batch: 8, seq: 641 } as const;
