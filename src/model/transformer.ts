@@ -282,8 +282,9 @@ export class Transformer {
         const parts = blocks.map(({ from, to, bias }) => {
           const n = to - from;
           const qb = blocks.length === 1 ? qr : qr.slice([0, 0, from, 0], [B, c.numHeads, n, E]); // [B, H, n, E]
-          const kb = blocks.length === 1 ? k : k.slice([0, 0, 0, 0], [B, c.numKvHeads, past + to, E]); // [B, K, past+to, E]
-          const vb = blocks.length === 1 ? v : v.slice([0, 0, 0, 0], [B, c.numKvHeads, past + to, E]); // [B, K, past+to, E]
+          const whole = to === T; // the last block sees every key
+          const kb = whole ? k : k.slice([0, 0, 0, 0], [B, c.numKvHeads, past + to, E]); // [B, K, past+to, E]
+          const vb = whole ? v : v.slice([0, 0, 0, 0], [B, c.numKvHeads, past + to, E]); // [B, K, past+to, E]
           const qg = qb.reshape([B, c.numKvHeads, groups * n, E]); // [B, K, G*n, E]
           const probs = maskedSoftmax(tf.matMul(qg, kb, false, true), bias, 1 / Math.sqrt(E)); // softmax(q·kᵀ/√E + mask), [B, K, G*n, past+to]
           return tf.matMul(probs, vb).reshape([B, c.numHeads, n, E]); // [B, H, n, E]
