@@ -178,7 +178,7 @@ export const recipeCommands = {
     ...(o.quiet ? ['--quiet'] : []), ...(existsSync(join(o.out, 'trainer_state.json')) ? ['--resume'] : []),
   ],
   /** The new-token limit of an evaluation set ('kk', 'kk-dev' or a target domain's name). */
-  evalMaxNewTokens: (c: Config, set: string): number => (set === 'kk' || set === 'kk-dev' ? c.kkMaxNewTokens : c.evalMaxNewTokens),
+  evalMaxNewTokens: (c: Config, set: string): number => (set.replace(/-dev$/, '') === 'kk' ? c.kkMaxNewTokens : c.evalMaxNewTokens),
   /** RLVR on `data` from `from`; resumes an interrupted run in `out`. */
   rlvr: (c: Config, o: { from: string; data: string; out: string; seed: number; saveEvery: number }): string[] => [
     'rlvr', '--model', o.from, '--data', o.data, '--out', o.out,

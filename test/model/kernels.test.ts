@@ -11,16 +11,9 @@ import { loadBlas, openblasCoreType } from '../../src/model/blas.js';
 import { findOrt, loadOrt } from '../../src/model/ort.js';
 import { maskedSoftmax, registerFusedKernels, rmsNorm, rotary, sumOfSquares, swiglu, targetLogProbs, unregisterFusedKernels } from '../../src/model/fused.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optim.js';
-import { ROOT } from '../helpers.js';
+import { maxAbsDiff, ROOT } from '../helpers.js';
 import { useWasmMatMul, type WasmMatMul } from '../../src/model/kernels.js';
 import { attentionBias, presetConfig, Transformer } from '../../src/model/transformer.js';
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-};
 
 const cases: [number[], number[], boolean, boolean][] = [
   [[64, 32], [32, 48], false, false],

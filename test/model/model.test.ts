@@ -11,7 +11,7 @@ import { ByteBpeTokenizer, HFTokenizer, trainByteBpe, type Tokenizer } from '../
 import { ATTENTION_BLOCK, attentionBlocks, disposeCache, parameterCount, presetConfig, Transformer, type ModelConfig } from '../../src/model/transformer.js';
 import { collectExamples, SFTTrainer, tokenizeExample } from '../../src/train/sft.js';
 import { generatePuzzles } from '../../src/kk/generator.js';
-import { tempDir } from '../helpers.js';
+import { maxAbsDiff, tempDir } from '../helpers.js';
 
 const corpus = [...generatePuzzles({ people: [3, 4], count: 200, seed: 1 })].flatMap((p) => [p.quiz, `<think>ok</think><answer>${p.solutionTextFormat}</answer>`]);
 let tokenizer: ByteBpeTokenizer;
@@ -128,7 +128,6 @@ for (const backend of ['wasm', 'cpu'] as const) {
         tf.dispose([logits, value, ...Object.values(grads)]);
         return out;
       };
-      const maxAbsDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
       const whole = run(Infinity);
       const blocked = run(2); // blocks of 4, 4, 4 and 1 rows
       expect(attentionBlocks(T, 2)).toEqual([[0, 4], [4, 8], [8, 12], [12, 13]]);
