@@ -41,8 +41,10 @@ type Config = typeof twoStage.presets.default & {
 
 const FRACTIONS = [0, 0.25, 0.5, 0.75, 1];
 
-/** Replication v4 (results/PLAN.md, amendment 2): the rehearsal warmup, with its replay-only control arm. */
-const replicate: Config = { ...twoStage.presets.v4, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v4', resamples: 10_000 };
+/** Replication v5 (results/PLAN.md, amendment 3): replication v4's recipe in the v4 world (base, code sets, option-text multiple choice). */
+const replicate: Config = { ...twoStage.presets.v5, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v5', resamples: 10_000 };
+/** Replication v4 (results/PLAN.md, amendment 2): the rehearsal warmup, with its replay-only control arm, from the v3 base. */
+const v4: Config = { ...twoStage.presets.v4, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v4', resamples: 10_000 };
 /** Replication v3 (amendment 1): the numbered warmup without rehearsal, as reported in results/replication-v3. */
 const v3: Config = { ...twoStage.presets.v3, seeds: '0,1,2', domains: 'math,code,mc', cells: 'results/replication-v3', resamples: 10_000 };
 /** The first replication (v1 base and recipe), as reported in results/replication. */
@@ -55,6 +57,7 @@ export default {
     default: replicate,
     v1,
     v3,
+    v4,
     // For tests: two seeds, two domains, rehearsal and its control, every stage, in seconds.
     minimal: { ...twoStage.presets.minimal, replay: 0.1, seeds: '0,1', domains: 'math,mc', cells: '', resamples: 500, rlSteps: 4 },
   },

@@ -37,6 +37,8 @@ type Config = {
   verbosity: string;
   /** Rehearsal: rows of the base's own question → answer documents mixed into the warmup, per warmup trace (0: none; `warmup world replay`). */
   replay: number;
+  /** The world frame of the base's last corpus, which the rehearsal rows come from (`world replay --frame`): 4 for the v4 base, 3 for v3. */
+  replayFrame: number;
   sftEpochs: number;
   sftLr: number;
   /** SFT learning-rate schedule after its warmup steps: cosine or constant. */
@@ -83,6 +85,7 @@ const v1: Config = {
   style: 'search',
   verbosity: 'short',
   replay: 0,
+  replayFrame: 4,
   sftEpochs: 1,
   sftLr: 3e-4,
   sftSchedule: 'cosine',
@@ -108,7 +111,9 @@ const v1: Config = {
 
 /**
  * v3, `npm start` until session 11 and replication v3's recipe (results/LAB.md, probes
- * 21–23, tuned on dev; results/PLAN.md, amendment 1):
+ * 21–23, tuned on dev; results/PLAN.md, amendment 1). It and v4 start from the v3 base;
+ * the code sets they were evaluated on are retired (data/world/retired/code), so a rerun
+ * evaluates today's code sets:
  * the v3 base, which reads back lists, and the numbered warmup that teaches it K&K
  * (probe 22: 44/100 dev after 4,800 traces at a constant 1e-3). Two-person puzzles
  * are every structure outside the held-out and dev sets (99 of the 399); 2,499 traces
@@ -119,7 +124,8 @@ const v1: Config = {
  */
 const v3: Config = {
   ...v1,
-  base: 'data/models/world-base',
+  base: 'data/models/world-base-v3',
+  replayFrame: 3,
   people: '2:99,3:2400',
   puzzles: 0,
   style: 'numbered',
@@ -141,7 +147,7 @@ const v3: Config = {
  * ran the same recipe with 7,980 traces (below; results/LAB.md, session 11), which
  * reached 45% on dev and 33% held-out.
  */
-const embedded: Config = { ...v3, people: '2:900,3:2700', replay: 0.25, sftLr: 3e-4 };
+const embedded: Config = { ...v3, base: 'data/models/world-base', replayFrame: 4, people: '2:900,3:2700', replay: 0.25, sftLr: 3e-4 };
 
 /**
  * Replication v4 (results/PLAN.md, amendment 2; results/LAB.md, probe 26e, tuned on
@@ -152,7 +158,14 @@ const embedded: Config = { ...v3, people: '2:900,3:2700', replay: 0.25, sftLr: 3
  * code / mc 14 / 67 / 35 (base 20 / 100 / 37). About 25 minutes of SFT per seed with
  * OpenBLAS, so it is the replication's recipe, not `npm start`'s.
  */
-const v4: Config = { ...embedded, people: '2:1980,3:6000' };
+const v4: Config = { ...embedded, base: 'data/models/world-base-v3', replayFrame: 3, people: '2:1980,3:6000' };
+
+/**
+ * Replication v5 (results/PLAN.md, amendment 3): v4's recipe from the v4 base (the
+ * world in which multiple choice answers with the option's text and code needs a
+ * creature's legs), its rehearsal rows from the v4 corpus.
+ */
+const v5: Config = { ...embedded, people: '2:1980,3:6000' };
 
 /**
  * The recipe's stage commands, shared with pipelines/replicate.ts so that both run one
@@ -165,7 +178,7 @@ export const recipeCommands = {
   ],
   /** The command that writes the warmup's rehearsal rows (`replay` rows per trace); null without rehearsal. */
   replay: (c: Config, seed: number, out: string): string[] | null =>
-    c.replay > 0 ? ['world', 'replay', '--sets', resolve(ROOT, 'data/world'), '--rows', String(Math.max(1, Math.round(c.replay * recipeCommands.puzzleCount(c)))), '--seed', String(seed), '--out', out, '--json'] : null,
+    c.replay > 0 ? ['world', 'replay', '--sets', resolve(ROOT, 'data/world'), '--frame', String(c.replayFrame), '--rows', String(Math.max(1, Math.round(c.replay * recipeCommands.puzzleCount(c)))), '--seed', String(seed), '--out', out, '--json'] : null,
   /** How many puzzles `puzzles` writes. */
   puzzleCount: (c: Config): number => (c.people.includes(':') ? c.people.split(',').reduce((n, part) => n + Number(part.split(':')[1]), 0) : c.puzzles),
   /** World-frame traces from the symbolic teacher. */
@@ -196,6 +209,7 @@ export default {
     v1,
     v3,
     v4,
+    v5,
     // For tests: every stage, in seconds.
     minimal: { ...embedded, people: '3', puzzles: 40, maxLength: 384, rlSteps: 2, groupSize: 2, promptsPerStep: 2, maxNewTokens: 16, evalLimit: 3, evalMaxNewTokens: 16, kkMaxNewTokens: 16 },
   },

@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
 import { readRows } from '../data/dataset.js';
-import { DEFAULT_CORPUS, DEFAULT_KK_SIZES, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, KK_SPLITS, makeKKSplits, makeCorpus, makeSplits, replayRows, SPLITS, type CorpusConfig } from '../world/world.js';
+import { CORPORA, DEFAULT_KK_SIZES, DEFAULT_SPLIT_SIZES, DOMAINS, itemKey, KK_SPLITS, makeKKSplits, makeCorpus, makeSplits, replayRows, SPLITS, type CorpusConfig, type WorldVersion } from '../world/world.js';
 import { intOption, numberOption, printJson } from './common.js';
 import { inductionRow } from '../world/induction.js';
 import { Rng } from '../util/rng.js';
@@ -51,7 +52,13 @@ async function writeSets(flags: { out: string; seed: number; test: number; dev: 
   else process.stdout.write(`wrote ${Object.keys(hashes).length} sets to ${flags.out} (hashes in ${join(flags.out, 'sets.json')})\n`);
 }
 
-/** Every item key in a sets folder written by `world sets`. */
+/**
+ * Sets an earlier corpus excluded and no run evaluates any more: `DIR/retired/DOMAIN/SPLIT.jsonl`
+ * (the v3 world's code sets). Their items stay excluded, so that corpus rebuilds byte for byte.
+ */
+const RETIRED = 'retired';
+
+/** Every item key in a sets folder written by `world sets`, and in its retired sets. */
 export async function setKeys(dir: string): Promise<Set<string>> {
   const keys = new Set<string>();
   for (const domain of DOMAINS) {
@@ -63,27 +70,31 @@ export async function setKeys(dir: string): Promise<Set<string>> {
         throw new Error(`--sets ${dir}: ${path} is missing; write the sets first with warmup world sets --out ${dir}`);
       }
       for await (const r of readRows(path)) keys.add(itemKey(r));
+      const retired = join(dir, RETIRED, domain, `${split}.jsonl`);
+      if (existsSync(retired)) for await (const r of readRows(retired)) keys.add(itemKey(r));
     }
   }
   return keys;
 }
 
-/** The corpus of `warmup world corpus --seed SEED --scale SCALE`, reading and repeat documents aside. */
-function corpusConfig(seed: number, scale: number, reading = 0, repeats = 0): CorpusConfig {
+/** The corpus of `warmup world corpus --version V --seed SEED --scale SCALE`, reading and repeat documents aside. */
+function corpusConfig(version: WorldVersion, seed: number | undefined, scale: number, reading = 0, repeats = 0): CorpusConfig {
+  const base = CORPORA[version];
   const scaled = (n: number): number => Math.round(n * scale);
   return {
-    seed,
-    items: { math: scaled(DEFAULT_CORPUS.items.math), code: scaled(DEFAULT_CORPUS.items.code), mc: scaled(DEFAULT_CORPUS.items.mc) },
-    factParagraphs: scaled(DEFAULT_CORPUS.factParagraphs),
-    arithmeticLines: scaled(DEFAULT_CORPUS.arithmeticLines),
+    version,
+    seed: seed ?? base.seed,
+    items: { math: scaled(base.items.math), code: scaled(base.items.code), mc: scaled(base.items.mc) },
+    factParagraphs: scaled(base.factParagraphs),
+    arithmeticLines: scaled(base.arithmeticLines),
     readingDocs: scaled(reading),
     repeatDocs: scaled(repeats),
   };
 }
 
-async function writeCorpus(flags: { out: string; sets: string; seed: number; scale: number; reading: number; repeats: number; json?: boolean }): Promise<void> {
+async function writeCorpus(flags: { out: string; sets: string; frame: WorldVersion; seed?: number; scale: number; reading: number; repeats: number; json?: boolean }): Promise<void> {
   const exclude = await setKeys(flags.sets);
-  const config = corpusConfig(flags.seed, flags.scale, flags.reading, flags.repeats);
+  const config = corpusConfig(flags.frame, flags.seed, flags.scale, flags.reading, flags.repeats);
   const lines: string[] = [];
   const kinds: Record<string, number> = {};
   for (const doc of makeCorpus(config, exclude)) {
@@ -97,12 +108,13 @@ async function writeCorpus(flags: { out: string; sets: string; seed: number; sca
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-async function writeReplay(flags: { out: string; sets: string; rows: number; seed: number; corpusSeed: number; scale: number; json?: boolean }): Promise<void> {
-  const rows = replayRows(corpusConfig(flags.corpusSeed, flags.scale), await setKeys(flags.sets), flags.rows, flags.seed);
+async function writeReplay(flags: { out: string; sets: string; rows: number; seed: number; frame: WorldVersion; corpusSeed?: number; scale: number; json?: boolean }): Promise<void> {
+  const config = corpusConfig(flags.frame, flags.corpusSeed, flags.scale);
+  const rows = replayRows(config, await setKeys(flags.sets), flags.rows, flags.seed);
   const text = `${rows.map((r) => JSON.stringify({ prompt: r.prompt, completion: r.answer, kind: r.domain })).join('\n')}\n`;
   await writeAtomic(flags.out, text);
   const kinds = Object.fromEntries(DOMAINS.map((d) => [d, rows.filter((r) => r.domain === d).length]));
-  const result = { out: flags.out, rows: rows.length, kinds, seed: flags.seed, corpus_seed: flags.corpusSeed, scale: flags.scale, sha256: sha256(text) };
+  const result = { out: flags.out, rows: rows.length, kinds, seed: flags.seed, version: config.version, corpus_seed: config.seed, scale: flags.scale, sha256: sha256(text) };
   if (flags.json) printJson(result);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
@@ -114,6 +126,11 @@ async function writeInduction(flags: { out: string; rows: number; names: number;
   const result = { out: flags.out, rows: flags.rows, names: flags.names, seed: flags.seed, sha256: sha256(text) };
   if (flags.json) printJson(result);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+function frameOption(value: string): WorldVersion {
+  if (value !== '3' && value !== '4') throw new InvalidArgumentError(`--frame must be 3 or 4, got ${JSON.stringify(value)}`);
+  return Number(value) as WorldVersion;
 }
 
 export function worldCommand(): Command {
@@ -135,10 +152,11 @@ export function worldCommand(): Command {
     .description('write the base model pretraining corpus (JSONL, a text column): questions with direct answers, creature facts and arithmetic facts; no K&K, no chain of thought, no item of the sets')
     .requiredOption('--out <file>', 'corpus .jsonl to write')
     .requiredOption('--sets <dir>', 'the sets written by warmup world sets: their items are excluded')
-    .option('--seed <n>', 'seed of the corpus', intOption('--seed', 0, 0xffffffff), 1)
-    .option('--scale <x>', 'multiplies every document count of the default corpus (112,000 documents)', numberOption('--scale', 0.0001, 100), 1)
-    .option('--reading <n>', 'reading documents (a list read back, who has which job, who said what), scaled too; the shipped base has none', intOption('--reading', 0), 0)
-    .option('--repeats <n>', 'repeat documents (a sequence of names said again after 0–2 plain documents), scaled too; the shipped base has none', intOption('--repeats', 0), 0)
+    .option('--frame <v>', "the world's frame: 4 (multiple choice answered with the option's text, facts in several shapes, code that needs a creature's legs) or 3 (letters, one shape, code from operations alone: the shipped base's second phase)", frameOption, 4)
+    .option('--seed <n>', 'seed of the corpus (default: 1 for v3, 2 for v4, as the shipped base)', intOption('--seed', 0, 0xffffffff))
+    .option('--scale <x>', "multiplies every document count of the version's corpus (v3: 112,000 documents; v4: 61,000)", numberOption('--scale', 0.0001, 100), 1)
+    .option('--reading <n>', 'reading documents (a list read back, who has which job, who said what), scaled too (the shipped base: 40,000 in v3, 10,000 in v4)', intOption('--reading', 0), 0)
+    .option('--repeats <n>', 'repeat documents (a sequence of names said again after 0–2 plain documents), scaled too (the shipped base: 16,000 in v3, 4,000 in v4)', intOption('--repeats', 0), 0)
     .option('--json', 'print the summary as JSON')
     .action(writeCorpus);
   world
@@ -148,7 +166,8 @@ export function worldCommand(): Command {
     .requiredOption('--sets <dir>', 'the sets the corpus excluded (as for warmup world corpus)')
     .requiredOption('--rows <n>', 'rows to write', intOption('--rows', 1))
     .option('--seed <n>', 'seed of the draw', intOption('--seed', 0, 0xffffffff), 0)
-    .option('--corpus-seed <n>', "seed of the base's corpus (the shipped base: 1)", intOption('--corpus-seed', 0, 0xffffffff), 1)
+    .option('--frame <v>', "frame of the base's corpus to draw from: 4 (the shipped base's last phase, in the frame of every set) or 3", frameOption, 4)
+    .option('--corpus-seed <n>', "seed of the base's corpus (default: the shipped base's, 1 for v3, 2 for v4)", intOption('--corpus-seed', 0, 0xffffffff))
     .option('--scale <x>', "scale of the base's corpus (the shipped base: 1)", numberOption('--scale', 0.0001, 100), 1)
     .option('--json', 'print the summary as JSON')
     .action(writeReplay);

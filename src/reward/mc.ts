@@ -3,8 +3,8 @@
  * trust, from the last `\boxed{X}`, then the last `<answer>X</answer>`, then the last
  * standalone capital A–J ("the answer is (C)").
  *
- * Option `read` says how far down that list to go: `any` (the default: all three),
- * `tagged` (boxed or answer tags only) or `boxed`. Use a strict one for RL when the
+ * Option `read` says how far down that list to go: `any` (the default: all three, and
+ * a boxed option's text as in `option`), `tagged` (boxed or answer tags only) or `boxed`. Use a strict one for RL when the
  * prompt asks for a tag: a policy learns to game the last-letter fallback by scattering
  * letters through its text (results/LAB.md, replication v3). `option` reads the last
  * `\boxed{}` only, and takes either a letter or one option's text (`\boxed{white}`,
@@ -27,16 +27,17 @@ const normalise = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCa
 
 /**
  * The letter a completion chooses, and where it was found; null if none (within `read`).
- * With `read: 'option'`, `options` (the row's option texts, in letter order) lets a
+ * With `read: 'option'` or `'any'`, `options` (the row's option texts, in letter order) lets a
  * boxed option text stand for its letter.
  */
 export function extractChoice(completion: string, read: ChoiceRead = 'any', options: readonly string[] = []): { letter: string; from: 'boxed' | 'answer' | 'text' } | null {
   const boxed = lastBoxed(completion);
   const b = boxed === null ? null : LETTER.exec(boxed);
   if (b) return { letter: b[1] as string, from: 'boxed' };
-  if (read === 'option') {
+  if (read === 'option' || read === 'any') {
     const i = boxed === null ? -1 : options.findIndex((o) => normalise(o) === normalise(boxed));
-    return i >= 0 && i < LETTERS.length ? { letter: LETTERS[i] as string, from: 'boxed' } : null;
+    if (i >= 0 && i < LETTERS.length) return { letter: LETTERS[i] as string, from: 'boxed' };
+    if (read === 'option') return null;
   }
   if (read === 'boxed') return null;
   const block = extractAnswerBlock(completion);
@@ -66,12 +67,9 @@ export function scoreChoice(sample: RewardSample, options: RewardOptions = {}): 
   const { correct, wrong, read } = mcOptions(options);
   const reference = choiceReference(sample.row);
   if (reference === null) return makeResult('unscorable', null, 'the row has no answer letter (answer or answer_index)');
-  let texts: readonly string[] = [];
-  if (read === 'option') {
-    const listed = sample.row.options;
-    if (!Array.isArray(listed) || !listed.every((o) => typeof o === 'string')) return makeResult('unscorable', null, "read 'option' needs the row's options as a list of strings");
-    texts = listed;
-  }
+  const listed = sample.row.options;
+  const texts: readonly string[] = Array.isArray(listed) && listed.every((o) => typeof o === 'string') ? listed : [];
+  if (read === 'option' && texts.length === 0) return makeResult('unscorable', null, "read 'option' needs the row's options as a list of strings");
   const choice = extractChoice(sample.completion, read, texts);
   if (choice === null) return makeResult('format_error', wrong, `no answer letter A–J found${WHERE[read]}`, { answer: wrong });
   const ok = choice.letter === reference;

@@ -12,6 +12,8 @@
  * 98% of the old, literal items).
  */
 import type { Rng } from '../util/rng.js';
+import type { Creature } from './vocab.js';
+import { withArticle } from './mc.js';
 
 /** One task in the HumanEval layout. */
 export interface CodeItem {
@@ -118,22 +120,58 @@ export function makeCodeItem(rng: Rng): CodeItem {
 }
 
 /** A chain of `length` operations on `x`, or undefined where it computes a constant. */
-function chainItem(rng: Rng, x: string, length: number): CodeItem | undefined {
+function chainItem(rng: Rng, x: string, length: number, fact?: { at: number; creature: Creature }): CodeItem | undefined {
   let body = x;
   const said: string[] = [];
   const steps: ((v: number) => number)[] = [];
   const ids: string[] = [];
   for (let i = 0; i < length; i++) {
     // Square only first, where its operand is the bare argument.
-    const op = rng.pick(i === 0 ? OPS : OPS.filter((o) => o.id !== 'square'));
-    const k = op.k(rng);
-    said.push(op.say(spell(rng, k)));
+    const op = i === fact?.at ? rng.pick(LEGS_OPS) : rng.pick(i === 0 ? OPS : OPS.filter((o) => o.id !== 'square'));
+    const k = i === fact?.at ? fact.creature.legs : op.k(rng);
+    said.push(i === fact?.at ? op.say(legsOf(fact.creature)) : op.say(spell(rng, k)));
     body = op.python(i === 0 ? x : `(${body})`, k);
     steps.push((v) => op.apply(v, k));
-    ids.push(op.id);
+    ids.push(i === fact?.at ? `${op.id}-legs` : op.id);
   }
   const f = (v: number): number => steps.reduce((acc, step) => step(acc), v);
   if (new Set(INPUTS.map(f)).size === 1) return undefined;
   const doc = length === 1 ? `Take ${x} and ${said[0]}.` : `Take ${x}, ${said.slice(0, -1).join(', ')}, then ${said[length - 1]}.`;
   return build(rng, x, ids.join('-then-'), `${doc} Return the result.`, body, f);
 }
+
+/**
+ * The v4 world's code (results/LAB.md, session 14): every task needs a fact about a
+ * creature, its number of legs, as a constant ("add 3, then multiply by the number of
+ * legs a jusk has" → `(x + 3) * 8`), so writing it takes knowledge as well as the
+ * lexicon. Which creatures a base has seen in code is the corpus's choice: the v4
+ * corpus names only some of them, and every set names all, so a set item's creature
+ * may be one whose legs the base read only in sentences.
+ *
+ * A chain of one (weight 0.3), two (0.4) or three (0.15) operations, one of them with
+ * the legs as its constant, or (0.15) a comparison with the legs.
+ */
+export function makeFactCodeItem(rng: Rng, creatures: readonly Creature[]): CodeItem & { readonly creature: string } {
+  const r = rng.float();
+  const x = rng.pick(ARGS);
+  for (;;) {
+    const creature = rng.pick(creatures);
+    if (r < 0.85) {
+      const length = r < 0.3 ? 1 : r < 0.7 ? 2 : 3;
+      const item = chainItem(rng, x, length, { at: rng.int(length), creature });
+      if (item) return { ...item, creature: creature.name };
+      continue;
+    }
+    const p = rng.pick(LEGS_PREDICATES);
+    // "less than the number of legs" of a creature with none is always false: drawn again.
+    if (new Set(INPUTS.map((v) => p.apply(v, creature.legs))).size === 1) continue;
+    return { ...build(rng, x, `${p.id}-legs`, `Return True if ${p.say(legsOf(creature), x)}, else False.`, p.python(creature.legs, x), (v) => p.apply(v, creature.legs)), creature: creature.name };
+  }
+}
+
+/** How a task names a creature's legs: "the number of legs a jusk has". */
+const legsOf = (c: Creature): string => `the number of legs ${withArticle(c.name)} has`;
+
+/** The operations whose constant can be a creature's legs (0 included, so no division or remainder). */
+const LEGS_OPS: readonly Op[] = OPS.filter((o) => o.id === 'add' || o.id === 'sub' || o.id === 'mul');
+const LEGS_PREDICATES: readonly Predicate[] = PREDICATES.filter((p) => p.id === 'greater' || p.id === 'less');

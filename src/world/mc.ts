@@ -19,10 +19,30 @@ export function makeCreatures(worldSeed: number): Creature[] {
   return CREATURE_NAMES.map((name) => ({ name, color: rng.pick(COLORS), home: rng.pick(HOMES), food: rng.pick(FOODS), legs: rng.pick(LEG_COUNTS) }));
 }
 
-/** The corpus's plain-text statements of a creature's facts, one sentence each. */
+/** The plain-text statements of a creature's facts, one sentence each: the only shape the v3 corpus uses. */
 export function creatureFacts(c: Creature): string[] {
   const a = withArticle(c.name).replace(/^a/, 'A');
   return [`${a} is ${c.color}.`, `${a} lives in the ${c.home}.`, `${a} eats ${c.food}.`, `${a} has ${c.legs} legs.`];
+}
+
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * Each fact of a creature in every sentence shape the v4 corpus uses (the first is
+ * `creatureFacts`'s). A model that read a fact in one shape only stores it for that
+ * shape, and a question does not reach it (results/LAB.md, probe 27e–f; Allen-Zhu and
+ * Li, "Physics of Language Models" 3.1); the legs fact's second shape is the phrase
+ * the v4 code items use.
+ */
+export function creatureFactShapes(c: Creature): string[][] {
+  const a = withArticle(c.name);
+  const [color, home, food, legs] = creatureFacts(c) as [string, string, string, string];
+  return [
+    [color, `The color of ${a} is ${c.color}.`, `${capital(c.color)} is the color of ${a}.`],
+    [home, `In the ${c.home} lives ${a}.`, `The ${c.home} is where ${a} lives.`],
+    [food, `${capital(c.food)} are what ${a} eats.`, `What ${a} eats is ${c.food}.`],
+    [legs, `The number of legs ${a} has is ${c.legs}.`, `The ${c.name} walks on ${c.legs} legs.`],
+  ];
 }
 
 export interface MCItem {

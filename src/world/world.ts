@@ -13,12 +13,12 @@ import { puzzleToRecord } from '../kk/records.js';
 import { generatePuzzles, splitCount } from '../kk/generator.js';
 import { hash53 } from '../util/hash.js';
 import { deriveSeed, Rng } from '../util/rng.js';
-import { makeCodeItem, type CodeItem } from './code.js';
+import { makeCodeItem, makeFactCodeItem, type CodeItem } from './code.js';
 import { makeArithmeticFact, makeMathItem, type MathItem } from './math.js';
 import { makeReadingDoc } from './reading.js';
 import { repeatDoc } from './induction.js';
-import { creatureFacts, makeCreatures, makeMCItem, renderMC, type MCItem } from './mc.js';
-import { CREATURE_NAMES } from './vocab.js';
+import { creatureFacts, creatureFactShapes, makeCreatures, makeMCItem, renderMC, type MCItem } from './mc.js';
+import { CREATURE_NAMES, type Creature } from './vocab.js';
 
 /** The seed of the world's facts (which creature is which colour): fixed, shared by every run. */
 export const WORLD_SEED = 2505;
@@ -29,35 +29,49 @@ export type Domain = (typeof DOMAINS)[number];
 /** A dataset row of a world domain: the item's own layout plus `id` and `domain`. */
 export type WorldRow = { readonly id: string; readonly domain: Domain } & Record<string, unknown>;
 
-/** The prompt of a row, one template per domain, for pretraining, RL and eval alike. */
-export function worldPrompt(row: Readonly<Record<string, unknown>>): string {
+/**
+ * The world's two frames. v3 is the corpus of the shipped base's second phase: multiple
+ * choice answered with a letter, each creature fact in one sentence shape, code from
+ * operations alone. v4 is the corpus of its third phase and the frame of every set,
+ * RL run and evaluation: multiple choice answered with the option's text (a 1.2M base
+ * learns no letter lookup: results/LAB.md, probe 27), facts in several shapes, and code
+ * that needs a creature's legs (`makeFactCodeItem`).
+ */
+export type WorldVersion = 3 | 4;
+
+/** The prompt of a row, one template per domain, for pretraining, RL and eval alike (`version` 3 only for the v3 corpus). */
+export function worldPrompt(row: Readonly<Record<string, unknown>>, version: WorldVersion = 4): string {
   switch (row.domain as Domain) {
     case 'math':
       return `User: ${String(row.problem)} Put the final answer in \\boxed{}.\nAssistant:`;
     case 'code':
       return `User: Complete this Python function.\n${String(row.prompt)}Assistant:`;
     case 'mc':
-      return `User: ${renderMC({ question: String(row.question), options: row.options as string[] })}\nAnswer with the letter in \\boxed{}.\nAssistant:`;
+      return `User: ${renderMC({ question: String(row.question), options: row.options as string[] })}\nAnswer with the ${version === 3 ? 'letter' : 'option'} in \\boxed{}.\nAssistant:`;
     default:
       throw new Error(`world row ${String(row.id)}: unknown domain ${JSON.stringify(row.domain)} (expected one of ${DOMAINS.join(', ')})`);
   }
 }
 
 /** The direct answer a base writes (the corpus's completions; never a chain of thought). */
-export function worldAnswer(row: Readonly<Record<string, unknown>>): string {
+export function worldAnswer(row: Readonly<Record<string, unknown>>, version: WorldVersion = 4): string {
   switch (row.domain as Domain) {
     case 'math':
       return ` \\boxed{${String(row.answer)}}`;
     case 'code':
       return `\n\`\`\`python\n${String(row.prompt).split('\n')[0]}\n${String(row.canonical_solution)}\`\`\``;
     case 'mc':
-      return ` \\boxed{${String(row.answer)}}`;
+      // v4 boxes the option's text after a space, so it is the very token the option is in
+      // the prompt (" white"): without it the world tokenizer spells it in pieces (w|h|ite).
+      return version === 3 ? ` \\boxed{${String(row.answer)}}` : ` \\boxed{ ${String((row.options as string[])[LETTERS.indexOf(String(row.answer))])}}`;
     default:
       throw new Error(`world row ${String(row.id)}: unknown domain ${JSON.stringify(row.domain)}`);
   }
 }
 
-/** The reward that scores a domain. */
+const LETTERS = 'ABCD';
+
+/** The reward that scores a domain (mc reads a boxed letter or a boxed option's text). */
 export const WORLD_REWARD: Record<Domain, string> = { math: 'math', code: 'code', mc: 'mc' };
 
 const normalise = (s: string): string => s.toLowerCase().replace(/\s+/g, ' ').trim();
@@ -75,19 +89,39 @@ export function itemKey(row: Readonly<Record<string, unknown>>): string {
   return `${String(row.domain)}:${hash53(normalise(question)).toString(36)}`;
 }
 
-/** One item of `domain` from `rng`, as a row without its id. */
-function makeItem(domain: Domain, rng: Rng, creatures: ReturnType<typeof makeCreatures>): Omit<WorldRow, 'id'> {
+/**
+ * The creatures the v4 corpus asks about (the first 10): its code and multiple-choice
+ * documents name only these. The sets name all 40, so about three items in four need
+ * facts the base read only as sentences (several shapes, one of them the code items'
+ * phrase "the number of legs a jusk has"), which it retrieves in part (results/LAB.md,
+ * session 14). Chosen on dev: with 20, dev code was 82% and dev mc 85%, every item
+ * about an asked creature right.
+ */
+export const QUESTIONED_CREATURES: readonly string[] = CREATURE_NAMES.slice(0, 10);
+
+/**
+ * One item of `domain` from `rng`, as a row without its id: v3's code from operations
+ * alone, or v4's with a creature's legs. v4's code and multiple choice name creatures
+ * from `pool` (the corpus: `QUESTIONED_CREATURES`; the sets: all).
+ */
+function makeItem(domain: Domain, rng: Rng, creatures: ReturnType<typeof makeCreatures>, version: WorldVersion, pool: readonly Creature[] = creatures): Omit<WorldRow, 'id'> {
   switch (domain) {
     case 'math': {
       const m: MathItem = makeMathItem(rng);
       return { domain, problem: m.problem, answer: m.answer, subject: `steps-${m.steps}`, level: String(m.steps) };
     }
     case 'code': {
-      const c: CodeItem = makeCodeItem(rng);
-      return { domain, prompt: c.prompt, entry_point: c.entry_point, test: c.test, canonical_solution: c.canonical_solution, family: c.family };
+      if (version === 3) {
+        const c: CodeItem = makeCodeItem(rng);
+        return { domain, prompt: c.prompt, entry_point: c.entry_point, test: c.test, canonical_solution: c.canonical_solution, family: c.family };
+      }
+      const c = makeFactCodeItem(rng, pool);
+      // Where a base could have met the creature's legs: in the v4 corpus's questions, or only in sentences.
+      const legsSeenIn = QUESTIONED_CREATURES.includes(c.creature) ? 'questions' : 'text';
+      return { domain, prompt: c.prompt, entry_point: c.entry_point, test: c.test, canonical_solution: c.canonical_solution, family: c.family, legs_seen_in: legsSeenIn };
     }
     case 'mc': {
-      const q: MCItem = makeMCItem(rng, creatures);
+      const q: MCItem = makeMCItem(rng, version === 3 ? creatures : pool);
       return { domain, question: q.question, options: q.options, answer: q.answer, category: q.kind };
     }
   }
@@ -112,7 +146,7 @@ export function makeSplits(domain: Domain, seed: number, sizes: Record<Split, nu
   for (const split of SPLITS) {
     while (out[split].length < sizes[split]) {
       if (++tries > 100 * (sizes.test + sizes.dev + sizes.rl)) throw new Error(`world ${domain}: cannot draw ${sizes[split]} distinct ${split} items (the item space is too small)`);
-      const item = makeItem(domain, rng, creatures);
+      const item = makeItem(domain, rng, creatures, 4);
       const key = itemKey(item);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -143,8 +177,9 @@ export function makeKKSplits(seed: number, sizes: Record<KKSplit, number> = DEFA
 }
 
 /**
- * Creatures the corpus states facts about but never quizzes: a question about one of
- * them tests whether a model can use a fact it only read as a plain sentence.
+ * Creatures the v3 corpus states facts about but never quizzes: a question about one of
+ * them tests whether a model can use a fact it only read as a plain sentence. (The v4
+ * corpus asks about fewer: `QUESTIONED_CREATURES`.)
  */
 export const UNQUIZZED_CREATURES: readonly string[] = CREATURE_NAMES.slice(-10);
 
@@ -156,6 +191,8 @@ function asksAboutUnquizzed(row: Readonly<Record<string, unknown>>): boolean {
 
 /** How much of each kind of text the corpus holds. */
 export interface CorpusConfig {
+  /** The frame of its documents (see `WorldVersion`). */
+  readonly version: WorldVersion;
   readonly seed: number;
   /** Question → direct answer documents per domain. */
   readonly items: Record<Domain, number>;
@@ -169,7 +206,11 @@ export interface CorpusConfig {
   readonly repeatDocs: number;
 }
 
-export const DEFAULT_CORPUS: CorpusConfig = { seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000, readingDocs: 0, repeatDocs: 0 };
+/** The v3 corpus: the shipped base's second phase (with 40,000 reading and 16,000 repeat documents from the command line). */
+export const DEFAULT_CORPUS: CorpusConfig = { version: 3, seed: 1, items: { math: 40_000, code: 30_000, mc: 30_000 }, factParagraphs: 8_000, arithmeticLines: 4_000, readingDocs: 0, repeatDocs: 0 };
+/** The v4 corpus: the shipped base's third phase, and the corpus its rehearsal rows come from (with reading and repeat documents from the command line). */
+export const V4_CORPUS: CorpusConfig = { version: 4, seed: 2, items: { math: 12_000, code: 20_000, mc: 16_000 }, factParagraphs: 12_000, arithmeticLines: 1_000, readingDocs: 0, repeatDocs: 0 };
+export const CORPORA: Record<WorldVersion, CorpusConfig> = { 3: DEFAULT_CORPUS, 4: V4_CORPUS };
 
 /** One pretraining document. */
 export interface CorpusDoc {
@@ -194,9 +235,11 @@ export function* makeCorpus(config: CorpusConfig, exclude: ReadonlySet<string>):
   for (let i = 0; i < config.readingDocs; i++) plan.push('reading');
   for (let i = 0; i < config.repeatDocs; i++) plan.push('repeat');
   rng.shuffle(plan);
-  const streams = Object.fromEntries(DOMAINS.map((d) => [d, corpusItems(config.seed, d, exclude, creatures)])) as Record<Domain, Generator<WorldQuestion>>;
+  const streams = Object.fromEntries(DOMAINS.map((d) => [d, corpusItems(config, d, exclude, creatures)])) as Record<Domain, Generator<WorldQuestion>>;
+  // v4 states each fact in a shape drawn from several (v3: the plain one only).
+  const facts = (c: Creature): string[] => (config.version === 3 ? creatureFacts(c) : creatureFactShapes(c).map((shapes) => rng.pick(shapes)));
   const plain: Record<string, () => string> = {
-    facts: () => rng.shuffle(rng.sample(creatures, 1 + rng.int(3)).flatMap(creatureFacts)).join(' '),
+    facts: () => rng.shuffle(rng.sample(creatures, 1 + rng.int(3)).flatMap(facts)).join(' '),
     reading: () => makeReadingDoc(rng),
     arithmetic: () => Array.from({ length: 5 + rng.int(6) }, () => makeArithmeticFact(rng)).join(' '),
   };
@@ -225,19 +268,23 @@ export interface WorldQuestion {
 }
 
 /**
- * The question documents of `domain` in the corpus of seed `seed`, in corpus order
- * (endless): each domain draws from a stream of its own, so the first N are the same
- * whatever else the corpus holds. Items whose key is in `exclude` are redrawn.
+ * The question documents of `domain` in the corpus `config` (its seed and frame), in
+ * corpus order (endless): each domain draws from a stream of its own, so the first N
+ * are the same whatever else the corpus holds. Items whose key is in `exclude` are
+ * redrawn. v4's code and multiple choice name only `QUESTIONED_CREATURES`; v3's multiple
+ * choice never names `UNQUIZZED_CREATURES`.
  */
-export function* corpusItems(seed: number, domain: Domain, exclude: ReadonlySet<string>, creatures = makeCreatures(WORLD_SEED)): Generator<WorldQuestion> {
-  const rng = new Rng(deriveSeed(seed, DOMAINS.indexOf(domain), 2));
+export function* corpusItems(config: Pick<CorpusConfig, 'seed' | 'version'>, domain: Domain, exclude: ReadonlySet<string>, creatures = makeCreatures(WORLD_SEED)): Generator<WorldQuestion> {
+  const rng = new Rng(deriveSeed(config.seed, DOMAINS.indexOf(domain), 2));
+  const questioned = creatures.filter((c) => QUESTIONED_CREATURES.includes(c.name));
+  const draw = (): Omit<WorldRow, 'id'> => makeItem(domain, rng, creatures, config.version, questioned);
   for (;;) {
-    let item = makeItem(domain, rng, creatures);
+    let item = draw();
     for (let tries = 0; exclude.has(itemKey(item)) || asksAboutUnquizzed(item); tries++) {
       if (tries > 1000) throw new Error(`world corpus: ${domain} items keep hitting the question sets; the item space is too small`);
-      item = makeItem(domain, rng, creatures);
+      item = draw();
     }
-    yield { domain, key: itemKey(item), prompt: worldPrompt(item), answer: worldAnswer(item) };
+    yield { domain, key: itemKey(item), prompt: worldPrompt(item, config.version), answer: worldAnswer(item, config.version) };
   }
 }
 
@@ -258,7 +305,7 @@ export function replayRows(config: CorpusConfig, exclude: ReadonlySet<string>, c
     const picked = new Set(rng.sample([...Array(pool).keys()], want));
     const out: WorldQuestion[] = [];
     let k = 0;
-    for (const item of corpusItems(config.seed, d, exclude, creatures)) {
+    for (const item of corpusItems(config, d, exclude, creatures)) {
       if (picked.has(k)) out.push(item);
       if (++k === pool || out.length === want) break;
     }

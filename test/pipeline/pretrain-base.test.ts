@@ -32,6 +32,20 @@ describe('pipelines/pretrain-base.ts (minimal preset)', () => {
     expect(kinds).toContain('repeat');
     expect(kinds).toContain('reading');
     // The second phase gets no --untie-embeddings: its untied head comes from the induction checkpoint it starts from.
-    for (const phase of ['induction', 'base']) expect(JSON.parse(readFileSync(join(dir, phase, 'config.json'), 'utf8')), phase).toMatchObject({ tie_word_embeddings: false });
+    for (const phase of ['induction', 'base', 'base-v4']) expect(JSON.parse(readFileSync(join(dir, phase, 'config.json'), 'utf8')), phase).toMatchObject({ tie_word_embeddings: false });
+    // Phase C continues phase B's model on the v4 corpus: options answered by their text, code with a creature's legs.
+    const v4 = readFileSync(join(dir, 'corpus-v4.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; kind: string });
+    expect(v4.filter((d) => d.kind === 'mc').every((d) => /Answer with the option in \\boxed\{\}\.\nAssistant: \\boxed\{ \w+\}$/.test(d.text))).toBe(true);
+    expect(v4.filter((d) => d.kind === 'code').every((d) => /the number of legs/.test(d.text))).toBe(true);
+    const losses: number[] = [];
+    for await (const r of readRows(join(dir, 'pretrain-v4', 'metrics.arrows'))) if (r.name === 'loss') losses.push(r.value as number);
+    expect(losses.length).toBeGreaterThan(0);
+  });
+
+  it('phase C alone: continues a given v3 checkpoint', async () => {
+    const dir = await tempDir();
+    expect(await main(['run', join(ROOT, 'pipelines/pretrain-base.ts'), '--preset', 'minimal-copying', '--set', 'v3Base=data/models/world-base-v3', '--out', dir]), io.err).toBe(0);
+    expect(existsSync(join(dir, 'induction.jsonl'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(dir, 'base-v4', 'config.json'), 'utf8'))).toMatchObject({ vocab_size: 1611, tie_word_embeddings: false });
   });
 });

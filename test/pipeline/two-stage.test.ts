@@ -106,7 +106,7 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect(await main(['run', pipeline, '--set', 'rlSteps=many', '--out', out])).toBe(1);
     expect(io.err).toMatch(/--set rlSteps: expected a number, got "many"/);
     expect(await main(['run', pipeline, '--preset', 'huge', '--out', out])).toBe(1);
-    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, v1, v3, v4, minimal\)/);
+    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, v1, v3, v4, v5, minimal\)/);
     expect(await main(['run', join(ROOT, 'pipelines', 'nope.ts')])).toBe(1);
     expect(io.err).toMatch(/no such pipeline file/);
   });

@@ -116,6 +116,18 @@ describe('multiple choice', () => {
     expect(extractChoice('\\boxed{green}', 'option', row.options)).toEqual({ letter: 'D', from: 'boxed' });
     expect(extractChoice('\\boxed{green}', 'boxed', row.options)).toBeNull();
   });
+
+  it('by default (read=any), also takes a boxed option text, before falling back to letters elsewhere', () => {
+    const row = { options: ['brown', 'red', 'light blue', 'green'], answer: 'C' };
+    const score = (completion: string): unknown => scoreChoice({ prompt: '', completion, row });
+    expect(score(' \\boxed{ light blue}')).toMatchObject({ status: 'ok', score: 1 });
+    expect(score(' \\boxed{green}')).toMatchObject({ status: 'wrong', reason: 'chose D (from boxed), answer is C' });
+    // A boxed text that is no option falls through to the letter fallbacks, as before.
+    expect(score('(C) \\boxed{blue}')).toMatchObject({ status: 'ok' });
+    expect(score(' \\boxed{blue}')).toMatchObject({ status: 'format_error' });
+    // Without options in the row, only letters count.
+    expect(scoreChoice({ prompt: '', completion: '\\boxed{red}', row: { answer: 'B' } })).toMatchObject({ status: 'format_error' });
+  });
 });
 
 describe('code extraction', () => {

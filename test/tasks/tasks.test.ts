@@ -27,7 +27,7 @@ const LAYOUTS: { file: string; layout: string; bench: string; reward: string; pr
   { file: fixture('humaneval.jsonl'), layout: 'humaneval', bench: 'humaneval', reward: 'code', prompt: /^from typing import List\n\n\ndef has_close_elements/ },
   { file: shipped('world/math/rl.jsonl'), layout: 'world-math', bench: 'world-math', reward: 'math', prompt: /^User: \w+ has \d+ [\s\S]* Put the final answer in \\boxed\{\}\.\nAssistant:$/ },
   { file: shipped('world/code/rl.jsonl'), layout: 'world-code', bench: 'world-code', reward: 'code', prompt: /^User: Complete this Python function\.\ndef \w+\([\s\S]*"""\nAssistant:$/ },
-  { file: shipped('world/mc/rl.jsonl'), layout: 'world-mc', bench: 'world-mc', reward: 'mc', prompt: /^User: [\s\S]*\nA\) [\s\S]*\nAnswer with the letter in \\boxed\{\}\.\nAssistant:$/ },
+  { file: shipped('world/mc/rl.jsonl'), layout: 'world-mc', bench: 'world-mc', reward: 'mc', prompt: /^User: [\s\S]*\nA\) [\s\S]*\nAnswer with the option in \\boxed\{\}\.\nAssistant:$/ },
   { file: shipped('world/kk/dev.jsonl'), layout: 'world-kk', bench: 'world-kk', reward: 'kk', prompt: /^User: A very special island[\s\S]*inside <answer> <\/answer> tags[\s\S]*\nAssistant:$/ },
   { file: fixture('mmlu-pro.jsonl'), layout: 'mmlu-pro', bench: 'mmlu-pro', reward: 'mc', prompt: /User: Which of the following is a prime number\?\nA\. 21\nB\. 27\nC\. 29[\s\S]*J\. 57 Assistant: <think>$/ },
   { file: fixture('verl-math.jsonl'), layout: 'verl', bench: 'verl', reward: 'verl', prompt: /^<\|im_start\|>user\nNatalia sold clips[\s\S]*<\|im_end\|>\n<\|im_start\|>assistant\n$/ },
