@@ -101,10 +101,10 @@ export const QUESTIONED_CREATURES: readonly string[] = CREATURE_NAMES.slice(0, 1
 
 /**
  * One item of `domain` from `rng`, as a row without its id: v3's code from operations
- * alone, or v4's with a creature's legs. v4's code and multiple choice name creatures
- * from `pool` (the corpus: `QUESTIONED_CREATURES`; the sets: all).
+ * alone, or v4's with a creature's legs. Code and multiple choice name creatures from
+ * `pool` (the v4 corpus: `QUESTIONED_CREATURES`; the sets and the v3 corpus: all).
  */
-function makeItem(domain: Domain, rng: Rng, creatures: ReturnType<typeof makeCreatures>, version: WorldVersion, pool: readonly Creature[] = creatures): Omit<WorldRow, 'id'> {
+function makeItem(domain: Domain, rng: Rng, version: WorldVersion, pool: readonly Creature[]): Omit<WorldRow, 'id'> {
   switch (domain) {
     case 'math': {
       const m: MathItem = makeMathItem(rng);
@@ -121,7 +121,7 @@ function makeItem(domain: Domain, rng: Rng, creatures: ReturnType<typeof makeCre
       return { domain, prompt: c.prompt, entry_point: c.entry_point, test: c.test, canonical_solution: c.canonical_solution, family: c.family, legs_seen_in: legsSeenIn };
     }
     case 'mc': {
-      const q: MCItem = makeMCItem(rng, version === 3 ? creatures : pool);
+      const q: MCItem = makeMCItem(rng, pool);
       return { domain, question: q.question, options: q.options, answer: q.answer, category: q.kind };
     }
   }
@@ -146,7 +146,7 @@ export function makeSplits(domain: Domain, seed: number, sizes: Record<Split, nu
   for (const split of SPLITS) {
     while (out[split].length < sizes[split]) {
       if (++tries > 100 * (sizes.test + sizes.dev + sizes.rl)) throw new Error(`world ${domain}: cannot draw ${sizes[split]} distinct ${split} items (the item space is too small)`);
-      const item = makeItem(domain, rng, creatures, 4);
+      const item = makeItem(domain, rng, 4, creatures);
       const key = itemKey(item);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -276,8 +276,8 @@ export interface WorldQuestion {
  */
 export function* corpusItems(config: Pick<CorpusConfig, 'seed' | 'version'>, domain: Domain, exclude: ReadonlySet<string>, creatures = makeCreatures(WORLD_SEED)): Generator<WorldQuestion> {
   const rng = new Rng(deriveSeed(config.seed, DOMAINS.indexOf(domain), 2));
-  const questioned = creatures.filter((c) => QUESTIONED_CREATURES.includes(c.name));
-  const draw = (): Omit<WorldRow, 'id'> => makeItem(domain, rng, creatures, config.version, questioned);
+  const pool = config.version === 3 ? creatures : creatures.filter((c) => QUESTIONED_CREATURES.includes(c.name));
+  const draw = (): Omit<WorldRow, 'id'> => makeItem(domain, rng, config.version, pool);
   for (;;) {
     let item = draw();
     for (let tries = 0; exclude.has(itemKey(item)) || asksAboutUnquizzed(item); tries++) {

@@ -40,6 +40,6 @@ describe('data/models/world-base', () => {
     // Code: a one-line body that writes some creature's legs as a number (62% right on 200 dev items).
     const codeAnswers = answer(dev('code'), 48);
     model.dispose();
-    expect(codeAnswers.filter((a) => /^\n```python\ndef \w+\(\w+\):\n    return [^\n]*\d[^\n]*\n```/.test(a)).length).toBeGreaterThanOrEqual(30);
+    expect(codeAnswers.filter((a) => /^\n```python\ndef \w+\(\w+\):\n {4}return [^\n]*\d[^\n]*\n```/.test(a)).length).toBeGreaterThanOrEqual(30);
   });
 });
