@@ -155,7 +155,11 @@ function worldLayout(domain: Domain, name: string, needs: TaskLayout['needs'], t
 }
 
 export const WORLD_MATH_LAYOUT = worldLayout('math', 'world math', { problem: 'string', answer: 'string' }, ['answer'], (row) => ({ steps: str(row.level) ?? '?' }));
-export const WORLD_CODE_LAYOUT = worldLayout('code', 'world code', { prompt: 'string', test: 'string', entry_point: 'string' }, ['prompt', 'test', 'entry_point'], (row) => ({ family: str(row.family) ?? 'all' }));
+// Code subsets: the family, and (v4) where the base could have met the creature's legs.
+export const WORLD_CODE_LAYOUT = worldLayout('code', 'world code', { prompt: 'string', test: 'string', entry_point: 'string' }, ['prompt', 'test', 'entry_point'], (row) => ({
+  family: str(row.family) ?? 'all',
+  ...(str(row.legs_seen_in) ? { legs_seen_in: str(row.legs_seen_in) as string } : {}),
+}));
 export const WORLD_MC_LAYOUT = worldLayout('mc', 'world multiple choice', { question: 'string', options: 'array' }, ['answer', 'options'], (row) => ({ category: str(row.category) ?? 'all' }));
 
 export const WORLD_KK_LAYOUT: TaskLayout = {

@@ -49,6 +49,12 @@ describe('one task loader for rlvr and eval', () => {
     expect(rlT.examples[0]?.prompt).toMatch(/^<\|im_start\|>system/);
   });
 
+  it("splits world code rows by family and by where the base could have met the creature's legs", async () => {
+    const { tasks } = await loadTasks(shipped('world/code/test.jsonl'), { limit: 50 });
+    expect(new Set(tasks.map((t) => t.subsets.legs_seen_in))).toEqual(new Set(['questions', 'text']));
+    expect(tasks.every((t) => t.subsets.family === t.row.family)).toBe(true);
+  });
+
   it('trains MATH rows on the math template eval uses, not on the bare problem', async () => {
     const [row] = (await loadTasks(fixture('math500.jsonl'), { limit: 1 })).tasks;
     const { examples } = await loadRLExamples(fixture('math500.jsonl'), { maxExamples: 1 });
