@@ -28,7 +28,7 @@ import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { generate } from '../../src/model/sample.js';
 import { extractChoice } from '../../src/reward/mc.js';
 import { Rng } from '../../src/util/rng.js';
-import { creatureFacts, makeCreatures, renderMC, withArticle } from '../../src/world/mc.js';
+import { creatureFacts, creatureFactShapes, makeCreatures, renderMC, withArticle } from '../../src/world/mc.js';
 import type { Creature } from '../../src/world/vocab.js';
 import { COLORS, CREATURE_NAMES, FOODS, HOMES, NAMES } from '../../src/world/vocab.js';
 import { UNQUIZZED_CREATURES, WORLD_SEED, worldPrompt } from '../../src/world/world.js';
@@ -137,17 +137,12 @@ const TEXT_FRAME = 'Answer with the option in \\boxed{}.';
 /** A world mc prompt that asks for the option's text instead of its letter. */
 const textPrompt = (r: Pick<MCRow, 'question' | 'options'>): string => `User: ${renderMC(r)}\n${TEXT_FRAME}\nAssistant:`;
 
-/** A creature fact in one of several sentence shapes (the corpus uses the first only). */
-function factForms(c: Creature): string[][] {
-  const a = withArticle(c.name);
-  const [color, home, food, legs] = creatureFacts(c) as [string, string, string, string];
-  return [
-    [color, `The color of ${a} is ${c.color}.`, `${capital(c.color)} is the color of ${a}.`],
-    [home, `In the ${c.home} lives ${a}.`, `The ${c.home} is where ${a} lives.`],
-    [food, `${capital(c.food)} are what ${a} eats.`, `What ${a} eats is ${c.food}.`],
-    [legs, `The ${c.name} has ${c.legs} legs.`],
-  ];
-}
+/**
+ * A creature fact in one of several sentence shapes: the v4 corpus's (`creatureFactShapes`).
+ * Probe 27f ran with the same shapes but one legs shape, "The mip has 6 legs." (this
+ * file at commit b4f047a); a rerun differs there.
+ */
+const factForms = creatureFactShapes;
 
 function reframe(corpus: string, out: string, mcDocs: number, otherDocs: number, seed: number, formDocs = 0): void {
   const rng = new Rng(seed);

@@ -18,11 +18,15 @@ import { QUESTIONED_CREATURES, DOMAINS, itemKey, KK_SPLITS, makeCorpus, makeKKSp
 import { ROOT } from '../helpers.js';
 
 const SETS = join(ROOT, 'data/world');
-const shipped = (domain: Domain, split: string): WorldRow[] =>
-  readFileSync(join(SETS, domain, `${split}.jsonl`), 'utf8')
-    .split('\n')
-    .filter((l) => l)
-    .map((l) => JSON.parse(l) as WorldRow);
+/** The rows of a set under `dir` (the shipped sets, or the retired ones). */
+const readSet =
+  (dir: string) =>
+  (domain: Domain, split: string): WorldRow[] =>
+    readFileSync(join(dir, domain, `${split}.jsonl`), 'utf8')
+      .split('\n')
+      .filter((l) => l)
+      .map((l) => JSON.parse(l) as WorldRow);
+const shipped = readSet(SETS);
 
 describe('world generators', () => {
   it('are deterministic per seed and differ across seeds', () => {
@@ -129,12 +133,7 @@ describe('world generators', () => {
   });
 });
 
-const RETIRED = join(SETS, 'retired');
-const retired = (domain: Domain, split: string): WorldRow[] =>
-  readFileSync(join(RETIRED, domain, `${split}.jsonl`), 'utf8')
-    .split('\n')
-    .filter((l) => l)
-    .map((l) => JSON.parse(l) as WorldRow);
+const retired = readSet(join(SETS, 'retired'));
 
 describe.each([3, 4] as const)('world corpus v%i', (version) => {
   // What `warmup world corpus --sets data/world` excludes: every set, and the retired v3 code sets.
