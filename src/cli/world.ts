@@ -151,7 +151,7 @@ export function worldCommand(): Command {
     .command('corpus')
     .description('write the base model pretraining corpus (JSONL, a text column): questions with direct answers, creature facts and arithmetic facts; no K&K, no chain of thought, no item of the sets')
     .requiredOption('--out <file>', 'corpus .jsonl to write')
-    .requiredOption('--sets <dir>', 'the sets written by warmup world sets: their items are excluded')
+    .requiredOption('--sets <dir>', 'the sets written by warmup world sets: their items, and those of its retired/ sets, are excluded')
     .option('--frame <v>', "the world's frame: 4 (multiple choice answered with the option's text, facts in several shapes, code that needs a creature's legs) or 3 (letters, one shape, code from operations alone: the shipped base's second phase)", frameOption, 4)
     .option('--seed <n>', 'seed of the corpus (default: 1 for v3, 2 for v4, as the shipped base)', intOption('--seed', 0, 0xffffffff))
     .option('--scale <x>', "multiplies every document count of the version's corpus (v3: 112,000 documents; v4: 61,000)", numberOption('--scale', 0.0001, 100), 1)
