@@ -77,7 +77,7 @@ export async function setKeys(dir: string): Promise<Set<string>> {
   return keys;
 }
 
-/** The corpus of `warmup world corpus --version V --seed SEED --scale SCALE`, reading and repeat documents aside. */
+/** The corpus of `warmup world corpus --frame V --seed SEED --scale SCALE`, reading and repeat documents aside. */
 function corpusConfig(version: WorldVersion, seed: number | undefined, scale: number, reading = 0, repeats = 0): CorpusConfig {
   const base = CORPORA[version];
   const scaled = (n: number): number => Math.round(n * scale);

@@ -127,12 +127,13 @@ function chainItem(rng: Rng, x: string, length: number, fact?: { at: number; cre
   const ids: string[] = [];
   for (let i = 0; i < length; i++) {
     // Square only first, where its operand is the bare argument.
-    const op = i === fact?.at ? rng.pick(LEGS_OPS) : rng.pick(i === 0 ? OPS : OPS.filter((o) => o.id !== 'square'));
-    const k = i === fact?.at ? fact.creature.legs : op.k(rng);
-    said.push(i === fact?.at ? op.say(legsOf(fact.creature)) : op.say(spell(rng, k)));
+    const legs = i === fact?.at ? fact.creature : undefined;
+    const op = legs ? rng.pick(LEGS_OPS) : rng.pick(i === 0 ? OPS : OPS.filter((o) => o.id !== 'square'));
+    const k = legs ? legs.legs : op.k(rng);
+    said.push(op.say(legs ? legsOf(legs) : spell(rng, k)));
     body = op.python(i === 0 ? x : `(${body})`, k);
     steps.push((v) => op.apply(v, k));
-    ids.push(i === fact?.at ? `${op.id}-legs` : op.id);
+    ids.push(legs ? `${op.id}-legs` : op.id);
   }
   const f = (v: number): number => steps.reduce((acc, step) => step(acc), v);
   if (new Set(INPUTS.map(f)).size === 1) return undefined;
