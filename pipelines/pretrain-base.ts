@@ -94,9 +94,9 @@ export default {
     const sets = resolve(ROOT, c.sets);
     await ctx.stage('sets', () => (existsSync(join(sets, 'sets.json')) ? Promise.resolve() : ctx.warmup(['world', 'sets', '--out', sets])));
     const resume = (dir: string): string[] => (existsSync(p(dir, 'trainer_state.json')) ? ['--resume'] : []);
-    await ctx.stage('corpus', () => ctx.warmup(['world', 'corpus', '--frame', '3', '--sets', sets, '--scale', String(c.corpusScale), '--seed', String(c.corpusSeed), '--reading', String(c.readingDocs), '--repeats', String(c.repeatDocs), '--out', p('corpus.jsonl'), '--json']));
-    // Phases A and B (the v3 base), unless phase C starts from a given v3 checkpoint.
+    // The v3 corpus and phases A and B (the v3 base), unless phase C starts from a given v3 checkpoint.
     if (!c.v3Base) {
+      await ctx.stage('corpus', () => ctx.warmup(['world', 'corpus', '--frame', '3', '--sets', sets, '--scale', String(c.corpusScale), '--seed', String(c.corpusSeed), '--reading', String(c.readingDocs), '--repeats', String(c.repeatDocs), '--out', p('corpus.jsonl'), '--json']));
       await ctx.stage('tokenizer-text', async () => {
         await ctx.warmup(['kk', 'generate', '--people', '3-5', '--count', String(Math.max(60, Math.round(6000 * c.corpusScale))), '--seed', '7', '--out', p('kk.jsonl'), '--quiet']);
         await ctx.warmup(['traces', '--puzzles', p('kk.jsonl'), '--template', 'world', '--n', '1', '--verbosity', 'short', '--out', p('kk-traces.arrows'), '--quiet', '--json']);
