@@ -31,13 +31,16 @@ export interface SymbolicTeacherConfig {
   readonly openThink: boolean;
   /**
    * search: suppose, propagate and backtrack; cases: check every assignment in order
-   * (cases.ts), for small students; numbered: cases with the islanders numbered.
+   * (cases.ts), for small students; numbered: cases with the islanders numbered;
+   * indexed: cases with names, each claim opened by its speaker's number; listed: cases
+   * with the islanders listed first; keyed: claims and checks opened by numbers, cases
+   * as "2 Oliver knave" (cases.ts, `CasesLayout`).
    */
   readonly style: TraceStyle;
 }
 
 /** The symbolic teacher's trace styles. */
-export const TRACE_STYLES = ['search', 'cases', 'numbered'] as const;
+export const TRACE_STYLES = ['search', 'cases', 'numbered', 'indexed', 'listed', 'keyed'] as const;
 export type TraceStyle = (typeof TRACE_STYLES)[number];
 
 export const DEFAULT_SYMBOLIC: SymbolicTeacherConfig = { verbosity: 'normal', order: 'most-constrained', slipRate: 0, openThink: true, style: 'search' };
@@ -228,7 +231,7 @@ export function makeSymbolicTeacher(config: Partial<SymbolicTeacherConfig> = {},
         Array.from({ length: options.n }, (_, k) => {
           const t0 = performance.now();
           // Different samples of one puzzle differ: another search order and phrasing.
-          const text = config.style !== 'search' ? casesTrace(puzzle, openThink, config.style === 'numbered') : symbolicTrace(puzzle, { ...config, openThink, ...(options.n > 1 && k > 0 ? { order: 'random' as const } : {}) }, (puzzle.seed ?? 0) + k);
+          const text = config.style !== 'search' ? casesTrace(puzzle, openThink, config.style === 'cases' ? 'named' : config.style) : symbolicTrace(puzzle, { ...config, openThink, ...(options.n > 1 && k > 0 ? { order: 'random' as const } : {}) }, (puzzle.seed ?? 0) + k);
           return { text, nTokens: countTokens(text), latencyMs: performance.now() - t0, finishReason: 'stop', status: 'ok' };
         }),
       );

@@ -93,6 +93,16 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     // npm start: the same rehearsal on its 3,600 traces.
     expect(recipeCommands.puzzleCount(twoStage.presets.default)).toBe(3600);
     expect(recipeCommands.replay(twoStage.presets.default, 1, 'r.jsonl')?.join(' ')).toMatch(/--rows 900/);
+    // …in the named case layout, with RL on code at temperature 1 (probe 30); the
+    // replications keep the numbered layout and the sampling they were registered with.
+    expect(recipeCommands.traces(twoStage.presets.default, 'p.arrow', 't.arrows').join(' ')).toMatch(/--style cases /);
+    const rl = recipeCommands.rlvr(twoStage.presets.default, { from: 'w', data: 'd', out: 'o', seed: 0, saveEvery: 0 }).join(' ');
+    expect(rl).toMatch(/--temperature 1 /);
+    expect(twoStage.presets.default.target).toBe('data/world/code/rl.jsonl');
+    for (const preset of [twoStage.presets.v5, twoStage.presets['start-v4']]) {
+      expect(recipeCommands.traces(preset, 'p.arrow', 't.arrows').join(' ')).toMatch(/--style numbered /);
+      expect(preset.temperature).toBe(0.7);
+    }
     const mixed = recipeCommands.sft(v4, { ...o, data: ['t.arrows', 'r.jsonl'] });
     expect(mixed.join(' ')).toMatch(/--data t\.arrows --data r\.jsonl .*--lr 0\.0003/);
     const limits = { ...twoStage.presets.default, evalMaxNewTokens: 200, kkMaxNewTokens: 720 };
@@ -106,7 +116,7 @@ describe('pipelines/two-stage.ts (minimal preset)', () => {
     expect(await main(['run', pipeline, '--set', 'rlSteps=many', '--out', out])).toBe(1);
     expect(io.err).toMatch(/--set rlSteps: expected a number, got "many"/);
     expect(await main(['run', pipeline, '--preset', 'huge', '--out', out])).toBe(1);
-    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, v1, v3, v4, v5, minimal\)/);
+    expect(io.err).toMatch(/has no preset 'huge' \(presets: default, start-v4, v1, v3, v4, v5, minimal\)/);
     expect(await main(['run', join(ROOT, 'pipelines', 'nope.ts')])).toBe(1);
     expect(io.err).toMatch(/no such pipeline file/);
   });
