@@ -154,7 +154,7 @@ export function tracesCommand(): Command {
     .addOption(new Option('--order <order>', 'symbolic teacher: which islander to suppose about next').choices(['fixed', 'most-constrained', 'random']).default('most-constrained'))
     .option('--slip-rate <x>', 'symbolic teacher: chance of a deliberate slip that the trace corrects', numberOption('--slip-rate', 0, 1), 0.1)
     .addOption(new Option('--verbosity <v>', 'symbolic teacher (search style)').choices(['short', 'normal', 'long']).default('normal'))
-    .addOption(new Option('--style <s>', 'symbolic teacher: search (suppose, propagate, backtrack); cases (check each assignment in order; easier for a small student), or a layout of it: numbered (islanders numbered, so that only the claims and the answer copy names), indexed (each claim opened by its speaker\'s number), listed (the islanders listed first) or keyed (claims by number, cases as "2 Oliver knave")').choices([...TRACE_STYLES]).default('search'))
+    .addOption(new Option('--style <s>', 'symbolic teacher: search (suppose, propagate, backtrack), cases (check each assignment in order, with the quiz\'s names; easier for a small student) or numbered (cases, with the islanders numbered so that only the claims and the answer copy names)').choices([...TRACE_STYLES]).default('search'))
     .option('--limit <n>', 'process at most this many new puzzles in this run', intOption('--limit', 0))
     .option('--json', 'print the summary as JSON only')
     .option('--quiet', 'no progress output')

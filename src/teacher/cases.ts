@@ -17,17 +17,11 @@
  * The first case that fits is the puzzle's solution (puzzles have exactly one), so the
  * trace stops there and answers.
  *
- * Layouts (`CasesLayout`; results/LAB.md, probes 20 and 30 compare them): `named` writes
- * names throughout; `numbered` numbers the islanders first ("Number them: Zoey 1, Oliver
- * 2.") and writes every claim and case with the numbers, so a student must translate
- * each claim's names; `indexed` lists them by number ("Number them: 1 Zoey, 2 Oliver.")
- * and opens each restated claim with its speaker's number ("2 Oliver says: …"), so that
- * the speaker's name follows a token it also follows in the list; `listed` lists them
- * first ("People: Zoey, Oliver.") as a case line does, then goes on as `named`; `keyed`
- * opens each claim with its speaker's number only ("2 says: Zoey is a knight.") and
- * writes each islander of a case, and each check line's speaker, as "2 Oliver knave",
- * so that every name a student writes is a copy after a key (a number, or the name
- * before it) and no line has to start with a name chosen by its position.
+ * Two layouts (`CasesLayout`): `named` writes the quiz's names throughout; `numbered`
+ * numbers the islanders first ("Number them: Zoey 1, Oliver 2.") and writes every claim
+ * and case with the numbers, so a student must translate each claim's names. From the
+ * world base, `named` learns K&K about twice as fast: a claim's names are copied, not
+ * translated (results/LAB.md, probe 30, which also tried three other layouts).
  */
 import type { Puzzle } from '../kk/puzzle.js';
 import { renderSolutionTextFormat, renderStatement } from '../kk/render.js';
@@ -36,7 +30,7 @@ import { evaluate, type Statement } from '../kk/statement.js';
 /** Assignment number `k` of `n` islanders: the first islander changes slowest, knight first. */
 const caseAssignment = (k: number, n: number): boolean[] => Array.from({ length: n }, (_, i) => ((k >> (n - 1 - i)) & 1) === 0);
 
-export type CasesLayout = 'named' | 'numbered' | 'indexed' | 'listed' | 'keyed';
+export type CasesLayout = 'named' | 'numbered';
 
 /**
  * Writes the case-checking trace for `puzzle` in `layout`; `openThink` false when the
@@ -49,24 +43,18 @@ export function casesTrace(puzzle: Puzzle, openThink = true, layout: CasesLayout
   const word = (knight: boolean): string => (knight ? roles.truthful : roles.liar);
   const lines = ['Let me check each case.'];
   if (layout === 'numbered') lines.push(`Number them: ${puzzle.names.map((name, i) => `${name} ${i + 1}`).join(', ')}.`);
-  if (layout === 'listed') lines.push(`People: ${names.join(', ')}.`);
-  if (layout === 'indexed') lines.push(`Number them: ${puzzle.names.map((name, i) => `${i + 1} ${name}`).join(', ')}.`);
-  const speaker = (i: number): string => (layout === 'indexed' ? `${i + 1} ${names[i]}` : layout === 'keyed' ? String(i + 1) : (names[i] as string));
-  // keyed: an islander in a case is "2 Oliver knave", so that a check line (which opens
-  // with its speaker's number) and each name in a claim find their role by a copy.
-  const entry = (i: number, knight: boolean): string => `${layout === 'keyed' ? `${i + 1} ` : ''}${names[i]} ${word(knight)}`;
-  statements.forEach((s, i) => lines.push(`${speaker(i)} says: ${renderStatement(s, names, roles)}.`));
+  statements.forEach((s, i) => lines.push(`${names[i]} says: ${renderStatement(s, names, roles)}.`));
   let found: boolean[] | null = null;
   for (let k = 0; k < 2 ** n && !found; k++) {
     const knights = caseAssignment(k, n);
-    lines.push(`Case: ${names.map((_, i) => entry(i, knights[i] as boolean)).join(', ')}.`);
+    lines.push(`Case: ${names.map((name, i) => `${name} ${word(knights[i] as boolean)}`).join(', ')}.`);
     const note = (part: Statement): string => ` (${evaluate(part, knights)})`;
     let fits = true;
     for (let i = 0; i < n && fits; i++) {
       const s = statements[i] as Statement;
       const truth = evaluate(s, knights);
       fits = truth === knights[i];
-      lines.push(`${entry(i, knights[i] as boolean)}: ${renderStatement(s, names, roles, note)}, ${truth}. ${fits ? 'Fits' : 'Fails'}.`);
+      lines.push(`${names[i]} ${word(knights[i] as boolean)}: ${renderStatement(s, names, roles, note)}, ${truth}. ${fits ? 'Fits' : 'Fails'}.`);
     }
     if (fits) found = knights;
   }

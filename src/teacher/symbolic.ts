@@ -31,16 +31,13 @@ export interface SymbolicTeacherConfig {
   readonly openThink: boolean;
   /**
    * search: suppose, propagate and backtrack; cases: check every assignment in order
-   * (cases.ts), for small students; numbered: cases with the islanders numbered;
-   * indexed: cases with names, each claim opened by its speaker's number; listed: cases
-   * with the islanders listed first; keyed: claims and checks opened by numbers, cases
-   * as "2 Oliver knave" (cases.ts, `CasesLayout`).
+   * (cases.ts), for small students; numbered: cases with the islanders numbered.
    */
   readonly style: TraceStyle;
 }
 
 /** The symbolic teacher's trace styles. */
-export const TRACE_STYLES = ['search', 'cases', 'numbered', 'indexed', 'listed', 'keyed'] as const;
+export const TRACE_STYLES = ['search', 'cases', 'numbered'] as const;
 export type TraceStyle = (typeof TRACE_STYLES)[number];
 
 export const DEFAULT_SYMBOLIC: SymbolicTeacherConfig = { verbosity: 'normal', order: 'most-constrained', slipRate: 0, openThink: true, style: 'search' };

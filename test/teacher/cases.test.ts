@@ -66,45 +66,6 @@ describe('case-checking teacher', () => {
     expect(s?.text).toBe(trace);
   });
 
-  it('indexed: numbers the speakers before their names, and keeps names in claims and cases', async () => {
-    const p: Puzzle = {
-      id: 'hand', names: ['Zoey', 'Oliver'], roles: { truthful: 'knight', liar: 'knave' },
-      statements: [knave(1), or(knight(0), knight(1))], solution: [false, true],
-    } as unknown as Puzzle;
-    const trace = casesTrace(p, true, 'indexed');
-    expect(trace.split('\n').slice(0, 6)).toEqual([
-      '<think>Let me check each case.',
-      'Number them: 1 Zoey, 2 Oliver.',
-      '1 Zoey says: Oliver is a knave.',
-      '2 Oliver says: Zoey is a knight or Oliver is a knight.',
-      'Case: Zoey knight, Oliver knight.',
-      'Zoey knight: Oliver is a knave (false), false. Fails.',
-    ]);
-    expect(trace).toMatch(/<answer>\(1\) Zoey is a knave\n\(2\) Oliver is a knight<\/answer>$/);
-    const puzzles = [...generatePuzzles({ people: [2, 3, 4], count: 600, seed: 6 })];
-    expect(puzzles.filter((q) => verdict(q, casesTrace(q, true, 'indexed')).status !== 'ok').map((q) => q.id)).toEqual([]);
-    const [s] = await makeSymbolicTeacher({ style: 'indexed' }).sample('User: quiz\nAssistant:', { n: 1, maxTokens: 1000, temperature: 0, topP: 1, stop: [] }, p);
-    expect(s?.text).toBe(trace);
-  });
-
-  it('listed: lists the islanders first, then writes names throughout', async () => {
-    const p: Puzzle = {
-      id: 'hand', names: ['Zoey', 'Oliver'], roles: { truthful: 'knight', liar: 'knave' },
-      statements: [knave(1), or(knight(0), knight(1))], solution: [false, true],
-    } as unknown as Puzzle;
-    const trace = casesTrace(p, true, 'listed');
-    expect(trace.split('\n').slice(0, 5)).toEqual([
-      '<think>Let me check each case.',
-      'People: Zoey, Oliver.',
-      'Zoey says: Oliver is a knave.',
-      'Oliver says: Zoey is a knight or Oliver is a knight.',
-      'Case: Zoey knight, Oliver knight.',
-    ]);
-    expect(trace.split('\n').slice(2)).toEqual(casesTrace(p, true, 'named').split('\n').slice(1));
-    const [s] = await makeSymbolicTeacher({ style: 'listed' }).sample('User: quiz\nAssistant:', { n: 1, maxTokens: 1000, temperature: 0, topP: 1, stop: [] }, p);
-    expect(s?.text).toBe(trace);
-  });
-
   it('uses the puzzle\'s role words and is what the symbolic teacher writes with style cases', async () => {
     const config = makeKKConfig({ roles: parseRolePair('saints') });
     const [p] = [...generatePuzzles({ people: [3], count: 1, seed: 2, config })] as Puzzle[];
