@@ -30,7 +30,7 @@ import { evaluate, type Statement } from '../kk/statement.js';
 /** Assignment number `k` of `n` islanders: the first islander changes slowest, knight first. */
 const caseAssignment = (k: number, n: number): boolean[] => Array.from({ length: n }, (_, i) => ((k >> (n - 1 - i)) & 1) === 0);
 
-export type CasesLayout = 'named' | 'numbered' | 'trailing';
+export type CasesLayout = 'named' | 'numbered';
 
 /**
  * Writes the case-checking trace for `puzzle` in `layout`; `openThink` false when the
@@ -43,10 +43,7 @@ export function casesTrace(puzzle: Puzzle, openThink = true, layout: CasesLayout
   const word = (knight: boolean): string => (knight ? roles.truthful : roles.liar);
   const lines = ['Let me check each case.'];
   if (layout === 'numbered') lines.push(`Number them: ${puzzle.names.map((name, i) => `${name} ${i + 1}`).join(', ')}.`);
-  // trailing: the speaker after the claim ("Oliver is a knave, says Zoey."), and a check line
-  // is that claim line again with each part's truth noted, the speaker's role after it.
-  const trailing = layout === 'trailing';
-  statements.forEach((s, i) => lines.push(trailing ? `${renderStatement(s, names, roles)}, says ${names[i]}.` : `${names[i]} says: ${renderStatement(s, names, roles)}.`));
+  statements.forEach((s, i) => lines.push(`${names[i]} says: ${renderStatement(s, names, roles)}.`));
   let found: boolean[] | null = null;
   for (let k = 0; k < 2 ** n && !found; k++) {
     const knights = caseAssignment(k, n);
@@ -57,8 +54,7 @@ export function casesTrace(puzzle: Puzzle, openThink = true, layout: CasesLayout
       const s = statements[i] as Statement;
       const truth = evaluate(s, knights);
       fits = truth === knights[i];
-      const verdict = fits ? 'Fits' : 'Fails';
-      lines.push(trailing ? `${renderStatement(s, names, roles, note)}, ${truth}, says ${names[i]} ${word(knights[i] as boolean)}. ${verdict}.` : `${names[i]} ${word(knights[i] as boolean)}: ${renderStatement(s, names, roles, note)}, ${truth}. ${verdict}.`);
+      lines.push(`${names[i]} ${word(knights[i] as boolean)}: ${renderStatement(s, names, roles, note)}, ${truth}. ${fits ? 'Fits' : 'Fails'}.`);
     }
     if (fits) found = knights;
   }

@@ -37,7 +37,7 @@ export interface SymbolicTeacherConfig {
 }
 
 /** The symbolic teacher's trace styles. */
-export const TRACE_STYLES = ['search', 'cases', 'numbered', 'trailing'] as const;
+export const TRACE_STYLES = ['search', 'cases', 'numbered'] as const;
 export type TraceStyle = (typeof TRACE_STYLES)[number];
 
 export const DEFAULT_SYMBOLIC: SymbolicTeacherConfig = { verbosity: 'normal', order: 'most-constrained', slipRate: 0, openThink: true, style: 'search' };
