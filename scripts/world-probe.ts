@@ -89,7 +89,7 @@ for (const domain of values.domains.split(',') as Domain[]) {
     // whose line i is the teacher's line i (the list, each claim, the first case lines).
     const lineMatch: number[] = [];
     rows.forEach((r, k) => {
-      const want = casesTrace(puzzleFromRecord(r, k), false, values.style === 'numbered' ? 'numbered' : 'named').split('\n');
+      const want = casesTrace(puzzleFromRecord(r, k), false, values.style === 'numbered').split('\n');
       const got = (gens[k] as string).replace(/^<think>/, '').split('\n');
       want.slice(0, 8).forEach((line, i) => { lineMatch[i] = (lineMatch[i] ?? 0) + (got[i] === line ? 1 / rows.length : 0); });
     });

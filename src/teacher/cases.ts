@@ -17,11 +17,10 @@
  * The first case that fits is the puzzle's solution (puzzles have exactly one), so the
  * trace stops there and answers.
  *
- * Two layouts (`CasesLayout`): `named` writes the quiz's names throughout; `numbered`
- * numbers the islanders first ("Number them: Zoey 1, Oliver 2.") and writes every claim
- * and case with the numbers, so a student must translate each claim's names. From the
- * world base, `named` learns K&K about twice as fast: a claim's names are copied, not
- * translated (results/LAB.md, probe 30, which also tried three other layouts).
+ * With the quiz's names (the default) rather than numbers (`numbered`, below), a student
+ * from the world base learns K&K about twice as fast: it copies a claim's names, where
+ * the numbered trace asks it to translate them (results/LAB.md, probes 30
+ * and 34, which also tried four other layouts).
  */
 import type { Puzzle } from '../kk/puzzle.js';
 import { renderSolutionTextFormat, renderStatement } from '../kk/render.js';
@@ -30,19 +29,20 @@ import { evaluate, type Statement } from '../kk/statement.js';
 /** Assignment number `k` of `n` islanders: the first islander changes slowest, knight first. */
 const caseAssignment = (k: number, n: number): boolean[] => Array.from({ length: n }, (_, i) => ((k >> (n - 1 - i)) & 1) === 0);
 
-export type CasesLayout = 'named' | 'numbered';
-
 /**
- * Writes the case-checking trace for `puzzle` in `layout`; `openThink` false when the
- * prompt already opened `<think>`.
+ * Writes the case-checking trace for `puzzle`; `openThink` false when the prompt already
+ * opened `<think>`. `numbered` first numbers the islanders in the quiz's order
+ * ("Number them: Zoey 1, Oliver 2.") and then writes every claim and case with the
+ * numbers, so that a case line is the same few tokens in every puzzle and only the
+ * restated claims and the answer copy names from the quiz.
  */
-export function casesTrace(puzzle: Puzzle, openThink = true, layout: CasesLayout = 'named'): string {
+export function casesTrace(puzzle: Puzzle, openThink = true, numbered = false): string {
   const { roles, statements } = puzzle;
-  const names = layout === 'numbered' ? puzzle.names.map((_, i) => String(i + 1)) : puzzle.names;
+  const names = numbered ? puzzle.names.map((_, i) => String(i + 1)) : puzzle.names;
   const n = names.length;
   const word = (knight: boolean): string => (knight ? roles.truthful : roles.liar);
   const lines = ['Let me check each case.'];
-  if (layout === 'numbered') lines.push(`Number them: ${puzzle.names.map((name, i) => `${name} ${i + 1}`).join(', ')}.`);
+  if (numbered) lines.push(`Number them: ${puzzle.names.map((name, i) => `${name} ${i + 1}`).join(', ')}.`);
   statements.forEach((s, i) => lines.push(`${names[i]} says: ${renderStatement(s, names, roles)}.`));
   let found: boolean[] | null = null;
   for (let k = 0; k < 2 ** n && !found; k++) {

@@ -228,7 +228,7 @@ export function makeSymbolicTeacher(config: Partial<SymbolicTeacherConfig> = {},
         Array.from({ length: options.n }, (_, k) => {
           const t0 = performance.now();
           // Different samples of one puzzle differ: another search order and phrasing.
-          const text = config.style !== 'search' ? casesTrace(puzzle, openThink, config.style === 'cases' ? 'named' : config.style) : symbolicTrace(puzzle, { ...config, openThink, ...(options.n > 1 && k > 0 ? { order: 'random' as const } : {}) }, (puzzle.seed ?? 0) + k);
+          const text = config.style !== 'search' ? casesTrace(puzzle, openThink, config.style === 'numbered') : symbolicTrace(puzzle, { ...config, openThink, ...(options.n > 1 && k > 0 ? { order: 'random' as const } : {}) }, (puzzle.seed ?? 0) + k);
           return { text, nTokens: countTokens(text), latencyMs: performance.now() - t0, finishReason: 'stop', status: 'ok' };
         }),
       );

@@ -50,7 +50,7 @@ describe('case-checking teacher', () => {
       id: 'hand', names: ['Zoey', 'Oliver'], roles: { truthful: 'knight', liar: 'knave' },
       statements: [knave(1), or(knight(0), knight(1))], solution: [false, true],
     } as unknown as Puzzle;
-    const trace = casesTrace(p, true, 'numbered');
+    const trace = casesTrace(p, true, true);
     expect(trace.split('\n').slice(0, 6)).toEqual([
       '<think>Let me check each case.',
       'Number them: Zoey 1, Oliver 2.',
@@ -61,7 +61,7 @@ describe('case-checking teacher', () => {
     ]);
     expect(trace).toMatch(/<answer>\(1\) Zoey is a knave\n\(2\) Oliver is a knight<\/answer>$/);
     const puzzles = [...generatePuzzles({ people: [2, 3, 4], count: 600, seed: 6 })];
-    expect(puzzles.filter((q) => verdict(q, casesTrace(q, true, 'numbered')).status !== 'ok').map((q) => q.id)).toEqual([]);
+    expect(puzzles.filter((q) => verdict(q, casesTrace(q, true, true)).status !== 'ok').map((q) => q.id)).toEqual([]);
     const [s] = await makeSymbolicTeacher({ style: 'numbered' }).sample('User: quiz\nAssistant:', { n: 1, maxTokens: 1000, temperature: 0, topP: 1, stop: [] }, p);
     expect(s?.text).toBe(trace);
   });
